@@ -1,0 +1,141 @@
+/**
+ * Every error this package throws, with its stable `code`. The README's error table is checked against
+ * `errorCodes` by a test, so adding a code here means documenting it there.
+ */
+
+/** Why a shutdown (or an invocation's abort) happened. */
+export type ShutdownReason = 'SIGTERM' | 'SIGINT' | 'timeout' | 'client-closed' | 'manual'
+
+/** Stable error codes and what each means (also the README table). */
+export const errorCodes = {
+  // options
+  SCFG_ERR_INVALID_OPTION: 'An option has a wrong type or value; the message names the option and the value that arrived.',
+  SCFG_ERR_MISSING_DEPENDENCY: 'An optional peer dependency (express, @aws-sdk/client-s3, ioredis, better-sqlite3, tencentcloud-sdk-nodejs-scf) is needed for this feature and is not installed.',
+  // shutdown
+  SCFG_ERR_SHUTDOWN_ABORTED: "The invocation's signal was aborted: the process is stopping (SIGTERM, SIGINT, shutdown()), the invocation neared its timeout, or its client went away. `.reason` says which.",
+  SCFG_ERR_SHUTDOWN_DEADLINE: 'The handler did not settle before the shutdown deadline (graceMs, or its own timeout); the wrapper settled the invocation with this error.',
+  SCFG_ERR_HOOK_TIMEOUT: 'An onShutdown hook did not finish within its own timeoutMs or the overall deadline (logged; the other hooks still run).',
+  SCFG_ERR_HOOK_FAILED: 'An onShutdown hook threw or rejected (logged with its name; the other hooks still run).',
+  // scf context and events
+  SCFG_ERR_EVENT_MALFORMED: 'The event could not be parsed (malformed JSON body or SCF_CUSTOM_CONTAINER_EVENT).',
+  SCFG_ERR_EVENT_TOO_LARGE: 'The event is over the size limit (6 MB synchronous, 128 KB asynchronous by default).',
+  SCFG_ERR_RESPONSE_TOO_LARGE: "The handler's result is over 6 MB (SCF's status 407).",
+  SCFG_ERR_HANDLER_NOT_FOUND: 'The function entry does not export the named handler, or it is not a function.',
+  // persistence
+  SCFG_ERR_PERSIST_NOT_CONFIGURED: 'inv.checkpoint() was called but no `persist` option was given.',
+  SCFG_ERR_SNAPSHOT_NOT_FOUND: 'There is no snapshot under this key (restore found nothing to restore).',
+  SCFG_ERR_SNAPSHOT_ABORTED: 'A snapshot or restore was aborted through its AbortSignal (the deadline); the previous snapshot is intact.',
+  SCFG_ERR_SNAPSHOT_SOURCE_CHANGED: 'A file changed size or vanished while it was being read; the snapshot was not committed.',
+  SCFG_ERR_MANIFEST_INVALID: 'A snapshot manifest is malformed or hostile (absolute path, "..", NUL, a symlink leading out of root, an absurd size); nothing was written.',
+  SCFG_ERR_CHUNK_CORRUPT: "A chunk's bytes do not match its SHA-256; the file was not written.",
+  SCFG_ERR_CHUNK_MISSING: 'A chunk that a manifest references is missing from the store.',
+  SCFG_ERR_RESTORE_WRITE: 'Restore could not write a file under root (for example ENOSPC); files already in place were left as they were.',
+  // stores
+  SCFG_ERR_STORE_KEY_INVALID: 'A store key is empty, absolute, contains "..", NUL or characters the store cannot hold.',
+  SCFG_ERR_STORE_UNAVAILABLE: 'The store could not be reached or failed after its bounded retries (connection refused, server gone, 5xx).',
+  SCFG_ERR_STORE_AUTH: 'The store rejected the credentials (wrong key, bad signature, access denied).',
+  SCFG_ERR_STORE_NOT_FOUND: 'The object or bucket does not exist in the store.',
+  // local emulator / harness
+  SCFG_ERR_INSTANCE_EXITED: 'The function instance (child process) exited while an invocation was running (SCF status 439).',
+  SCFG_ERR_INSTANCE_TIMEOUT: 'The invocation ran past its timeout; the instance was killed and recycled (SCF status 433).',
+  SCFG_ERR_INSTANCE_TERMINATED: 'The invocation was terminated by force; the instance was killed and its tmp dir wiped (SCF status 499).',
+  SCFG_ERR_INSTANCE_START: 'The function instance could not start (entry not found, module threw while loading, image server never listened).',
+  SCFG_ERR_HANDLER_FAILED: 'The function handler threw or rejected (SCF status 430); the original error is in `cause` / `errorMessage`.',
+  // cli
+  SCFG_ERR_CLI_USAGE: 'The command line is wrong: an unknown command or flag, or a missing or malformed value.',
+  SCFG_ERR_API: 'The Tencent Cloud API (or the local emulator) answered with an error; Code, Message and RequestId are attached.',
+} as const
+
+export type ErrorCode = keyof typeof errorCodes
+
+const kBrand = Symbol.for('scf-graceful.error.v1')
+
+export interface ScfGracefulErrorOptions {
+  cause?: unknown
+  /** Extra structured details (never secrets). */
+  details?: Record<string, unknown>
+}
+
+/**
+ * The base of every error this package throws. `instanceof` works across duplicate copies of the package
+ * (ESM and CJS builds loaded in one process) through a `Symbol.for` brand.
+ *
+ * @example
+ * try { await snapshotter.restore() } catch (err) {
+ *   if (err instanceof ScfGracefulError && err.code === 'SCFG_ERR_SNAPSHOT_NOT_FOUND') start fresh
+ * }
+ */
+export class ScfGracefulError extends Error {
+  readonly code: ErrorCode
+  readonly details: Record<string, unknown> | undefined
+
+  constructor(code: ErrorCode, message: string, options: ScfGracefulErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'ScfGracefulError'
+    this.code = code
+    this.details = options.details
+    Object.defineProperty(this, kBrand, { value: true })
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // subclasses keep the normal prototype check; the base class accepts any branded error
+    if (this !== ScfGracefulError) return Function.prototype[Symbol.hasInstance].call(this, value) || isBrandedAs(value, this.name)
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kBrand] === true
+  }
+}
+
+function isBrandedAs(value: unknown, name: string): boolean {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kBrand] === true && (value as Error).name === name
+}
+
+/**
+ * The reason an invocation's `signal` is aborted with, and the error a handler that outlived the deadline settles with.
+ *
+ * @example
+ * if (inv.signal.reason instanceof ShutdownError && inv.signal.reason.reason === 'timeout') saveProgress()
+ */
+export class ShutdownError extends ScfGracefulError {
+  readonly reason: ShutdownReason
+
+  constructor(reason: ShutdownReason, options: ScfGracefulErrorOptions & { code?: 'SCFG_ERR_SHUTDOWN_ABORTED' | 'SCFG_ERR_SHUTDOWN_DEADLINE'; message?: string } = {}) {
+    const code = options.code ?? 'SCFG_ERR_SHUTDOWN_ABORTED'
+    super(code, options.message ?? describeShutdown(reason, code), options)
+    this.name = 'ShutdownError'
+    this.reason = reason
+  }
+}
+
+function describeShutdown(reason: ShutdownReason, code: ErrorCode): string {
+  const why =
+    reason === 'timeout' ? 'the invocation is about to reach its timeout'
+    : reason === 'client-closed' ? 'the client closed the connection'
+    : reason === 'manual' ? 'shutdown() was called'
+    : `the process received ${reason}`
+  return code === 'SCFG_ERR_SHUTDOWN_DEADLINE' ? `handler did not settle before the shutdown deadline (${why})` : `invocation stopped: ${why}`
+}
+
+/** Throws SCFG_ERR_INVALID_OPTION naming the option and the value that arrived. */
+export function invalidOption(name: string, value: unknown, expected: string): ScfGracefulError {
+  return new ScfGracefulError('SCFG_ERR_INVALID_OPTION', `option "${name}" must be ${expected}, got ${describeValue(value)}`, { details: { option: name } })
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)
+  if (typeof value === 'function') return 'a function'
+  if (Array.isArray(value)) return 'an array'
+  if (value === null) return 'null'
+  if (typeof value === 'object') return 'an object'
+  return String(value)
+}
+
+/** Lazily imports an optional peer dependency, with a clear error when it is missing. */
+export async function importPeer<T>(name: string, feature: string): Promise<T> {
+  try {
+    return (await import(name)) as T
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException)?.code === 'ERR_MODULE_NOT_FOUND' || (cause as NodeJS.ErrnoException)?.code === 'MODULE_NOT_FOUND') {
+      throw new ScfGracefulError('SCFG_ERR_MISSING_DEPENDENCY', `${feature} needs the package "${name}": npm install ${name}`, { cause })
+    }
+    throw cause
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * The store contract: what a snapshot needs from a place to keep bytes. Every store (memory, fs, s3, redis)
+ * implements it and passes the one conformance suite in `test/stores/conformance.ts`.
+ */
+
+/** A value to store: bytes in memory, or a stream of them (a Node Readable is one). */
+export type StoreBody = Uint8Array | AsyncIterable<Uint8Array>
+
+export interface StoreOperationOptions {
+  /** Aborts the operation (the shutdown deadline); it then rejects with `signal.reason`. */
+  signal?: AbortSignal
+}
+
+export interface StorePutOptions extends StoreOperationOptions {
+  /** Byte length of a streamed body when known (object stores need it for a single PUT). */
+  size?: number
+}
+
+/**
+ * A flat key space of immutable-ish blobs.
+ * - `put` is atomic: a reader sees the old value or the new one, never a part.
+ * - Keys are `/`-separated, relative, without `..`, NUL or empty segments (else SCFG_ERR_STORE_KEY_INVALID).
+ * - Unreachable servers reject with SCFG_ERR_STORE_UNAVAILABLE, bad credentials with SCFG_ERR_STORE_AUTH.
+ */
+export interface SnapshotStore {
+  /** A short name for logs: 'memory', 'fs', 's3', 'redis'. Never contains credentials. */
+  readonly kind: string
+  put(key: string, body: StoreBody, options?: StorePutOptions): Promise<void>
+  /** The value as a stream of bytes, or `undefined` when the key does not exist. */
+  get(key: string, options?: StoreOperationOptions): Promise<AsyncIterable<Uint8Array> | undefined>
+  has(key: string, options?: StoreOperationOptions): Promise<boolean>
+  /** Every key that starts with `prefix` (in any order). */
+  list(prefix: string, options?: StoreOperationOptions): AsyncIterable<string>
+  /** Deletes the keys; keys that do not exist are ignored. */
+  delete(keys: string | readonly string[], options?: StoreOperationOptions): Promise<void>
+  /** Releases connections the store opened itself (never a client that was passed in). */
+  close?(): Promise<void>
+}

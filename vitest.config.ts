@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/setup/global.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // child-process tests: two cores, keep a few files in flight
+    maxWorkers: 3,
+    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'] },
+  },
+})
