@@ -1,0 +1,225 @@
+import { ScfGracefulError, ShutdownError, invalidOption } from '../errors.js'
+import { fields, type Logger } from '../log.js'
+import type { ScfContext } from '../scf/context.js'
+import { getController, type TrackedInvocation } from '../shutdown/controller.js'
+import type { PersistOptions, PersistenceRuntime } from '../persistence/runtime.js'
+
+/**
+ * The runtime-agnostic core that every deployment shape shares (code: graceful(), image: the Express adapter,
+ * job: runJob). It runs one handler per invocation with its own AbortSignal, the timeout margin, persistence, and
+ * the settle-at-deadline rule; adapters only translate their transport into (event, context) and back.
+ */
+
+/** What a handler gets besides the event and the context. */
+export interface Invocation {
+  /** Aborted on SIGTERM/SIGINT, `timeoutMarginMs` before the invocation's timeout, on shutdown(), or when the client goes away. `reason` is a ShutdownError. */
+  readonly signal: AbortSignal
+  /** True once `signal` is aborted: check it between units of work. */
+  readonly shouldStop: boolean
+  readonly requestId: string
+  /** ms until the invocation's own timeout (Infinity when the platform did not say). */
+  remainingTimeMs(): number
+  /** Throws the ShutdownError if the invocation should stop. */
+  throwIfStopped(): void
+  /** Snapshots the persisted root now (coalesced with a running one). Rejects with SCFG_ERR_PERSIST_NOT_CONFIGURED without `persist`. */
+  checkpoint(): Promise<void>
+}
+
+export type Handler<TEvent = unknown, TResult = unknown> = (event: TEvent, context: ScfContext, inv: Invocation) => TResult | Promise<TResult>
+
+export interface RuntimeOptions {
+  /**
+   * Bound for the whole shutdown cycle after SIGTERM: hooks, in-flight handlers and the final flush.
+   * SCF does not document how long it waits before a hard kill; 10 s is what Cloud Run gives.
+   * @default 10000
+   */
+  graceMs?: number
+  /**
+   * Abort an invocation this long before its own timeout (reason 'timeout'), so it can save state before the
+   * platform kills it with 433.
+   * @default Math.min(3000, timeout / 10)
+   */
+  timeoutMarginMs?: number
+  /** Exit the process (code 0) after a shutdown cycle. @default false for code deployments, true for image and job */
+  exitAfterShutdown?: boolean
+  /** Any logger with info/warn/error(message); `false` for silence. @default console */
+  logger?: Logger | false
+  /** Save and restore a directory (default /tmp on SCF) through a store. */
+  persist?: PersistOptions
+}
+
+export interface InvokeExtras {
+  /** Aborts the invocation with reason 'client-closed' (image deployments: the HTTP client went away). */
+  clientSignal?: AbortSignal
+}
+
+export interface FunctionRuntime<TEvent, TResult> {
+  invoke(event: TEvent, context: ScfContext, extras?: InvokeExtras): Promise<TResult>
+  /** Resolves once the start-up restore finished (at once without persistence). */
+  readonly ready: Promise<void>
+  /** The persistence runtime, once loaded (undefined without `persist`). */
+  persistence(): Promise<PersistenceRuntime | undefined>
+}
+
+interface ShapeDefaults {
+  exitAfterShutdown: boolean
+  /** Code deployments return only after the shutdown cycle (hooks, flush) finished; servers answer first. */
+  awaitCycle: boolean
+}
+
+export function resolveTimeoutMargin(option: number | undefined, timeLimitMs: number | undefined): number {
+  if (option !== undefined) return option
+  if (timeLimitMs === undefined) return 0
+  return Math.min(3000, Math.floor(timeLimitMs / 10))
+}
+
+export function validateRuntimeOptions(options: RuntimeOptions): void {
+  if (options === null || typeof options !== 'object') throw invalidOption('options', options, 'an object')
+  const { timeoutMarginMs, persist } = options
+  if (timeoutMarginMs !== undefined && (typeof timeoutMarginMs !== 'number' || !(timeoutMarginMs >= 0))) {
+    throw invalidOption('timeoutMarginMs', timeoutMarginMs, 'a number of ms >= 0')
+  }
+  if (options.logger !== undefined && options.logger !== false && (typeof options.logger !== 'object' || typeof options.logger.info !== 'function')) {
+    throw invalidOption('logger', options.logger, 'an object with info/warn/error methods, or false')
+  }
+  if (persist !== undefined && (persist === null || typeof persist !== 'object' || !persist.store || typeof persist.store.put !== 'function')) {
+    throw invalidOption('persist.store', persist?.store, 'a SnapshotStore (memoryStore(), fsStore(), s3Store(), redisStore())')
+  }
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown }
+
+export function createFunctionRuntime<TEvent, TResult>(
+  handler: Handler<TEvent, TResult>,
+  options: RuntimeOptions,
+  shape: ShapeDefaults,
+): FunctionRuntime<TEvent, TResult> {
+  if (typeof handler !== 'function') throw invalidOption('handler', handler, 'a function (event, context, inv) => result')
+  validateRuntimeOptions(options)
+  const controller = getController()
+  controller.configure({ graceMs: options.graceMs, logger: options.logger, exitAfterShutdown: options.exitAfterShutdown ?? shape.exitAfterShutdown })
+  controller.install()
+  const logger = () => controller.settings.logger
+
+  let persistence: Promise<PersistenceRuntime | undefined> = Promise.resolve(undefined)
+  let ready: Promise<void> = Promise.resolve()
+  if (options.persist) {
+    const persist = options.persist
+    // loaded lazily: functions without persistence never pay for it at cold start
+    persistence = import('../persistence/runtime.js').then(({ createPersistenceRuntime }) => {
+      const runtime = createPersistenceRuntime(persist, { logger: logger() })
+      controller.addParticipant({ onFlush: (signal) => runtime.flush(signal) })
+      return runtime
+    })
+    ready = persistence.then(async (runtime) => {
+      if (!runtime) return
+      if (persist.restoreOnStart !== false) {
+        try {
+          await runtime.restore()
+        } catch (err) {
+          // a failed restore must not keep the function from running: it starts fresh, loudly
+          logger().error(`restore failed, starting without it: ${(err as Error)?.message ?? String(err)}`)
+        }
+      }
+      runtime.startInterval()
+    })
+  }
+
+  async function invoke(event: TEvent, context: ScfContext, extras: InvokeExtras = {}): Promise<TResult> {
+    await ready
+    const runtime = await persistence
+    const requestId = context.requestId
+    const tracked = controller.track(requestId)
+    const started = performance.now()
+    const timeLimitMs = context.timeLimitMs
+    const margin = resolveTimeoutMargin(options.timeoutMarginMs, timeLimitMs)
+    const timers: NodeJS.Timeout[] = []
+    let hardTimeout: Promise<Outcome<TResult>> | undefined
+    if (timeLimitMs !== undefined && timeLimitMs > 0) {
+      timers.push(unrefTimer(() => tracked.abort('timeout'), Math.max(0, timeLimitMs - margin)))
+      // the platform kills at the time limit anyway; settling just before it gives the caller a clear error
+      hardTimeout = new Promise((resolve) => {
+        timers.push(unrefTimer(() => resolve({ ok: false, error: new ShutdownError('timeout', { code: 'SCFG_ERR_SHUTDOWN_DEADLINE' }) }), Math.max(0, timeLimitMs - Math.min(50, margin))))
+      })
+    }
+    const onClientClosed = () => tracked.abort('client-closed')
+    if (extras.clientSignal) {
+      if (extras.clientSignal.aborted) onClientClosed()
+      else extras.clientSignal.addEventListener('abort', onClientClosed, { once: true })
+    }
+    const inv = createInvocation(tracked, requestId, started, timeLimitMs, runtime)
+
+    let outcome: Outcome<TResult>
+    try {
+      const running = settle(() => handler(event, context, inv))
+      const bounds: Promise<Outcome<TResult>>[] = [running, tracked.deadline.then((error) => ({ ok: false, error }))]
+      if (hardTimeout) bounds.push(hardTimeout)
+      outcome = await Promise.race(bounds)
+    } finally {
+      for (const t of timers) clearTimeout(t)
+      extras.clientSignal?.removeEventListener('abort', onClientClosed)
+      tracked.end()
+    }
+    if (!outcome.ok && outcome.error instanceof ShutdownError && outcome.error.code === 'SCFG_ERR_SHUTDOWN_DEADLINE') {
+      logger().warn(`handler did not settle in time ${fields({ requestId, reason: outcome.error.reason })}`)
+    }
+
+    const reason = tracked.signal.aborted ? (tracked.signal.reason as ShutdownError | undefined)?.reason : undefined
+    if (reason === 'timeout' && runtime && timeLimitMs !== undefined) {
+      // save what the handler left before the platform's 433 recycles the instance
+      const left = timeLimitMs - (performance.now() - started) - 20
+      if (left > 0) {
+        try {
+          await runtime.flush(AbortSignal.timeout(left))
+        } catch (err) {
+          logger().error(`flush before timeout failed ${fields({ requestId })}: ${(err as Error)?.message ?? String(err)}`)
+        }
+      }
+    } else if (shape.awaitCycle && controller.cycle && reason !== 'client-closed' && reason !== 'timeout') {
+      // code deployment: the platform may freeze the instance once we return, so the hooks and flush finish first
+      await controller.cycle
+    }
+    if (outcome.ok) return outcome.value
+    throw outcome.error
+  }
+
+  return { invoke, ready, persistence: () => persistence }
+}
+
+function settle<T>(fn: () => T | Promise<T>): Promise<Outcome<T>> {
+  try {
+    return Promise.resolve(fn()).then(
+      (value) => ({ ok: true as const, value }),
+      (error: unknown) => ({ ok: false as const, error }),
+    )
+  } catch (error) {
+    return Promise.resolve({ ok: false as const, error })
+  }
+}
+
+function unrefTimer(fn: () => void, ms: number): NodeJS.Timeout {
+  const t = setTimeout(fn, ms)
+  t.unref()
+  return t
+}
+
+function createInvocation(tracked: TrackedInvocation, requestId: string, started: number, timeLimitMs: number | undefined, runtime: PersistenceRuntime | undefined): Invocation {
+  const { signal } = tracked
+  return {
+    signal,
+    requestId,
+    get shouldStop() {
+      return signal.aborted
+    },
+    remainingTimeMs() {
+      return timeLimitMs === undefined ? Infinity : Math.max(0, timeLimitMs - (performance.now() - started))
+    },
+    throwIfStopped() {
+      signal.throwIfAborted()
+    },
+    checkpoint() {
+      if (!runtime) return Promise.reject(new ScfGracefulError('SCFG_ERR_PERSIST_NOT_CONFIGURED', 'inv.checkpoint() needs the `persist` option'))
+      return runtime.checkpoint()
+    },
+  }
+}
