@@ -1,0 +1,433 @@
+/**
+ * The object-storage store: one S3 implementation for Tencent COS (its S3-compatible endpoint), Ceph RGW, MinIO and
+ * AWS S3. `@aws-sdk/client-s3` is an optional peer dependency, imported on the first operation (importing this
+ * module costs nothing).
+ */
+import type { S3Client } from '@aws-sdk/client-s3'
+import { Readable } from 'node:stream'
+import { ScfGracefulError, importPeer, invalidOption } from '../errors.js'
+import { registerSecret, safeLogger, type Logger } from '../log.js'
+import type { SnapshotStore, StoreBody, StoreOperationOptions, StorePutOptions } from '../persistence/store.js'
+import { assertKey, assertListPrefix, keyList, normalizePrefix } from './internal/keys.js'
+import { withRetry } from './internal/retry.js'
+
+type S3Module = typeof import('@aws-sdk/client-s3')
+
+export interface S3Credentials {
+  accessKeyId: string
+  secretAccessKey: string
+  sessionToken?: string
+}
+
+export interface S3StoreOptions {
+  /** The bucket (it must exist). */
+  bucket: string
+  /**
+   * Every key is stored under this prefix; a `/` is added when it does not end in one.
+   * @default '' (the bucket's root)
+   */
+  prefix?: string
+  /** A ready client. The store never closes it. When given, endpoint/region/credentials/forcePathStyle are ignored. */
+  client?: S3Client
+  /** e.g. `http://127.0.0.1:7480` (Ceph RGW, MinIO) or `https://cos.ap-guangzhou.myqcloud.com`. @default AWS's endpoint for `region` */
+  endpoint?: string
+  /** @default process.env.AWS_REGION ?? 'us-east-1' */
+  region?: string
+  /** Static credentials, or a provider function. @default the AWS SDK's default chain */
+  credentials?: S3Credentials | (() => Promise<S3Credentials>)
+  /** Path-style URLs (`endpoint/bucket/key`), which Ceph RGW and MinIO need. @default true when `endpoint` is given */
+  forcePathStyle?: boolean
+  /** Retries after the first attempt for throttling (SlowDown, 429, 503), other 5xx and dropped connections. @default 4 */
+  retries?: number
+  /** First backoff (doubles each retry, full jitter). @default 100 */
+  retryBaseDelayMs?: number
+  /** Cap of one backoff. @default 5000 */
+  retryMaxDelayMs?: number
+  /** A socket with no traffic for this long fails the request (a hung server). @default 30000 */
+  requestTimeoutMs?: number
+  /** @default 5000 */
+  connectTimeoutMs?: number
+  /**
+   * Streamed bodies up to this size are buffered (so a failed attempt can be retried); larger streams of known `size`
+   * go out in one streamed PUT (not retried), larger streams of unknown size as a multipart upload in parts of this size.
+   * @default 8 MiB (at least 5 MiB, the S3 minimum part size)
+   */
+  partSizeBytes?: number
+  /** Sockets kept open to the server (clients this store builds). @default 64 */
+  maxSockets?: number
+  /** Retry lines go here (never credentials). @default silent */
+  logger?: Logger | false
+}
+
+/** An S3 store: the SnapshotStore contract plus where it points (never the credentials). */
+export interface S3Store extends SnapshotStore {
+  readonly kind: 's3'
+  readonly bucket: string
+  readonly prefix: string
+  /** The endpoint it was configured with, or undefined for AWS's default endpoint or a passed-in client. */
+  readonly endpoint: string | undefined
+  readonly region: string | undefined
+}
+
+const MIN_PART = 5 * 1024 * 1024
+const AUTH_NAMES = new Set(['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken', 'TokenRefreshRequired', 'InvalidSecurity', 'CredentialsProviderError'])
+const RETRY_NAMES = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestTimeout', 'RequestTimeoutException', 'InternalError', 'ServiceUnavailable', 'TimeoutError'])
+const RETRY_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'UND_ERR_SOCKET'])
+
+interface S3ErrorLike {
+  name?: string
+  code?: string
+  Code?: string
+  $metadata?: { httpStatusCode?: number }
+  $retryable?: unknown
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as S3ErrorLike)?.$metadata?.httpStatusCode
+}
+
+function nameOf(error: unknown): string {
+  const e = error as S3ErrorLike
+  return e?.Code ?? e?.name ?? 'Error'
+}
+
+function isRetryable(error: unknown): boolean {
+  if (error instanceof ScfGracefulError) return false
+  const status = statusOf(error)
+  if (status !== undefined && (status >= 500 || status === 429)) return true
+  const e = error as S3ErrorLike
+  return RETRY_NAMES.has(nameOf(error)) || RETRY_CODES.has(e?.code ?? '') || e?.$retryable !== undefined
+    || (status === undefined && /socket hang up|ECONNRESET|other side closed/i.test(String((error as Error)?.message)))
+}
+
+/**
+ * Builds a store over any S3-compatible service.
+ *
+ * @example
+ * import { s3Store } from 'scf-graceful/stores/s3'
+ * const store = s3Store({
+ *   bucket: 'snapshots', prefix: 'my-fn/',
+ *   endpoint: 'http://127.0.0.1:7480', region: 'us-east-1',
+ *   credentials: { accessKeyId: process.env.S3_KEY!, secretAccessKey: process.env.S3_SECRET! },
+ * })
+ */
+export function s3Store(options: S3StoreOptions): S3Store {
+  if (options === null || typeof options !== 'object') throw invalidOption('options', options, 'an object')
+  const { bucket } = options
+  if (typeof bucket !== 'string' || bucket.length < 3 || bucket.length > 63 || /[^a-zA-Z0-9._-]/.test(bucket)) {
+    throw invalidOption('bucket', bucket, 'a bucket name (3-63 characters: letters, digits, ".", "-", "_")')
+  }
+  let prefix = normalizePrefix(options.prefix)
+  if (prefix && !prefix.endsWith('/')) prefix += '/'
+  if (options.client !== undefined && (typeof options.client !== 'object' || typeof (options.client as { send?: unknown }).send !== 'function')) {
+    throw invalidOption('client', options.client, 'an S3Client from @aws-sdk/client-s3')
+  }
+  if (options.endpoint !== undefined && (typeof options.endpoint !== 'string' || !/^https?:\/\/[^/]+/.test(options.endpoint))) {
+    throw invalidOption('endpoint', options.endpoint, 'an http(s) URL such as "http://127.0.0.1:7480"')
+  }
+  if (options.region !== undefined && (typeof options.region !== 'string' || options.region === '')) throw invalidOption('region', options.region, 'a region name')
+  const creds = options.credentials
+  if (creds !== undefined && typeof creds !== 'function') {
+    if (typeof creds !== 'object' || creds === null || typeof creds.accessKeyId !== 'string' || typeof creds.secretAccessKey !== 'string') {
+      throw invalidOption('credentials', creds, '{ accessKeyId, secretAccessKey, sessionToken? } or a provider function')
+    }
+    registerSecret(creds.secretAccessKey)
+    registerSecret(creds.sessionToken)
+  }
+  const retries = positiveInt('retries', options.retries, 4, true)
+  const baseDelay = positiveInt('retryBaseDelayMs', options.retryBaseDelayMs, 100)
+  const maxDelay = positiveInt('retryMaxDelayMs', options.retryMaxDelayMs, 5000)
+  const requestTimeout = positiveInt('requestTimeoutMs', options.requestTimeoutMs, 30_000)
+  const connectTimeout = positiveInt('connectTimeoutMs', options.connectTimeoutMs, 5000)
+  const maxSockets = positiveInt('maxSockets', options.maxSockets, 64)
+  const partSize = Math.max(MIN_PART, positiveInt('partSizeBytes', options.partSizeBytes, 8 * 1024 * 1024))
+  const logger = options.logger ? safeLogger(options.logger) : undefined
+  const region = options.client ? undefined : options.region ?? process.env.AWS_REGION ?? 'us-east-1'
+
+  let loaded: Promise<{ mod: S3Module; client: S3Client; owned: boolean }> | undefined
+  const load = () =>
+    (loaded ??= (async () => {
+      const mod = await importPeer<S3Module>('@aws-sdk/client-s3', 's3Store')
+      if (options.client) return { mod, client: options.client, owned: false }
+      const { Agent: HttpAgent } = await import('node:http')
+      const { Agent: HttpsAgent } = await import('node:https')
+      const client = new mod.S3Client({
+        region,
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        ...(creds ? { credentials: creds } : {}),
+        forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
+        // Ceph RGW rejects aws-chunked stream uploads (411) and some servers store the chunk framing: only send
+        // checksums where the API requires them
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+        // our retry loop is bounded by the caller's signal; the SDK's own would not be
+        maxAttempts: 1,
+        requestHandler: {
+          connectionTimeout: connectTimeout,
+          requestTimeout,
+          httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
+          httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
+        },
+      })
+      return { mod, client, owned: true }
+    })().catch((error) => {
+      loaded = undefined
+      throw error
+    }))
+
+  const fail = (error: unknown, op: string, key: string | undefined, signal: AbortSignal | undefined): unknown => {
+    if (signal?.aborted) return signal.reason
+    if (error instanceof ScfGracefulError) return error
+    const status = statusOf(error)
+    const name = nameOf(error)
+    const where = `${bucket}/${prefix}${key ?? ''}`
+    const what = `s3 ${op} ${where}: ${name}${status ? ` (HTTP ${status})` : ''}`
+    if (status === 401 || status === 403 || AUTH_NAMES.has(name)) {
+      return new ScfGracefulError('SCFG_ERR_STORE_AUTH', `${what}: the server rejected the credentials`, { cause: error, details: { bucket, status, name } })
+    }
+    if (name === 'NoSuchBucket') return new ScfGracefulError('SCFG_ERR_STORE_NOT_FOUND', `${what}: the bucket does not exist`, { cause: error, details: { bucket, status, name } })
+    return new ScfGracefulError('SCFG_ERR_STORE_UNAVAILABLE', `${what}${isRetryable(error) ? ` after ${retries + 1} attempts` : ''}`, { cause: error, details: { bucket, status, name } })
+  }
+
+  /** One S3 call with retries, abort and error mapping. */
+  const call = async <T>(op: string, key: string | undefined, signal: AbortSignal | undefined, run: (mod: S3Module, client: S3Client) => Promise<T>, attempts = retries): Promise<T> => {
+    try {
+      const { mod, client } = await load()
+      return await withRetry(
+        async (n) => {
+          if (n > 0) logger?.warn(`s3 ${op} ${bucket}/${prefix}${key ?? ''}: retry ${n}/${attempts}`)
+          return run(mod, client)
+        },
+        { retries: attempts, baseDelayMs: baseDelay, maxDelayMs: maxDelay, signal, isRetryable },
+      )
+    } catch (error) {
+      throw fail(error, op, key, signal)
+    }
+  }
+
+  const putBuffer = (key: string, buf: Uint8Array, signal: AbortSignal | undefined) =>
+    call('put', key, signal, (mod, client) =>
+      client.send(new mod.PutObjectCommand({ Bucket: bucket, Key: prefix + key, Body: buf, ContentLength: buf.byteLength }), { abortSignal: signal }),
+    )
+
+  const putStream = async (key: string, body: AsyncIterable<Uint8Array>, size: number | undefined, signal: AbortSignal | undefined) => {
+    if (size !== undefined && size > partSize) {
+      // one streamed request: its body cannot be replayed, so no retry once it started
+      await call('put', key, signal, (mod, client) =>
+        client.send(new mod.PutObjectCommand({ Bucket: bucket, Key: prefix + key, Body: Readable.from(body, { objectMode: false }), ContentLength: size }), { abortSignal: signal }),
+      0)
+      return
+    }
+    let parts: Uint8Array[] = []
+    let buffered = 0
+    let upload: { id: string; done: { ETag: string; PartNumber: number }[] } | undefined
+    const flushPart = async (last: boolean) => {
+      const buf = Buffer.concat(parts, buffered)
+      parts = []
+      buffered = 0
+      if (!upload) {
+        if (last) return putBuffer(key, buf, signal)
+        const created = await call('put', key, signal, (mod, client) =>
+          client.send(new mod.CreateMultipartUploadCommand({ Bucket: bucket, Key: prefix + key }), { abortSignal: signal }))
+        upload = { id: created.UploadId!, done: [] }
+      }
+      const partNumber = upload.done.length + 1
+      const { id } = upload
+      const out = await call('put', key, signal, (mod, client) =>
+        client.send(new mod.UploadPartCommand({ Bucket: bucket, Key: prefix + key, UploadId: id, PartNumber: partNumber, Body: buf, ContentLength: buf.byteLength }), { abortSignal: signal }))
+      upload.done.push({ ETag: out.ETag!, PartNumber: partNumber })
+      if (last) {
+        const done = upload.done
+        await call('put', key, signal, (mod, client) =>
+          client.send(new mod.CompleteMultipartUploadCommand({ Bucket: bucket, Key: prefix + key, UploadId: id, MultipartUpload: { Parts: done } }), { abortSignal: signal }))
+      }
+    }
+    try {
+      for await (const piece of body) {
+        signal?.throwIfAborted()
+        parts.push(piece)
+        buffered += piece.byteLength
+        if (buffered >= partSize) await flushPart(false)
+      }
+      await flushPart(true)
+    } catch (error) {
+      if (upload) {
+        const { id } = upload
+        // best effort, bounded: an unfinished multipart upload only costs storage until the bucket's lifecycle rule
+        await call('put', key, AbortSignal.timeout(5000), (mod, client) =>
+          client.send(new mod.AbortMultipartUploadCommand({ Bucket: bucket, Key: prefix + key, UploadId: id })), 0).catch(() => {})
+      }
+      throw signal?.aborted ? signal.reason : error
+    }
+  }
+
+  // set once the bucket is known to exist, so a missing key costs one HEAD, not two
+  let bucketSeen = false
+
+  const store: S3Store = {
+    kind: 's3',
+    bucket,
+    prefix,
+    endpoint: options.client ? undefined : options.endpoint,
+    region,
+
+    async put(key: string, body: StoreBody, opts: StorePutOptions = {}) {
+      assertKey(key)
+      const { signal, size } = opts
+      signal?.throwIfAborted()
+      if (size !== undefined && (!Number.isSafeInteger(size) || size < 0)) throw invalidOption('size', size, 'a byte count')
+      if (body instanceof Uint8Array) {
+        await putBuffer(key, body, signal)
+        return
+      }
+      if (body === null || typeof body !== 'object' || typeof (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] !== 'function') {
+        throw invalidOption('body', body, 'a Uint8Array or an async iterable of Uint8Array')
+      }
+      await putStream(key, body, size, signal)
+    },
+
+    async get(key: string, opts: StoreOperationOptions = {}) {
+      assertKey(key)
+      const { signal } = opts
+      signal?.throwIfAborted()
+      let out
+      try {
+        out = await call('get', key, signal, (mod, client) => client.send(new mod.GetObjectCommand({ Bucket: bucket, Key: prefix + key }), { abortSignal: signal }))
+      } catch (error) {
+        const cause = (error as ScfGracefulError).cause
+        if (error instanceof ScfGracefulError && (nameOf(cause) === 'NoSuchKey' || (statusOf(cause) === 404 && nameOf(cause) !== 'NoSuchBucket'))) return undefined
+        throw error
+      }
+      return mapBodyErrors(out.Body as AsyncIterable<Uint8Array>, (error) => fail(error, 'get', key, signal))
+    },
+
+    async has(key: string, opts: StoreOperationOptions = {}) {
+      assertKey(key)
+      const { signal } = opts
+      signal?.throwIfAborted()
+      try {
+        await call('has', key, signal, (mod, client) => client.send(new mod.HeadObjectCommand({ Bucket: bucket, Key: prefix + key }), { abortSignal: signal }))
+        return true
+      } catch (error) {
+        // HEAD has no body, so a missing bucket is a 404 too: tell it apart with a bucket check only then
+        if (error instanceof ScfGracefulError && statusOf(error.cause) === 404) {
+          if (bucketSeen) return false
+          await call('has', undefined, signal, (mod, client) => client.send(new mod.HeadBucketCommand({ Bucket: bucket }), { abortSignal: signal })).catch((bucketError) => {
+            throw statusOf((bucketError as ScfGracefulError).cause) === 404
+              ? new ScfGracefulError('SCFG_ERR_STORE_NOT_FOUND', `s3 has ${bucket}: the bucket does not exist`, { cause: bucketError, details: { bucket } })
+              : bucketError
+          })
+          bucketSeen = true
+          return false
+        }
+        throw error
+      }
+    },
+
+    async *list(listPrefix: string, opts: StoreOperationOptions = {}) {
+      assertListPrefix(listPrefix)
+      const { signal } = opts
+      let token: string | undefined
+      do {
+        signal?.throwIfAborted()
+        const page = await call('list', listPrefix, signal, (mod, client) =>
+          client.send(new mod.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix + listPrefix, ContinuationToken: token, MaxKeys: 1000 }), { abortSignal: signal }))
+        for (const item of page.Contents ?? []) if (item.Key) yield item.Key.slice(prefix.length)
+        token = page.IsTruncated ? page.NextContinuationToken : undefined
+      } while (token)
+    },
+
+    async delete(keys: string | readonly string[], opts: StoreOperationOptions = {}) {
+      const list = keyList(keys)
+      const { signal } = opts
+      signal?.throwIfAborted()
+      for (let i = 0; i < list.length; i += 1000) {
+        const batch = list.slice(i, i + 1000)
+        const out = await call('delete', batch[0], signal, (mod, client) =>
+          client.send(new mod.DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((key) => ({ Key: prefix + key })), Quiet: true } }), { abortSignal: signal }))
+        const failed = (out.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey')
+        if (failed.length > 0) {
+          const first = failed[0]!
+          const code = first.Code === 'AccessDenied' ? 'SCFG_ERR_STORE_AUTH' : 'SCFG_ERR_STORE_UNAVAILABLE'
+          throw new ScfGracefulError(code, `s3 delete ${bucket}: ${failed.length} of ${batch.length} keys failed (first: ${first.Key} ${first.Code})`, { details: { bucket, errors: failed.slice(0, 10) } })
+        }
+      }
+    },
+
+    async close() {
+      if (!loaded) return
+      const state = await loaded.catch(() => undefined)
+      loaded = undefined
+      if (state?.owned) state.client.destroy()
+    },
+  }
+  return store
+}
+
+export interface CosStoreOptions extends Omit<S3StoreOptions, 'bucket' | 'region' | 'endpoint'> {
+  /** `name-appid`, e.g. `snapshots-1250000000`. */
+  bucket: string
+  /** e.g. `ap-guangzhou`. */
+  region: string
+  /**
+   * Overrides `https://cos.<region>.myqcloud.com` (e.g. the internal endpoint, or a local S3 server in tests).
+   * @default `https://cos.${region}.myqcloud.com`
+   */
+  endpoint?: string
+}
+
+/**
+ * The S3 store preset for Tencent COS. Without `credentials` it reads SCF's temporary credentials from
+ * `TENCENTCLOUD_SECRETID`, `TENCENTCLOUD_SECRETKEY` and `TENCENTCLOUD_SESSIONTOKEN` at each request, so it needs no
+ * configuration inside a function whose role may write the bucket.
+ *
+ * @example
+ * import { cosStore } from 'scf-graceful/stores/s3'
+ * const store = cosStore({ bucket: 'snapshots-1250000000', region: 'ap-guangzhou', prefix: 'my-fn/' })
+ */
+export function cosStore(options: CosStoreOptions): S3Store {
+  if (options === null || typeof options !== 'object') throw invalidOption('options', options, 'an object')
+  if (typeof options.bucket !== 'string' || !/^[a-z0-9][a-z0-9-]*-\d{5,}$/.test(options.bucket)) {
+    throw invalidOption('bucket', options.bucket, 'a COS bucket "name-appid" such as "snapshots-1250000000"')
+  }
+  if (typeof options.region !== 'string' || !/^[a-z]+(-[a-z]+)+(-\d+)?$/.test(options.region)) {
+    throw invalidOption('region', options.region, 'a COS region such as "ap-guangzhou"')
+  }
+  return s3Store({
+    ...options,
+    endpoint: options.endpoint ?? `https://cos.${options.region}.myqcloud.com`,
+    // COS wants virtual-hosted URLs (bucket-appid.cos.<region>.myqcloud.com); an overridden endpoint (a local
+    // S3 server) usually wants path style, as in s3Store
+    forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
+    credentials: options.credentials ?? credentialsFromEnv,
+  })
+}
+
+/** SCF's role credentials, read at request time (the runtime rotates them). */
+async function credentialsFromEnv(): Promise<S3Credentials> {
+  const accessKeyId = process.env.TENCENTCLOUD_SECRETID
+  const secretAccessKey = process.env.TENCENTCLOUD_SECRETKEY
+  const sessionToken = process.env.TENCENTCLOUD_SESSIONTOKEN || undefined
+  if (!accessKeyId || !secretAccessKey) {
+    throw new ScfGracefulError('SCFG_ERR_STORE_AUTH', 'cosStore: no credentials given and TENCENTCLOUD_SECRETID / TENCENTCLOUD_SECRETKEY are not set (give the function a role, or pass `credentials`)')
+  }
+  registerSecret(secretAccessKey)
+  registerSecret(sessionToken)
+  return sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey }
+}
+
+function positiveInt(name: string, value: unknown, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) throw invalidOption(name, value, allowZero ? 'an integer >= 0' : 'a positive integer')
+  return value
+}
+
+/** Wraps a response body so a connection that breaks mid-read surfaces as a store error. */
+async function* mapBodyErrors(body: AsyncIterable<Uint8Array> | undefined, mapError: (error: unknown) => unknown): AsyncIterable<Uint8Array> {
+  if (!body) return
+  try {
+    yield* body
+  } catch (error) {
+    throw mapError(error)
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * Real servers for the store tests and benchmarks: `redis-server` and a throwaway single-node Ceph cluster with
+ * radosgw (see ceph.sh), on free 127.0.0.1 ports, in temp dirs. Every daemon runs in its own process group so
+ * stopping kills the whole group; temp dirs are removed. Used by test/setup/global.ts and bench/stores/index.mjs
+ * (which loads it through Node's type stripping / a small inline loader, so keep it free of TS-only runtime syntax
+ * such as enums or parameter properties).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtemp, rm, readFile } from 'node:fs/promises'
+import { createServer, connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { randomBytes } from 'node:crypto'
+
+const here = dirname(fileURLToPath(import.meta.url))
+
+/** What the tests receive through `inject('servers')` (plain data: it crosses into the workers). */
+export interface ServersInfo {
+  redis?: { url: string; port: number }
+  /** Why redis is not there (binary missing). */
+  redisSkip?: string
+  ceph?: { endpoint: string; port: number; region: string; accessKeyId: string; secretAccessKey: string; dir: string; conf: string }
+  cephSkip?: string
+}
+
+export interface RunningServer {
+  readonly port: number
+  readonly child: ChildProcess
+  stop(): Promise<void>
+}
+
+export function hasBinary(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0
+}
+
+/** A port that was free a moment ago (bound to 127.0.0.1 and released). */
+export async function freePort(): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+/** Resolves once something accepts TCP connections on the port, or rejects after `timeoutMs`. */
+export async function waitForPort(port: number, timeoutMs: number, child?: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1')
+      socket.once('connect', () => { socket.destroy(); resolve(true) })
+      socket.once('error', () => resolve(false))
+    })
+    if (ok) return
+    if (child && child.exitCode !== null) throw new Error(`server for port ${port} exited with ${child.exitCode}`)
+    if (Date.now() > deadline) throw new Error(`nothing listened on 127.0.0.1:${port} within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+/** Kills the child's whole process group and waits (bounded) for it to exit. */
+async function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return
+  const exited = once(child, 'exit').catch(() => undefined)
+  try { process.kill(-child.pid, signal) } catch { /* already gone */ }
+  const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL') } catch { /* gone */ } }, 5_000)
+  timer.unref()
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 8_000).unref())])
+  clearTimeout(timer)
+}
+
+export interface RedisOptions {
+  port?: number
+  /** Keep data across a kill + restart (appendonly, fsync always) in this dir. */
+  dataDir?: string
+}
+
+/** Starts `redis-server` on 127.0.0.1 (no persistence unless `dataDir`). */
+export async function startRedis(options: RedisOptions = {}): Promise<RunningServer> {
+  const port = options.port ?? (await freePort())
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--protected-mode', 'no']
+  if (options.dataDir) args.push('--dir', options.dataDir, '--appendonly', 'yes', '--appendfsync', 'always')
+  else args.push('--appendonly', 'no')
+  const child = spawn('redis-server', args, { detached: true, stdio: ['ignore', 'ignore', 'inherit'] })
+  child.on('error', () => undefined)
+  await waitForPort(port, 10_000, child)
+  return { port, child, stop: () => killGroup(child) }
+}
+
+export interface CephCluster extends RunningServer {
+  readonly endpoint: string
+  readonly region: string
+  readonly accessKeyId: string
+  readonly secretAccessKey: string
+  readonly dir: string
+  readonly conf: string
+}
+
+/** Brings up ceph.sh (mon + memstore OSD + radosgw) and resolves when radosgw serves S3 with the test user. */
+export async function startCeph(options: { memstoreBytes?: number; timeoutMs?: number } = {}): Promise<CephCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'scfg-ceph-'))
+  const [monPort, port] = [await freePort(), await freePort()]
+  const accessKeyId = `SCFG${randomBytes(8).toString('hex').toUpperCase()}`
+  const secretAccessKey = randomBytes(20).toString('base64url')
+  const args = [join(here, 'ceph.sh'), dir, String(monPort), String(port), accessKeyId, secretAccessKey, String(options.memstoreBytes ?? 4 * 1024 ** 3)]
+  const child = spawn('bash', args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout!.setEncoding('utf8')
+  child.stderr!.setEncoding('utf8')
+  child.stderr!.on('data', (chunk: string) => { output = (output + chunk).slice(-4000) })
+  const stop = async (): Promise<void> => {
+    await killGroup(child)
+    await rm(dir, { recursive: true, force: true })
+  }
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`ceph did not start within ${options.timeoutMs ?? 90_000} ms`)), options.timeoutMs ?? 90_000)
+      timer.unref()
+      child.stdout!.on('data', (chunk: string) => {
+        if (chunk.includes('CEPH READY')) { clearTimeout(timer); resolve() }
+      })
+      child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`ceph.sh exited with ${code}`)) })
+    })
+  } catch (err) {
+    const logs = await readFile(join(dir, 'log', 'client.rgw.log'), 'utf8').catch(() => '')
+    await stop()
+    throw new Error(`${(err as Error).message}\n${output}\n${logs.slice(-2000)}`)
+  }
+  return { port, child, stop, endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', accessKeyId, secretAccessKey, dir, conf: join(dir, 'ceph.conf') }
+}
+
+/**
+ * A second radosgw on the same cluster (same data), on its own port: a test can SIGKILL it mid-snapshot and start
+ * it again on the same port without disturbing the shared one.
+ */
+export async function startRadosgw(ceph: { dir: string; conf: string }, port?: number): Promise<RunningServer> {
+  const p = port ?? (await freePort())
+  const name = `rgw${p}`
+  const args = [
+    '-c', ceph.conf, '-n', 'client.rgw', '-f',
+    `--rgw-frontends=beast endpoint=127.0.0.1:${p}`,
+    `--admin-socket=${join(ceph.dir, 'run', `${name}.asok`)}`,
+    `--pid-file=${join(ceph.dir, 'run', `${name}.pid`)}`,
+    `--log-file=${join(ceph.dir, 'log', `${name}.log`)}`,
+  ]
+  const child = spawn('radosgw', args, { detached: true, stdio: 'ignore' })
+  child.on('error', () => undefined)
+  await waitForPort(p, 60_000, child)
+  return { port: p, child, stop: () => killGroup(child, 'SIGKILL') }
+}
+
+/** Starts redis and Ceph concurrently; a missing binary is reported in `*Skip` (the tests decide skip vs fail). */
+export async function startServers(options: { ceph?: boolean; redis?: boolean } = {}): Promise<{ info: ServersInfo; stop(): Promise<void> }> {
+  const info: ServersInfo = {}
+  const running: RunningServer[] = []
+  const wantRedis = options.redis ?? true
+  const wantCeph = options.ceph ?? true
+  const tasks: Promise<void>[] = []
+  if (wantRedis) {
+    if (!hasBinary('redis-server')) info.redisSkip = 'redis-server is not installed (apt-get install redis-server)'
+    else tasks.push(startRedis().then((r) => { running.push(r); info.redis = { url: `redis://127.0.0.1:${r.port}`, port: r.port } }))
+  }
+  if (wantCeph) {
+    const missing = ['ceph-mon', 'ceph-osd', 'radosgw', 'radosgw-admin'].filter((b) => !hasBinary(b))
+    if (missing.length > 0) info.cephSkip = `${missing.join(', ')} not installed (apt-get install radosgw ceph-mon ceph-osd)`
+    else tasks.push(startCeph().then((c) => {
+      running.push(c)
+      info.ceph = { endpoint: c.endpoint, port: c.port, region: c.region, accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, dir: c.dir, conf: c.conf }
+    }))
+  }
+  const results = await Promise.allSettled(tasks)
+  const stop = async (): Promise<void> => { await Promise.all(running.map((r) => r.stop())) }
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed) {
+    await stop()
+    throw failed.reason
+  }
+  return { info, stop }
+}
