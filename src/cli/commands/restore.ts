@@ -1,0 +1,5 @@
+// placeholder until the 'restore' command lands; the dispatcher needs the module to exist
+export async function run(_argv: string[]): Promise<number> {
+  process.stderr.write("error: 'scf-graceful restore' is not available yet (SCFG_ERR_CLI_USAGE)\n")
+  return 2
+}

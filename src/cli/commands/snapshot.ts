@@ -1,0 +1,5 @@
+// placeholder until the 'snapshot' command lands; the dispatcher needs the module to exist
+export async function run(_argv: string[]): Promise<number> {
+  process.stderr.write("error: 'scf-graceful snapshot' is not available yet (SCFG_ERR_CLI_USAGE)\n")
+  return 2
+}

@@ -1,0 +1,421 @@
+import { fork, type ChildProcess } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { basename, dirname, extname, join, resolve as resolvePath } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { ScfGracefulError, invalidOption } from '../errors.js'
+import { scfStatus } from '../scf/status.js'
+import { InvocationError } from './invocation-error.js'
+import { RUNTIME_ENV, type ChildMessage, type InvokeMessage } from './protocol.js'
+import type { ExitInfo, FunctionInstance, FunctionMode, InvokeOptions, LogLine, StartFunctionOptions } from './types.js'
+
+/**
+ * One function instance = one child process, run the way SCF would run it. The harness (`scf-graceful/testing`)
+ * and the local emulator both start instances through `startFunction`; nothing else in this package spawns functions.
+ */
+
+const DEFAULT_TIMEOUT_MS = 3000
+const START_TIMEOUT_MS = 30_000
+const STOP_GRACE_MS = 5000
+
+function here(): string {
+  // CJS build: __dirname; ESM build: import.meta.url (esbuild leaves one of the two unused)
+  return typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url))
+}
+
+/** Resolved options every mode shares. */
+export interface ResolvedInstanceOptions {
+  entry: string
+  handler: string
+  mode: FunctionMode
+  env: Record<string, string>
+  timeoutMs: number
+  memoryMb: number
+  functionName: string
+  namespace: string
+  qualifier: string
+  tmpDir: string | undefined
+  cwd: string
+  onLog: ((line: LogLine) => void) | undefined
+}
+
+export function resolveInstanceOptions(options: StartFunctionOptions): ResolvedInstanceOptions {
+  if (!options || typeof options !== 'object') throw invalidOption('options', options, 'an object with at least `entry`')
+  if (typeof options.entry !== 'string' || options.entry === '') throw invalidOption('entry', options.entry, 'the path of the function module')
+  const mode = options.mode ?? 'code'
+  if (mode !== 'code' && mode !== 'image' && mode !== 'job') throw invalidOption('mode', mode, "'code', 'image' or 'job'")
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) throw invalidOption('timeoutMs', timeoutMs, 'a number of ms > 0')
+  const entry = resolvePath(options.entry)
+  return {
+    entry,
+    handler: options.handler ?? 'main_handler',
+    mode,
+    env: options.env ?? {},
+    timeoutMs,
+    memoryMb: options.memoryMb ?? 128,
+    functionName: options.functionName ?? basename(entry, extname(entry)),
+    namespace: options.namespace ?? 'default',
+    qualifier: options.qualifier ?? '$LATEST',
+    tmpDir: options.tmpDir,
+    cwd: options.cwd ?? dirname(entry),
+    onLog: options.onLog,
+  }
+}
+
+/** The environment an instance runs with: SCF's variables, the instance's TMPDIR, the caller's additions. */
+export function instanceEnv(o: ResolvedInstanceOptions, tmpDir: string): Record<string, string> {
+  const base: Record<string, string> = {}
+  for (const name of ['PATH', 'HOME', 'LANG', 'NODE_OPTIONS', 'SYSTEMROOT']) {
+    const v = process.env[name]
+    if (v !== undefined) base[name] = v
+  }
+  return {
+    ...base,
+    TMPDIR: tmpDir,
+    SCF_FUNCTIONNAME: o.functionName,
+    SCF_FUNCTIONVERSION: o.qualifier,
+    SCF_NAMESPACE: o.namespace,
+    TENCENTCLOUD_REGION: 'ap-guangzhou',
+    TENCENTCLOUD_APPID: '1250000000',
+    TENCENTCLOUD_UIN: '100000000001',
+    ...o.env,
+  }
+}
+
+/** The context object SCF's Node.js runtime passes to a handler. */
+export function runtimeContext(o: ResolvedInstanceOptions, env: Record<string, string>, requestId: string, timeoutMs: number): Record<string, unknown> {
+  const environ = Object.entries({ SCF_NAMESPACE: o.namespace, SCF_FUNCTIONNAME: o.functionName, SCF_FUNCTIONVERSION: o.qualifier, ...o.env })
+    .map(([k, v]) => `${k}=${v}`)
+    .join(';')
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    memory_limit_in_mb: o.memoryMb,
+    time_limit_in_ms: timeoutMs,
+    request_id: requestId,
+    environment: JSON.stringify({ SCF_NAMESPACE: o.namespace }),
+    environ,
+    function_version: o.qualifier,
+    function_name: o.functionName,
+    namespace: o.namespace,
+    tencentcloud_region: env.TENCENTCLOUD_REGION,
+    tencentcloud_appid: env.TENCENTCLOUD_APPID,
+    tencentcloud_uin: env.TENCENTCLOUD_UIN,
+  }
+}
+
+interface Pending {
+  requestId: string
+  resolve(value: unknown): void
+  reject(error: unknown): void
+  timer: NodeJS.Timeout
+}
+
+/**
+ * The process side every mode shares: spawn, log capture, exit tracking, signals, termination, tmp dir.
+ * Modes differ only in how an invocation reaches the process.
+ */
+export class ProcessHost {
+  readonly id = randomUUID()
+  readonly logs: LogLine[] = []
+  child: ChildProcess | undefined
+  exited!: Promise<ExitInfo>
+  isExited = false
+  /** Set when the instance was killed on purpose, so a running invocation reports the right status. */
+  killCause: 'terminated' | 'timeout' | 'stopped' | undefined
+  private readonly running = new Set<string>()
+  private exitListeners = new Set<(info: ExitInfo) => void>()
+
+  constructor(
+    readonly options: ResolvedInstanceOptions,
+    readonly tmpDir: string,
+    readonly ownsTmpDir: boolean,
+  ) {}
+
+  /** Spawns a process and starts capturing its output. */
+  attach(child: ChildProcess): void {
+    this.child = child
+    this.isExited = false
+    this.exited = new Promise<ExitInfo>((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.isExited = true
+        const info = { code, signal }
+        for (const l of this.exitListeners) l(info)
+        resolve(info)
+      })
+    })
+    const capture = (stream: NodeJS.ReadableStream | null, name: LogLine['stream']) => {
+      if (!stream) return
+      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => this.log(name, line))
+    }
+    capture(child.stdout, 'stdout')
+    capture(child.stderr, 'stderr')
+  }
+
+  onExit(listener: (info: ExitInfo) => void): () => void {
+    this.exitListeners.add(listener)
+    return () => this.exitListeners.delete(listener)
+  }
+
+  /** Adds a log line (the emulator also writes its [PLATFORM] lines through here). */
+  log(stream: LogLine['stream'], line: string, requestId?: string): void {
+    const only = this.running.size === 1 ? [...this.running][0] : undefined
+    const entry: LogLine = { stream, line, time: Date.now(), requestId: requestId ?? only }
+    this.logs.push(entry)
+    // keep memory bounded for long-lived instances
+    if (this.logs.length > 10_000) this.logs.splice(0, this.logs.length - 10_000)
+    this.options.onLog?.(entry)
+  }
+
+  begin(requestId: string): () => void {
+    this.running.add(requestId)
+    return () => this.running.delete(requestId)
+  }
+
+  get busy(): boolean {
+    return this.running.size > 0
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid
+  }
+
+  signal(name: NodeJS.Signals): boolean {
+    if (!this.child || this.isExited) return false
+    try {
+      return this.child.kill(name)
+    } catch {
+      return false
+    }
+  }
+
+  async kill(cause: ProcessHost['killCause']): Promise<ExitInfo> {
+    this.killCause ??= cause
+    if (!this.child || this.isExited) return this.exited ?? { code: null, signal: null }
+    this.signal('SIGKILL')
+    return this.exited
+  }
+
+  async wipeTmp(): Promise<void> {
+    await rm(this.tmpDir, { recursive: true, force: true })
+  }
+
+  /** The SCF status and error for an invocation that the process's exit cut short. */
+  exitError(requestId: string, info: ExitInfo): InvocationError {
+    if (this.killCause === 'terminated') return new InvocationError('SCFG_ERR_INSTANCE_TERMINATED', scfStatus.REQUEST_CANCELED, requestId, 'invocation terminated by force; the instance was recycled')
+    if (this.killCause === 'timeout') return new InvocationError('SCFG_ERR_INSTANCE_TIMEOUT', scfStatus.TIME_LIMIT_REACHED, requestId, `invocation ran past its timeout of ${this.options.timeoutMs} ms`)
+    const how = info.signal ? `signal ${info.signal}` : `code ${info.code}`
+    return new InvocationError('SCFG_ERR_INSTANCE_EXITED', scfStatus.USER_PROCESS_EXIT, requestId, `User process exit when running (${how})`)
+  }
+}
+
+/** A code-deployment instance: a long-lived runtime process that calls the handler once per invocation. */
+class CodeInstance implements FunctionInstance {
+  readonly mode = 'code' as const
+  private readonly pending = new Map<string, Pending>()
+
+  constructor(private readonly host: ProcessHost) {}
+
+  get id() {
+    return this.host.id
+  }
+  get pid() {
+    return this.host.pid
+  }
+  get tmpDir() {
+    return this.host.tmpDir
+  }
+  get logs() {
+    return this.host.logs
+  }
+  get exited() {
+    return this.host.exited
+  }
+  get busy() {
+    return this.host.busy
+  }
+  get isExited() {
+    return this.host.isExited
+  }
+
+  async start(): Promise<void> {
+    const o = this.host.options
+    const env = instanceEnv(o, this.host.tmpDir)
+    const child = fork(join(here(), 'local', 'code-runtime.js'), [], {
+      cwd: o.cwd,
+      env: { ...env, [RUNTIME_ENV.entry]: o.entry, [RUNTIME_ENV.handler]: o.handler },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+    })
+    this.host.attach(child)
+    child.on('message', (m: ChildMessage) => this.onMessage(m))
+    this.host.onExit((info) => {
+      for (const [id, p] of this.pending) {
+        clearTimeout(p.timer)
+        this.pending.delete(id)
+        p.reject(this.host.exitError(p.requestId, info))
+      }
+    })
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => fail(new ScfGracefulError('SCFG_ERR_INSTANCE_START', `${o.entry} did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS)
+      timer.unref()
+      const off = this.host.onExit((info) => fail(new ScfGracefulError('SCFG_ERR_INSTANCE_START', `${o.entry} exited while starting (code ${info.code}, signal ${info.signal}): ${this.lastLines()}`)))
+      const onMessage = (m: ChildMessage) => {
+        if (m.type === 'ready') done()
+        else if (m.type === 'load-error') fail(new ScfGracefulError(m.code === 'SCFG_ERR_HANDLER_NOT_FOUND' ? 'SCFG_ERR_HANDLER_NOT_FOUND' : 'SCFG_ERR_INSTANCE_START', m.message))
+      }
+      const cleanup = () => {
+        clearTimeout(timer)
+        off()
+        child.off('message', onMessage)
+      }
+      const done = () => (cleanup(), resolve())
+      const fail = (err: Error) => {
+        cleanup()
+        this.host.signal('SIGKILL')
+        reject(err)
+      }
+      child.on('message', onMessage)
+    })
+  }
+
+  private lastLines(): string {
+    return this.host.logs.slice(-5).map((l) => l.line).join(' | ')
+  }
+
+  private onMessage(m: ChildMessage): void {
+    if (m.type !== 'result') return
+    const p = this.pending.get(m.id)
+    if (!p) return
+    this.pending.delete(m.id)
+    clearTimeout(p.timer)
+    if (m.ok) p.resolve(JSON.parse(m.json))
+    else p.reject(new InvocationError('SCFG_ERR_HANDLER_FAILED', scfStatus.USER_CODE_EXCEPTION, p.requestId, m.error.message, { errorType: m.error.name, stack: m.error.stack }))
+  }
+
+  invoke(event: unknown, options: InvokeOptions = {}): Promise<unknown> {
+    const requestId = options.requestId ?? randomUUID()
+    if (this.host.isExited || !this.host.child?.connected) {
+      return Promise.reject(new InvocationError('SCFG_ERR_INSTANCE_EXITED', scfStatus.CONTAINER_STATE_EXITED, requestId, 'the instance has exited'))
+    }
+    const timeoutMs = options.timeoutMs ?? this.host.options.timeoutMs
+    const env = instanceEnv(this.host.options, this.host.tmpDir)
+    const end = this.host.begin(requestId)
+    return new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // SCF recycles an instance whose invocation ran past its timeout
+        void this.host.kill('timeout')
+      }, timeoutMs)
+      timer.unref()
+      this.pending.set(requestId, { requestId, resolve, reject, timer })
+      const message: InvokeMessage = { type: 'invoke', id: requestId, event, context: runtimeContext(this.host.options, env, requestId, timeoutMs) }
+      this.host.child!.send(message, (err) => {
+        if (!err) return
+        const p = this.pending.get(requestId)
+        if (!p) return
+        this.pending.delete(requestId)
+        clearTimeout(p.timer)
+        reject(new InvocationError('SCFG_ERR_INSTANCE_EXITED', scfStatus.CONTAINER_STATE_EXITED, requestId, `could not reach the instance: ${err.message}`))
+      })
+    }).finally(end)
+  }
+
+  signal(name: NodeJS.Signals): boolean {
+    return this.host.signal(name)
+  }
+
+  async terminate(options: { grace?: boolean; graceMs?: number } = {}): Promise<ExitInfo> {
+    if (!options.grace) {
+      const info = await this.host.kill('terminated')
+      await this.host.wipeTmp()
+      return info
+    }
+    this.host.signal('SIGTERM')
+    // SCF does not document a hard kill after SIGTERM: the invocation's own timeout still applies
+    const bound = options.graceMs ?? this.host.options.timeoutMs
+    const settled = Promise.allSettled([...this.pending.values()].map((p) => new Promise<void>((r) => {
+      const prevResolve = p.resolve
+      const prevReject = p.reject
+      p.resolve = (v) => (prevResolve(v), r())
+      p.reject = (e) => (prevReject(e), r())
+    })))
+    let timer: NodeJS.Timeout | undefined
+    const outcome = await Promise.race([
+      this.host.exited.then(() => 'exited' as const),
+      settled.then(() => 'settled' as const),
+      new Promise<'timeout'>((r) => {
+        timer = setTimeout(() => r('timeout'), bound)
+        timer.unref()
+      }),
+    ])
+    clearTimeout(timer)
+    if (outcome === 'timeout') return this.host.kill('timeout')
+    return this.host.isExited ? this.host.exited : { code: null, signal: null }
+  }
+
+  async stop(): Promise<void> {
+    if (!this.host.isExited) {
+      this.host.killCause ??= 'stopped'
+      this.host.child?.disconnect?.()
+      this.host.signal('SIGTERM')
+      const t = setTimeout(() => this.host.signal('SIGKILL'), STOP_GRACE_MS)
+      t.unref()
+      await this.host.exited
+      clearTimeout(t)
+    }
+    if (this.host.ownsTmpDir) await this.host.wipeTmp()
+  }
+}
+
+/** Creates the instance's tmp dir (its /tmp) unless one was given. */
+export async function createHost(o: ResolvedInstanceOptions): Promise<ProcessHost> {
+  const owns = o.tmpDir === undefined
+  const dir = o.tmpDir ?? (await mkdtemp(join(tmpdir(), 'scfg-instance-')))
+  return new ProcessHost(o, dir, owns)
+}
+
+type ModeStarter = (host: ProcessHost) => Promise<FunctionInstance>
+
+const starters: Partial<Record<FunctionMode, ModeStarter>> = {
+  code: async (host) => {
+    const instance = new CodeInstance(host)
+    await instance.start()
+    return instance
+  },
+}
+
+/** Lets the image and job modes plug in without this file importing them eagerly. */
+export function registerMode(mode: FunctionMode, starter: ModeStarter): void {
+  starters[mode] = starter
+}
+
+/**
+ * Starts a function instance in a child process, the way SCF runs it.
+ *
+ * @example
+ * import { startFunction } from 'scf-graceful/testing'
+ * const fn = await startFunction({ entry: './index.mjs' })
+ * const pending = fn.invoke({ items: 100 })
+ * fn.signal('SIGTERM')
+ * console.log(await pending) // the handler saw inv.shouldStop and returned
+ * await fn.stop()
+ */
+export async function startFunction(options: StartFunctionOptions): Promise<FunctionInstance> {
+  const o = resolveInstanceOptions(options)
+  const starter = starters[o.mode] ?? (await loadModeStarter(o.mode))
+  const host = await createHost(o)
+  try {
+    return await starter(host)
+  } catch (err) {
+    if (host.ownsTmpDir) await host.wipeTmp()
+    throw err
+  }
+}
+
+async function loadModeStarter(mode: FunctionMode): Promise<ModeStarter> {
+  if (mode === 'image') return (await import('./image-instance.js')).startImageInstance
+  if (mode === 'job') return (await import('./job-instance.js')).startJobInstance
+  throw invalidOption('mode', mode, "'code', 'image' or 'job'")
+}
