@@ -3,6 +3,8 @@
  * implements it and passes the one conformance suite in `test/stores/conformance.ts`.
  */
 
+import { ScfGracefulError } from '../errors.js'
+
 /** A value to store: bytes in memory, or a stream of them (a Node Readable is one). */
 export type StoreBody = Uint8Array | AsyncIterable<Uint8Array>
 
@@ -33,6 +35,28 @@ export interface SnapshotStore {
   list(prefix: string, options?: StoreOperationOptions): AsyncIterable<string>
   /** Deletes the keys; keys that do not exist are ignored. */
   delete(keys: string | readonly string[], options?: StoreOperationOptions): Promise<void>
+  /**
+   * When the store keeps its bytes in a local directory (fsStore), that directory's absolute path: a snapshot
+   * whose root contains it skips it, so a store never snapshots itself.
+   */
+  readonly localDir?: string
   /** Releases connections the store opened itself (never a client that was passed in). */
   close?(): Promise<void>
+}
+
+/**
+ * Checks a store key against the contract (relative, `/`-separated, no empty / `.` / `..` segments, no NUL or
+ * backslash, at most 1024 bytes) and throws SCFG_ERR_STORE_KEY_INVALID otherwise. Stores call it first.
+ */
+export function assertStoreKey(key: unknown): asserts key is string {
+  const bad = (why: string) => new ScfGracefulError('SCFG_ERR_STORE_KEY_INVALID', `invalid store key ${JSON.stringify(String(key).slice(0, 80))}: ${why}`)
+  if (typeof key !== 'string' || key.length === 0) throw bad('must be a non-empty string')
+  if (Buffer.byteLength(key) > 1024) throw bad('longer than 1024 bytes')
+  if (key.includes('\0')) throw bad('contains NUL')
+  if (key.includes('\\')) throw bad('contains a backslash')
+  if (key.startsWith('/')) throw bad('is absolute')
+  for (const segment of key.split('/')) {
+    if (segment === '') throw bad('has an empty segment')
+    if (segment === '.' || segment === '..') throw bad(`has a "${segment}" segment`)
+  }
 }

@@ -1,0 +1,177 @@
+// Restoring: validate the whole manifest first, then write every file to a temp name in its final directory,
+// verifying each chunk's SHA-256 before its bytes touch the disk, and rename into place. Never outside root.
+import { createHash, randomBytes } from 'node:crypto'
+import { chmod, lstat, mkdir, open, realpath, rename, rm, stat, symlink, unlink, utimes } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ScfGracefulError } from '../errors.js'
+import type { SnapshotContext, OperationOptions } from './context.js'
+import { chunkKey } from './layout.js'
+import type { DirEntry, FileEntry, LinkEntry } from './manifest.js'
+import { loadManifest } from './load.js'
+import { readRef } from './refs.js'
+import { type CacheRecord, writeStateCache } from './state-cache.js'
+import { asAbortError, collectBytes, runPool, throwIfAborted } from './util.js'
+
+export interface RestoreResult {
+  /** The id of the snapshot that was restored. */
+  id: string
+  files: number
+  bytes: number
+  durationMs: number
+}
+
+const FS_WRITE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EACCES', 'EPERM', 'EFBIG', 'EMFILE', 'ENFILE', 'ENAMETOOLONG', 'EISDIR', 'ENOTDIR', 'EEXIST', 'ENOTEMPTY'])
+
+function writeError(err: unknown, path: string): unknown {
+  const code = (err as NodeJS.ErrnoException)?.code
+  if (code && FS_WRITE_ERRORS.has(code)) return new ScfGracefulError('SCFG_ERR_RESTORE_WRITE', `restore could not write ${path}: ${code}`, { cause: err, details: { path, errno: code } })
+  return err
+}
+
+export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOptions = {}): Promise<RestoreResult> {
+  const { store, key } = ctx
+  const { signal, onProgress } = options
+  const started = Date.now()
+  try {
+    throwIfAborted(signal, 'restore')
+    const id = await readRef(store, key, signal)
+    if (!id) throw new ScfGracefulError('SCFG_ERR_SNAPSHOT_NOT_FOUND', `no snapshot under key "${key}" in the ${store.kind} store`, { details: { key } })
+    // parseManifest (inside) rejects every hostile path before anything below writes a byte
+    const manifest = await loadManifest(store, key, id, signal)
+    await mkdir(ctx.root, { recursive: true }).catch((err: unknown) => { throw writeError(err, ctx.root) })
+    const root = await realpath(ctx.root)
+
+    const dirs = manifest.entries.filter((e): e is DirEntry => e.t === 'd')
+    const files = manifest.entries.filter((e): e is FileEntry => e.t === 'f')
+    const links = manifest.entries.filter((e): e is LinkEntry => e.t === 'l')
+    for (const d of dirs) {
+      throwIfAborted(signal, 'restore')
+      await ensureDir(root, d.p)
+    }
+    const progress = { phase: 'restore' as const, files: 0, totalFiles: files.length, bytes: 0, totalBytes: manifest.bytes }
+    const records: Record<string, CacheRecord> = {}
+    await runPool(files, ctx.concurrency, async (file) => {
+      throwIfAborted(signal, 'restore')
+      records[file.p] = await restoreFile(ctx, root, manifest.chunkSize, file, signal, (n) => {
+        progress.bytes += n
+        onProgress?.({ ...progress })
+      })
+      progress.files++
+      onProgress?.({ ...progress })
+    })
+    for (const l of links) {
+      throwIfAborted(signal, 'restore')
+      const final = join(root, l.p)
+      const tmp = join(root, parentOf(l.p), `.scfg-${randomBytes(6).toString('hex')}.tmp`)
+      try {
+        await symlink(l.tg, tmp)
+        await clearForFile(final)
+        await rename(tmp, final)
+      } catch (err) {
+        await rm(tmp, { force: true }).catch(() => {})
+        throw writeError(err, l.p)
+      }
+    }
+    // directories last and deepest first: their mode may forbid writing, and writing inside moves their mtime
+    for (const d of [...dirs].reverse()) {
+      const abs = join(root, d.p)
+      try {
+        await chmod(abs, d.m)
+        await utimes(abs, d.mt / 1000, d.mt / 1000)
+      } catch (err) {
+        throw writeError(err, d.p)
+      }
+    }
+    await writeStateCache(root, key, records).catch((err: unknown) => ctx.logger.warn(`restore: could not write the local state cache (${(err as Error).message})`))
+    return { id, files: files.length, bytes: manifest.bytes, durationMs: Date.now() - started }
+  } catch (err) {
+    throw asAbortError(err, signal, 'restore')
+  }
+}
+
+function parentOf(p: string): string {
+  const i = p.lastIndexOf('/')
+  return i === -1 ? '' : p.slice(0, i)
+}
+
+/** Makes root/p a real directory; anything else in the way (a symlink above all) is removed, never followed. */
+async function ensureDir(root: string, p: string): Promise<void> {
+  const abs = join(root, p)
+  try {
+    const st = await lstat(abs)
+    if (st.isDirectory()) return
+    await rm(abs, { force: true })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw writeError(err, p)
+  }
+  try {
+    await mkdir(abs, { mode: 0o700 })
+  } catch (err) {
+    throw writeError(err, p)
+  }
+}
+
+/** Whatever sits at a file's final path (a directory from an older tree) must go; a file or link is replaced by rename. */
+async function clearForFile(abs: string): Promise<void> {
+  try {
+    const st = await lstat(abs)
+    if (st.isDirectory()) await rm(abs, { recursive: true, force: true })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+}
+
+async function restoreFile(
+  ctx: SnapshotContext,
+  root: string,
+  chunkSize: number,
+  file: FileEntry,
+  signal: AbortSignal | undefined,
+  onBytes: (n: number) => void,
+): Promise<CacheRecord> {
+  const final = join(root, file.p)
+  const tmp = join(root, parentOf(file.p), `.scfg-${randomBytes(6).toString('hex')}.tmp`)
+  let fh
+  try {
+    fh = await open(tmp, 'wx', 0o600)
+  } catch (err) {
+    throw writeError(err, file.p)
+  }
+  let done = false
+  try {
+    for (let i = 0; i < file.c.length; i++) {
+      throwIfAborted(signal, 'restore')
+      const hash = file.c[i]!
+      const expected = Math.min(chunkSize, file.s - i * chunkSize)
+      const body = await ctx.store.get(chunkKey(hash), { signal })
+      if (!body) throw new ScfGracefulError('SCFG_ERR_CHUNK_MISSING', `chunk ${hash} of ${file.p} is missing from the ${ctx.store.kind} store`, { details: { path: file.p, chunk: hash } })
+      const buf = await collectBytes(body, expected)
+      if (!buf || buf.byteLength !== expected || createHash('sha256').update(buf).digest('hex') !== hash) {
+        throw new ScfGracefulError('SCFG_ERR_CHUNK_CORRUPT', `chunk ${hash} of ${file.p} does not match its SHA-256; ${file.p} was not written`, { details: { path: file.p, chunk: hash } })
+      }
+      let written = 0
+      try {
+        while (written < buf.byteLength) written += (await fh.write(buf, written, buf.byteLength - written, i * chunkSize + written)).bytesWritten
+      } catch (err) {
+        throw writeError(err, file.p)
+      }
+      onBytes(buf.byteLength)
+    }
+    try {
+      await fh.chmod(file.m)
+      await fh.utimes(file.mt / 1000, file.mt / 1000)
+      await fh.close()
+      fh = undefined
+      await clearForFile(final)
+      await rename(tmp, final)
+      done = true
+      const st = await stat(final)
+      return [st.size, st.mtimeMs, st.ino, st.ctimeMs, ...file.c]
+    } catch (err) {
+      throw writeError(err, file.p)
+    }
+  } finally {
+    await fh?.close().catch(() => {})
+    if (!done) await unlink(tmp).catch(() => {})
+  }
+}

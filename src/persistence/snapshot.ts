@@ -1,0 +1,206 @@
+// Taking a snapshot: walk, hash in fixed-size chunks, upload only chunks the store lacks, write the manifest,
+// then commit with one small ref write. Nothing before the ref write changes what restore sees.
+import { createHash } from 'node:crypto'
+import { open, realpath } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ScfGracefulError } from '../errors.js'
+import type { SnapshotContext, OperationOptions } from './context.js'
+import { takeLease } from './gc.js'
+import { CHUNK_SIZE, chunkKey, FORMAT, manifestKey, newSnapshotId } from './layout.js'
+import { type FileEntry, type Manifest, type ManifestEntry, manifestChunks } from './manifest.js'
+import { loadManifest } from './load.js'
+import { readRef, writeRef } from './refs.js'
+import { type CacheRecord, readStateCache, writeStateCache } from './state-cache.js'
+import { asAbortError, createSemaphore, runPool, throwIfAborted, withinMs } from './util.js'
+import { isGone, isInside, walkTree, type WalkedFile } from './walk.js'
+
+export interface SnapshotResult {
+  /** The new snapshot's id (the ref now points at it). */
+  id: string
+  files: number
+  bytes: number
+  /** Chunks and bytes actually sent to the store (new content only). */
+  uploadedChunks: number
+  uploadedBytes: number
+  /** Files recognised as unchanged by size/mtime/inode/ctime without being read. */
+  unchangedFiles: number
+  durationMs: number
+}
+
+const READ_ATTEMPTS = 3
+
+export async function takeSnapshot(ctx: SnapshotContext, options: OperationOptions = {}): Promise<SnapshotResult> {
+  const { store, key, logger } = ctx
+  const { signal, onProgress } = options
+  const started = Date.now()
+  throwIfAborted(signal, 'snapshot')
+  const lease = await takeLease(store, signal).catch((err: unknown) => {
+    throw asAbortError(err, signal, 'snapshot')
+  })
+  try {
+    const root = await realpath(ctx.root)
+    const known = new Set<string>()
+    const headId = await readRef(store, key, signal)
+    if (headId) {
+      try {
+        manifestChunks(await loadManifest(store, key, headId, signal), known)
+      } catch (err) {
+        if (signal?.aborted) throw err
+        logger.warn(`snapshot: previous manifest ${headId} unreadable, re-checking every chunk (${(err as Error).message})`)
+      }
+    }
+    const cache = await readStateCache(root, key)
+    const skipDirs: string[] = []
+    if (store.localDir) {
+      const dir = await realpath(store.localDir).catch(() => store.localDir!)
+      if (isInside(root, dir)) skipDirs.push(dir)
+    }
+    const walked = await walkTree({ root, include: ctx.include, exclude: ctx.exclude, skipDirs, signal, logger })
+    const files = walked.filter((e): e is WalkedFile => e.t === 'f')
+    const totalBytes = files.reduce((n, f) => n + f.s, 0)
+
+    const progress = { phase: 'snapshot' as const, files: 0, totalFiles: files.length, bytes: 0, totalBytes }
+    let uploadedChunks = 0
+    let uploadedBytes = 0
+    let unchangedFiles = 0
+    const putSlots = createSemaphore(ctx.concurrency)
+    const inflight = new Map<string, Promise<void>>()
+    let putFailure: { error: unknown } | undefined
+
+    const ensureChunk = async (hash: string, buf: Buffer) => {
+      if (putFailure) throw putFailure.error
+      if (known.has(hash) || inflight.has(hash)) return
+      // waiting for a slot is the backpressure that keeps memory independent of file size
+      const release = await putSlots.acquire()
+      const upload = (async () => {
+        try {
+          const storeKey = chunkKey(hash)
+          if (await store.has(storeKey, { signal })) return
+          await store.put(storeKey, buf, { signal, size: buf.byteLength })
+          uploadedChunks++
+          uploadedBytes += buf.byteLength
+        } finally {
+          release()
+        }
+      })()
+      inflight.set(hash, upload)
+      upload.then(() => known.add(hash), (error: unknown) => { putFailure ??= { error } })
+    }
+
+    const results = new Map<string, { entry: FileEntry; record: CacheRecord }>()
+    await runPool(files, ctx.concurrency, async (file) => {
+      throwIfAborted(signal, 'snapshot')
+      const rec = cache?.files[file.p]
+      if (rec && rec[0] === file.s && rec[1] === file.mt && rec[2] === file.ino && rec[3] === file.ct) {
+        const chunks = rec.slice(4) as string[]
+        if (chunks.every((h) => known.has(h))) {
+          results.set(file.p, { entry: { p: file.p, t: 'f', m: file.m, mt: file.mt, s: file.s, c: chunks }, record: rec })
+          unchangedFiles++
+          progress.files++
+          progress.bytes += file.s
+          onProgress?.({ ...progress })
+          return
+        }
+      }
+      const read = await readFileChunks(join(root, file.p), file.p, ensureChunk, signal, (n) => {
+        progress.bytes += n
+        onProgress?.({ ...progress })
+      })
+      progress.files++
+      if (!read) {
+        logger.warn(`snapshot: ${file.p} vanished during the walk, not included`)
+        return
+      }
+      results.set(file.p, read)
+      onProgress?.({ ...progress })
+    })
+    await Promise.allSettled(inflight.values())
+    if (putFailure) throw putFailure.error
+    throwIfAborted(signal, 'snapshot')
+
+    const entries: ManifestEntry[] = []
+    let bytes = 0
+    for (const e of walked) {
+      if (e.t === 'f') {
+        const r = results.get(e.p)
+        if (!r) continue
+        entries.push(r.entry)
+        bytes += r.entry.s
+      } else if (e.t === 'd') entries.push({ p: e.p, t: 'd', m: e.m, mt: e.mt })
+      else entries.push({ p: e.p, t: 'l', tg: e.tg, mt: e.mt })
+    }
+    const id = newSnapshotId()
+    const manifest: Manifest = { format: FORMAT, id, key, createdAt: new Date().toISOString(), chunkSize: CHUNK_SIZE, files: results.size, bytes, entries }
+    await store.put(manifestKey(key, id), Buffer.from(JSON.stringify(manifest)), { signal })
+    throwIfAborted(signal, 'snapshot')
+    // the commit: before this line restore sees the previous snapshot, after it the new one
+    await writeRef(store, key, id, signal)
+
+    const records: Record<string, CacheRecord> = {}
+    for (const [p, r] of results) records[p] = r.record
+    await writeStateCache(root, key, records).catch((err: unknown) => logger.warn(`snapshot: could not write the local state cache (${(err as Error).message})`))
+    return { id, files: results.size, bytes, uploadedChunks, uploadedBytes, unchangedFiles, durationMs: Date.now() - started }
+  } catch (err) {
+    throw asAbortError(err, signal, 'snapshot')
+  } finally {
+    await withinMs(lease.release().catch(() => {}), 1000)
+  }
+}
+
+/**
+ * Reads one file chunk by chunk from a single descriptor. If it changes while being read (size or mtime moved),
+ * reads it again; after READ_ATTEMPTS it fails with SCFG_ERR_SNAPSHOT_SOURCE_CHANGED. Undefined = it vanished.
+ */
+async function readFileChunks(
+  abs: string,
+  rel: string,
+  ensureChunk: (hash: string, buf: Buffer) => Promise<void>,
+  signal: AbortSignal | undefined,
+  onBytes: (n: number) => void,
+): Promise<{ entry: FileEntry; record: CacheRecord } | undefined> {
+  for (let attempt = 1; attempt <= READ_ATTEMPTS; attempt++) {
+    let fh
+    try {
+      fh = await open(abs, 'r')
+    } catch (err) {
+      if (isGone(err)) return undefined
+      throw err
+    }
+    try {
+      const before = await fh.stat()
+      if (!before.isFile()) return undefined
+      const size = before.size
+      const hashes: string[] = []
+      let changed = false
+      for (let pos = 0; pos < size; pos += CHUNK_SIZE) {
+        throwIfAborted(signal, 'snapshot')
+        const len = Math.min(CHUNK_SIZE, size - pos)
+        const buf = Buffer.allocUnsafe(len)
+        let got = 0
+        while (got < len) {
+          const { bytesRead } = await fh.read(buf, got, len - got, pos + got)
+          if (bytesRead === 0) break
+          got += bytesRead
+        }
+        if (got < len) {
+          changed = true // shrank under us
+          break
+        }
+        const hash = createHash('sha256').update(buf).digest('hex')
+        hashes.push(hash)
+        await ensureChunk(hash, buf)
+        onBytes(len)
+      }
+      const after = await fh.stat()
+      if (!changed && after.size === size && after.mtimeMs === before.mtimeMs) {
+        return {
+          entry: { p: rel, t: 'f', m: after.mode & 0o7777, mt: after.mtimeMs, s: size, c: hashes },
+          record: [size, after.mtimeMs, after.ino, after.ctimeMs, ...hashes],
+        }
+      }
+    } finally {
+      await fh.close()
+    }
+  }
+  throw new ScfGracefulError('SCFG_ERR_SNAPSHOT_SOURCE_CHANGED', `${rel} kept changing while it was read (${READ_ATTEMPTS} attempts); the snapshot was not committed`, { details: { path: rel } })
+}

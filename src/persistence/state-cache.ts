@@ -1,0 +1,45 @@
+// The local state cache: for each file of the last snapshot or restore, its stat identity and chunk hashes.
+// A file whose size, mtime, inode and ctime still match is not re-read. The cache lives in root/.scf-graceful
+// (never snapshotted), so it survives a process restart exactly as long as the files it describes do.
+// It is only a hint: an entry is trusted only if all its chunks are referenced by the key's current manifest.
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { STATE_DIR } from './manifest.js'
+
+/** [size, mtimeMs, ino, ctimeMs, ...chunkHashes] */
+export type CacheRecord = [number, number, number, number, ...string[]]
+
+export interface StateCache {
+  version: 1
+  key: string
+  files: Record<string, CacheRecord>
+}
+
+function cachePath(root: string, key: string): string {
+  return join(root, STATE_DIR, `state-${createHash('sha256').update(key).digest('hex').slice(0, 16)}.json`)
+}
+
+export async function readStateCache(root: string, key: string): Promise<StateCache | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(cachePath(root, key), 'utf8')) as StateCache
+    if (parsed.version !== 1 || parsed.key !== key || typeof parsed.files !== 'object' || parsed.files === null) return undefined
+    return parsed
+  } catch {
+    // missing or damaged: every file is simply read again
+    return undefined
+  }
+}
+
+export async function writeStateCache(root: string, key: string, files: Record<string, CacheRecord>): Promise<void> {
+  const path = cachePath(root, key)
+  await mkdir(join(root, STATE_DIR), { recursive: true })
+  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`
+  try {
+    await writeFile(tmp, JSON.stringify({ version: 1, key, files } satisfies StateCache))
+    await rename(tmp, path)
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw err
+  }
+}

@@ -1,0 +1,135 @@
+// Small helpers shared by the snapshot and restore paths: abort handling, a bounded worker pool, byte collection.
+import { ScfGracefulError } from '../errors.js'
+
+/** Throws SCFG_ERR_SNAPSHOT_ABORTED (with the signal's reason as cause) when the signal is aborted. */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw abortedError(signal, what)
+}
+
+export function abortedError(signal: AbortSignal, what: string): ScfGracefulError {
+  return new ScfGracefulError('SCFG_ERR_SNAPSHOT_ABORTED', `${what} aborted; the previous snapshot is intact`, { cause: signal.reason })
+}
+
+/** Maps an error thrown while the signal was aborting to SCFG_ERR_SNAPSHOT_ABORTED, leaves others alone. */
+export function asAbortError(err: unknown, signal: AbortSignal | undefined, what: string): unknown {
+  if (signal?.aborted && !(err instanceof ScfGracefulError && err.code !== 'SCFG_ERR_STORE_UNAVAILABLE')) return abortedError(signal, what)
+  return err
+}
+
+/**
+ * Runs `worker` over every item with at most `concurrency` running at once. The first failure stops handing out
+ * new items; the pool waits for the running ones to settle (so no write is left dangling) and rethrows it.
+ */
+export async function runPool<T>(items: Iterable<T>, concurrency: number, worker: (item: T) => Promise<void>): Promise<void> {
+  const iterator = items[Symbol.iterator]()
+  let failure: { error: unknown } | undefined
+  const lane = async () => {
+    while (!failure) {
+      const next = iterator.next()
+      if (next.done) return
+      try {
+        await worker(next.value)
+      } catch (error) {
+        failure ??= { error }
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane))
+  if (failure) throw failure.error
+}
+
+/** A counting semaphore: `acquire()` resolves with a release function. */
+export function createSemaphore(limit: number): { acquire(): Promise<() => void> } {
+  let active = 0
+  const waiting: (() => void)[] = []
+  const release = () => {
+    active--
+    const next = waiting.shift()
+    if (next) {
+      active++
+      next()
+    }
+  }
+  return {
+    acquire() {
+      if (active < limit) {
+        active++
+        return Promise.resolve(once(release))
+      }
+      return new Promise((resolve) => waiting.push(() => resolve(once(release))))
+    },
+  }
+}
+
+function once(fn: () => void): () => void {
+  let called = false
+  return () => {
+    if (!called) {
+      called = true
+      fn()
+    }
+  }
+}
+
+/** Reads a stream of bytes into one buffer, refusing more than `maxBytes` (a hostile store cannot exhaust memory). */
+export async function collectBytes(body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<Buffer | undefined> {
+  const parts: Uint8Array[] = []
+  let total = 0
+  for await (const part of body) {
+    total += part.byteLength
+    if (total > maxBytes) {
+      // stop reading: the caller reports the oversized value
+      const it = body as AsyncIterable<Uint8Array> & { destroy?: () => void }
+      it.destroy?.()
+      return undefined
+    }
+    parts.push(part)
+  }
+  return Buffer.concat(parts, total)
+}
+
+/** Resolves after `ms` (unref'd timer) or rejects when the signal aborts. */
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason)
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(signal!.reason)
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    timer.unref()
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/** Races a promise against a bound; used for best-effort cleanups that must never hold a shutdown up. */
+export async function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<undefined>((resolve) => {
+        const t: NodeJS.Timeout = setTimeout(() => resolve(undefined), ms)
+        t.unref()
+        timer = t
+      }),
+    ])
+  } finally {
+    if (timer) clearTimeout(timer)
+  }
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes}B`
+  const units = ['KiB', 'MiB', 'GiB', 'TiB']
+  let value = bytes / 1024
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${value.toFixed(1)}${units[unit]}`
+}

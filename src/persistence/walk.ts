@@ -1,0 +1,109 @@
+// Walks root without following symlinks. Yields what a manifest needs plus the local identity (inode, ctime)
+// used to recognise unchanged files without reading them.
+import { lstat, opendir, readlink } from 'node:fs/promises'
+import { join, resolve, sep } from 'node:path'
+import type { Logger } from '../log.js'
+import { isContainedLinkTarget, STATE_DIR } from './manifest.js'
+import type { PathPredicate } from './filter.js'
+import { throwIfAborted } from './util.js'
+
+export interface WalkedDir { t: 'd'; p: string; m: number; mt: number }
+export interface WalkedFile { t: 'f'; p: string; m: number; mt: number; s: number; ino: number; ct: number }
+export interface WalkedLink { t: 'l'; p: string; tg: string; mt: number }
+export type Walked = WalkedDir | WalkedFile | WalkedLink
+
+export interface WalkOptions {
+  root: string
+  include?: PathPredicate
+  exclude?: PathPredicate
+  /** Absolute directories never walked (a local store's own dir). */
+  skipDirs: string[]
+  signal?: AbortSignal
+  logger: Logger
+}
+
+/** Entries sorted by path (parents first). Files that vanish mid-walk are simply not there. */
+export async function walkTree(options: WalkOptions): Promise<Walked[]> {
+  const { root, include, exclude, signal, logger } = options
+  const skip = new Set(options.skipDirs.map((d) => resolve(d)))
+  const out: Walked[] = []
+  const walkDir = async (absDir: string, relDir: string): Promise<void> => {
+    throwIfAborted(signal, 'snapshot')
+    let dir
+    try {
+      dir = await opendir(absDir)
+    } catch (err) {
+      if (isGone(err)) return
+      throw err
+    }
+    const names: string[] = []
+    for await (const d of dir) names.push(d.name)
+    names.sort()
+    for (const name of names) {
+      const rel = relDir ? `${relDir}/${name}` : name
+      const abs = join(absDir, name)
+      if (!relDir && name === STATE_DIR) continue
+      if (skip.has(abs)) continue
+      if (exclude?.(rel)) continue
+      let st
+      try {
+        st = await lstat(abs)
+      } catch (err) {
+        if (isGone(err)) continue
+        throw err
+      }
+      if (st.isDirectory()) {
+        out.push({ t: 'd', p: rel, m: st.mode & 0o7777, mt: st.mtimeMs })
+        await walkDir(abs, rel)
+      } else if (st.isFile()) {
+        if (include && !include(rel)) continue
+        out.push({ t: 'f', p: rel, m: st.mode & 0o7777, mt: st.mtimeMs, s: st.size, ino: st.ino, ct: st.ctimeMs })
+      } else if (st.isSymbolicLink()) {
+        if (include && !include(rel)) continue
+        let target: string
+        try {
+          target = await readlink(abs)
+        } catch (err) {
+          if (isGone(err)) continue
+          throw err
+        }
+        // a snapshot never follows (or records) a link out of root: restore would refuse it anyway
+        if (!isContainedLinkTarget(rel, target)) {
+          logger.warn(`snapshot: skipping symlink ${rel} -> ${target} (leads out of root or is absolute)`)
+          continue
+        }
+        out.push({ t: 'l', p: rel, tg: target, mt: st.mtimeMs })
+      }
+      // sockets, FIFOs and devices are not state worth keeping
+    }
+  }
+  await walkDir(root, '')
+  if (include) return pruneEmptyDirs(out, include)
+  return out
+}
+
+/** With an include filter, keep a directory only if it matched itself or holds something kept. */
+function pruneEmptyDirs(entries: Walked[], include: PathPredicate): Walked[] {
+  const needed = new Set<string>()
+  for (const e of entries) {
+    if (e.t === 'd' && !include(e.p)) continue
+    let p = e.p
+    for (let i = p.lastIndexOf('/'); i !== -1; i = p.lastIndexOf('/')) {
+      p = p.slice(0, i)
+      needed.add(p)
+    }
+    needed.add(e.p)
+  }
+  return entries.filter((e) => needed.has(e.p))
+}
+
+export function isGone(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException)?.code
+  return code === 'ENOENT' || code === 'ENOTDIR'
+}
+
+export function isInside(root: string, abs: string): boolean {
+  const r = resolve(root)
+  const a = resolve(abs)
+  return a === r || a.startsWith(r.endsWith(sep) ? r : r + sep)
+}

@@ -1,0 +1,147 @@
+// 'scf-graceful/stores/fs': a store in a local directory or a mounted network file system (CFS, NFS).
+// Writes go to a temp file in <dir>/.scfg-tmp and are renamed into place: a reader sees the old value or the new.
+import { randomBytes } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { mkdir, open, opendir, rename, stat, unlink, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { invalidOption, ScfGracefulError } from '../errors.js'
+import { assertStoreKey, type SnapshotStore } from '../persistence/store.js'
+
+export interface FsStoreOptions {
+  /** The directory that holds the store (created when missing). Relative paths resolve against the cwd. */
+  dir: string
+}
+
+const TMP_DIR = '.scfg-tmp'
+
+function keyPath(dir: string, key: string): string {
+  assertStoreKey(key)
+  if (key.split('/').some((segment) => segment.startsWith('.scfg-'))) {
+    throw new ScfGracefulError('SCFG_ERR_STORE_KEY_INVALID', `invalid store key ${JSON.stringify(key.slice(0, 80))}: segments starting with ".scfg-" are reserved by the fs store`)
+  }
+  return join(dir, ...key.split('/'))
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException)?.code
+  return code === 'ENOENT' || code === 'ENOTDIR'
+}
+
+function storeError(err: unknown, what: string): unknown {
+  if (err instanceof ScfGracefulError) return err
+  const code = (err as NodeJS.ErrnoException)?.code
+  if (code === 'EACCES' || code === 'EPERM') return new ScfGracefulError('SCFG_ERR_STORE_AUTH', `fs store: permission denied while ${what}`, { cause: err })
+  if (code && /^E[A-Z]+$/.test(code) && code !== 'ABORT_ERR') return new ScfGracefulError('SCFG_ERR_STORE_UNAVAILABLE', `fs store: ${code} while ${what}`, { cause: err })
+  return err
+}
+
+/**
+ * A store in a directory. Chunks become files, so a CFS mount gives durable state shared by every instance.
+ *
+ * @example
+ * import { fsStore } from 'scf-graceful/stores/fs'
+ * graceful(handler, { persist: { store: fsStore({ dir: '/mnt/cfs/scf-state' }) } })
+ */
+export function fsStore(options: FsStoreOptions): SnapshotStore {
+  if (typeof options !== 'object' || options === null) throw invalidOption('fsStore options', options, 'an object with a "dir"')
+  if (typeof options.dir !== 'string' || options.dir.length === 0 || options.dir.includes('\0')) throw invalidOption('dir', options.dir, 'a directory path')
+  const dir = resolve(options.dir)
+  const tmpDir = join(dir, TMP_DIR)
+  let tmpReady: Promise<unknown> | undefined
+
+  return {
+    kind: 'fs',
+    localDir: dir,
+    async put(key, body, opts = {}) {
+      const target = keyPath(dir, key)
+      opts.signal?.throwIfAborted()
+      tmpReady ??= mkdir(tmpDir, { recursive: true }).catch((err: unknown) => {
+        tmpReady = undefined
+        throw err
+      })
+      const tmp = join(tmpDir, `${randomBytes(8).toString('hex')}.tmp`)
+      try {
+        await tmpReady
+        if (body instanceof Uint8Array) await writeFile(tmp, body, { signal: opts.signal })
+        else await pipeline(Readable.from(body as AsyncIterable<Uint8Array>, { objectMode: false }), createWriteStream(tmp), { signal: opts.signal })
+        opts.signal?.throwIfAborted()
+        try {
+          await rename(tmp, target)
+        } catch (err) {
+          if (!isMissing(err)) throw err
+          await mkdir(join(target, '..'), { recursive: true })
+          await rename(tmp, target)
+        }
+      } catch (err) {
+        await unlink(tmp).catch(() => {})
+        throw opts.signal?.aborted ? opts.signal.reason : storeError(err, `writing ${key}`)
+      }
+    },
+    async get(key, opts = {}) {
+      const path = keyPath(dir, key)
+      opts.signal?.throwIfAborted()
+      let fh
+      try {
+        fh = await open(path, 'r')
+      } catch (err) {
+        if (isMissing(err) || (err as NodeJS.ErrnoException).code === 'EISDIR') return undefined
+        throw storeError(err, `reading ${key}`)
+      }
+      if ((await fh.stat()).isDirectory()) {
+        await fh.close()
+        return undefined
+      }
+      return fh.createReadStream({ highWaterMark: 256 * 1024, signal: opts.signal } as Parameters<typeof fh.createReadStream>[0])
+    },
+    async has(key, opts = {}) {
+      const path = keyPath(dir, key)
+      opts.signal?.throwIfAborted()
+      try {
+        return (await stat(path)).isFile()
+      } catch (err) {
+        if (isMissing(err)) return false
+        throw storeError(err, `checking ${key}`)
+      }
+    },
+    async *list(prefix, opts = {}) {
+      opts.signal?.throwIfAborted()
+      // start at the deepest directory the prefix names fully; filter the rest by string prefix
+      const slash = prefix.lastIndexOf('/')
+      const base = slash === -1 ? '' : prefix.slice(0, slash)
+      if (base && base.split('/').some((s) => s === '' || s === '.' || s === '..' || s.includes('\0'))) return
+      const stack: string[] = [base]
+      while (stack.length) {
+        opts.signal?.throwIfAborted()
+        const rel = stack.pop()!
+        let handle
+        try {
+          handle = await opendir(rel ? join(dir, ...rel.split('/')) : dir)
+        } catch (err) {
+          if (isMissing(err)) continue
+          throw storeError(err, `listing ${prefix}`)
+        }
+        for await (const entry of handle) {
+          if (!rel && entry.name === TMP_DIR) continue
+          const key = rel ? `${rel}/${entry.name}` : entry.name
+          if (entry.isDirectory()) {
+            if (key.startsWith(prefix) || prefix.startsWith(`${key}/`)) stack.push(key)
+          } else if (entry.isFile() && key.startsWith(prefix)) yield key
+        }
+      }
+    },
+    async delete(keys, opts = {}) {
+      const list = typeof keys === 'string' ? [keys] : keys
+      const paths = list.map((key) => keyPath(dir, key))
+      for (const path of paths) {
+        opts.signal?.throwIfAborted()
+        try {
+          await unlink(path)
+        } catch (err) {
+          if (!isMissing(err)) throw storeError(err, 'deleting')
+        }
+      }
+    },
+  }
+}
