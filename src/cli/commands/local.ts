@@ -1,5 +1,193 @@
-// placeholder until the 'local' command lands; the dispatcher needs the module to exist
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write("error: 'scf-graceful local' is not available yet (SCFG_ERR_CLI_USAGE)\n")
-  return 2
+/**
+ * `scf-graceful local`: the SCF async-execution emulator on 127.0.0.1, speaking the Tencent Cloud API, with its
+ * web console. Prints one line per event state change and each event's log lines prefixed by its id.
+ */
+import { readFileSync } from 'node:fs'
+import { dirname, resolve as resolvePath } from 'node:path'
+import { parseArgs } from 'node:util'
+import { ScfGracefulError } from '../../errors.js'
+import type { AsyncEventRecord, LocalFunctionConfig } from '../../local/emulator.js'
+import { startLocalServer, type LocalServerOptions } from '../../local/server.js'
+
+const USAGE = `usage: scf-graceful local [options]
+
+  --function NAME=ENTRY[:EXPORT]  serve a code function (repeatable); EXPORT defaults to main_handler
+  --config FILE                   JSON: { "functions": { "NAME": { "entry", "mode": "code|image|job", "handler",
+                                  "timeout" (s) | "timeoutMs", "memory" (MB), "env", "namespace", "qualifier",
+                                  "concurrency" } }, "port", "host", "dataDir", "rateLimit" } (paths relative to FILE)
+  --port P                        default 9001 (0 = any free port)
+  --host H                        default 127.0.0.1 (loopback only)
+  --secret-id ID --secret-key KEY credentials the API accepts; without them a pair is generated
+  --print-secret                  print the (generated) SecretKey too
+  --data-dir DIR                  event records and logs (SQLite); default .scf-local
+  --timeout SECONDS               default timeout of --function functions (default 3, as SCF)
+  --concurrency N                 instances per function (default 10)
+  --rate-limit N|off              requests per second per action (default 20, as SCF)
+  --quiet                         do not print event log lines, only state changes
+`
+
+function usageError(message: string): ScfGracefulError {
+  return new ScfGracefulError('SCFG_ERR_CLI_USAGE', `${message}\n\n${USAGE}`)
+}
+
+interface ConfigFile {
+  functions?: Record<string, Partial<FileFunction>> | Array<Partial<FileFunction> & { name: string }>
+  port?: number
+  host?: string
+  dataDir?: string
+  rateLimit?: number | false
+}
+
+interface FileFunction {
+  entry: string
+  mode: 'code' | 'image' | 'job'
+  handler: string
+  timeout: number
+  timeoutMs: number
+  memory: number
+  env: Record<string, string>
+  namespace: string
+  qualifier: string
+  concurrency: number
+}
+
+/** Parses `NAME=ENTRY[:EXPORT]`. */
+export function parseFunctionFlag(value: string, timeoutMs: number): LocalFunctionConfig {
+  const eq = value.indexOf('=')
+  if (eq <= 0 || eq === value.length - 1) throw usageError(`--function expects NAME=ENTRY[:EXPORT], got ${JSON.stringify(value)}`)
+  const name = value.slice(0, eq)
+  let entry = value.slice(eq + 1)
+  let handler: string | undefined
+  const colon = entry.lastIndexOf(':')
+  if (colon > 0 && /^[A-Za-z_$][\w$]*$/.test(entry.slice(colon + 1))) {
+    handler = entry.slice(colon + 1)
+    entry = entry.slice(0, colon)
+  }
+  return { name, entry: resolvePath(entry), timeoutMs, ...(handler ? { handler } : {}) }
+}
+
+function fromConfig(file: string): { functions: LocalFunctionConfig[]; rest: ConfigFile } {
+  let raw: ConfigFile
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8')) as ConfigFile
+  } catch (err) {
+    throw usageError(`--config ${file}: ${(err as Error).message}`)
+  }
+  const base = dirname(resolvePath(file))
+  const list = Array.isArray(raw.functions) ? raw.functions : Object.entries(raw.functions ?? {}).map(([name, f]) => ({ ...f, name }))
+  const functions = list.map((f): LocalFunctionConfig => {
+    if (typeof f?.entry !== 'string') throw usageError(`--config ${file}: function ${JSON.stringify(f?.name)} needs an "entry"`)
+    const c: LocalFunctionConfig = { name: f.name, entry: resolvePath(base, f.entry) }
+    if (f.mode !== undefined) c.mode = f.mode
+    if (f.handler !== undefined) c.handler = f.handler
+    if (f.timeoutMs !== undefined) c.timeoutMs = f.timeoutMs
+    else if (f.timeout !== undefined) c.timeoutMs = f.timeout * 1000
+    if (f.memory !== undefined) c.memoryMb = f.memory
+    if (f.env !== undefined) c.env = f.env
+    if (f.namespace !== undefined) c.namespace = f.namespace
+    if (f.qualifier !== undefined) c.qualifier = f.qualifier
+    if (f.concurrency !== undefined) c.concurrency = f.concurrency
+    return c
+  })
+  return { functions, rest: raw }
+}
+
+function stamp(ms: number): string {
+  return new Date(ms).toISOString().slice(11, 23)
+}
+
+function describe(record: AsyncEventRecord): string {
+  const took = record.endTime === null ? '' : ` after ${record.endTime - record.startTime} ms`
+  const code = record.status === 'RUNNING' ? '' : ` ${record.statusCode}`
+  return `${stamp(record.endTime ?? record.startTime)} ${record.requestId} ${record.status}${code} ${record.namespace}/${record.functionName}${took}`
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values
+  try {
+    ;({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        function: { type: 'string', multiple: true },
+        config: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'secret-id': { type: 'string' },
+        'secret-key': { type: 'string' },
+        'print-secret': { type: 'boolean' },
+        'data-dir': { type: 'string' },
+        timeout: { type: 'string' },
+        concurrency: { type: 'string' },
+        'rate-limit': { type: 'string' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }))
+  } catch (err) {
+    throw usageError((err as Error).message)
+  }
+  if (values.help) {
+    process.stdout.write(USAGE)
+    return 0
+  }
+  const num = (flag: string, v: string | undefined, min: number): number | undefined => {
+    if (v === undefined) return undefined
+    const n = Number(v)
+    if (!Number.isFinite(n) || n < min) throw usageError(`--${flag} expects a number >= ${min}, got ${JSON.stringify(v)}`)
+    return n
+  }
+  const timeoutMs = (num('timeout', values.timeout, 0.001) ?? 3) * 1000
+  const fromFile = values.config ? fromConfig(values.config) : { functions: [], rest: {} as ConfigFile }
+  const functions = [...fromFile.functions, ...(values.function ?? []).map((f) => parseFunctionFlag(f, timeoutMs))]
+  if (!functions.length) throw usageError('no function to serve: give --function NAME=ENTRY or --config FILE')
+  if ((values['secret-id'] === undefined) !== (values['secret-key'] === undefined)) throw usageError('--secret-id and --secret-key go together')
+  let rateLimit: number | false | undefined = fromFile.rest.rateLimit
+  if (values['rate-limit'] !== undefined) rateLimit = values['rate-limit'] === 'off' ? false : num('rate-limit', values['rate-limit'], 1)
+
+  const out = (line: string) => process.stdout.write(`${line}\n`)
+  const options: LocalServerOptions = {
+    functions,
+    port: num('port', values.port, 0) ?? fromFile.rest.port ?? 9001,
+    host: values.host ?? fromFile.rest.host ?? '127.0.0.1',
+    dataDir: resolvePath(values['data-dir'] ?? fromFile.rest.dataDir ?? '.scf-local'),
+    logger: { info: out, warn: (m) => process.stderr.write(`warning: ${m}\n`), error: (m) => process.stderr.write(`error: ${m}\n`) },
+  }
+  if (rateLimit !== undefined) options.rateLimit = rateLimit
+  const concurrency = num('concurrency', values.concurrency, 1)
+  if (concurrency !== undefined) options.concurrency = concurrency
+  if (values['secret-id'] !== undefined) {
+    options.secretId = values['secret-id']
+    options.secretKey = values['secret-key'] as string
+  }
+  const local = await startLocalServer(options)
+  if (values['secret-id'] === undefined) {
+    out(`generated credentials: SecretId ${local.secretId}${values['print-secret'] ? ` SecretKey ${local.secretKey}` : ' (SecretKey hidden: --print-secret shows it, or choose a pair with --secret-id/--secret-key)'}`)
+  } else if (values['print-secret']) {
+    out(`credentials: SecretId ${local.secretId} SecretKey ${local.secretKey}`)
+  }
+  for (const f of local.emulator.listFunctions()) out(`function ${f.namespace}/${f.name} (${f.mode}, timeout ${f.timeoutMs} ms, ${f.qualifier})`)
+  out(`data: ${options.dataDir}`)
+  local.emulator.on('event-change', (record: AsyncEventRecord) => out(describe(record)))
+  if (!values.quiet) local.emulator.on('log', (l: { requestId: string; line: string }) => out(`${l.requestId} | ${l.line}`))
+
+  return new Promise<number>((resolveExit) => {
+    let stopping = false
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        // a second Ctrl-C: the user does not want to wait for instances to stop
+        if (signal === 'SIGINT') process.exit(130)
+        return
+      }
+      stopping = true
+      out(`${signal}: stopping the emulator (running events end FAILED/500)`)
+      local.close().then(
+        () => resolveExit(0),
+        () => resolveExit(1),
+      )
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
 }

@@ -1,0 +1,517 @@
+/**
+ * The local emulator of SCF async execution: functions, their instance pools, and the async event state machine.
+ *
+ * STABLE SURFACE (the console in src/local/console/ and the CLI build on it; keep these):
+ *   const emulator = await createEmulator({ functions: [{ name, entry, ... }], dataDir })
+ *   emulator.call(action: string, params: object): Promise<object>
+ *       Runs an API action in-process ('Invoke' | 'ListAsyncEvents' | 'GetAsyncEventStatus' | 'TerminateAsyncEvent'),
+ *       with the same validation as the HTTP API but no signature and no rate limit. Resolves with the `Response`
+ *       payload without `RequestId`; rejects with an ApiError `{ code, message }` exactly as `Response.Error`.
+ *   emulator.getEventLogs(requestId): Array<{ time: number; stream: string; line: string }>
+ *       The event's log lines in order (time = ms since epoch). stream is 'stdout' | 'stderr' for the function's own
+ *       output and 'platform' for lines the emulator writes (START/END/Report, `[PLATFORM] Signal received successfully.`).
+ *   emulator.getEvent(requestId): AsyncEventRecord | undefined
+ *   emulator.listFunctions(): Array<{ name; namespace; mode; timeoutMs; qualifier }>
+ *   emulator is an EventEmitter:
+ *     'event-change' (record: AsyncEventRecord)  on invoke (RUNNING) and when the event ends
+ *     'log' ({ requestId, line, stream, time })    every line of an event's log, as it is written
+ *   emulator.close(): Promise<void>   stops every instance; RUNNING events end FAILED/500
+ *
+ * Semantics (ARCHITECTURE.md "Local emulator semantics"): RUNNING/0, FINISHED/200, FAILED/430 (handler threw),
+ * FAILED/433 (timeout, instance recycled), FAILED/439 (process exited), ABORTED/499 (force: SIGKILL, tmp wiped),
+ * ABORTED/<outcome> after a graceful terminate (200 handler finished, 439 process exited without a handler, 430 it threw,
+ * 433 it ran into its timeout). Choices: FAILED/432 when no instance freed up within `queueTimeoutMs`; FAILED/500 for
+ * events that were RUNNING when the emulator stopped (found at restart, or at close()).
+ */
+import { EventEmitter } from 'node:events'
+import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { resolve as resolvePath } from 'node:path'
+import { invalidOption } from '../errors.js'
+import { safeLogger, type Logger } from '../log.js'
+import type { AsyncEventStatus } from '../scf/status.js'
+import { API_INVOKE_TYPE, runAction, type ActionCore, type InvokeResult } from './actions.js'
+import { FUNCTION_NAME_RE, NAMESPACE_RE, QUALIFIER_RE } from './api-params.js'
+import { EventDb, type EventRow } from './event-db.js'
+import { DEFAULT_UTC_OFFSET_MINUTES, nowUs } from './event-time.js'
+import { FunctionPool, type PooledInstance, type StartFn } from './pool.js'
+import type { FunctionMode, LogLine } from './types.js'
+
+export { ApiError } from './api-params.js'
+
+/** One function the emulator serves. */
+export interface LocalFunctionConfig {
+  /** SCF function name (2-60 letters, digits, - and _). */
+  name: string
+  /** Path of the entry module (code/job) or server script (image). */
+  entry: string
+  /** @default 'main_handler' */
+  handler?: string
+  /** @default 'code' */
+  mode?: FunctionMode
+  /** @default 3000 (SCF's default) */
+  timeoutMs?: number
+  /** @default 128 */
+  memoryMb?: number
+  env?: Record<string, string>
+  /** @default 'default' */
+  namespace?: string
+  /** @default '$LATEST' */
+  qualifier?: string
+  /** Instances this function may run at once. @default options.concurrency */
+  concurrency?: number
+}
+
+export interface EmulatorOptions {
+  functions: LocalFunctionConfig[]
+  /** Where `events.sqlite` lives; events survive restarts. @default in memory */
+  dataDir?: string
+  /** How long an ended event stays queryable. @default 3 days */
+  retentionMs?: number
+  /** How often expired events are purged (also checked on each query). @default 60_000 */
+  purgeIntervalMs?: number
+  /** Default per-function concurrency limit. @default 10 */
+  concurrency?: number
+  /** An idle warm instance is stopped after this long. @default 600_000 */
+  idleTimeoutMs?: number
+  /** How long an event waits for a free instance before it fails with 432. @default 60_000 */
+  queueTimeoutMs?: number
+  /** Time zone of the API's time strings. @default 480 (UTC+8, as the real service) */
+  utcOffsetMinutes?: number
+  /** Lines kept per event log; later lines are dropped (counted). @default 10_000 */
+  maxLogLinesPerEvent?: number
+  /** Diagnostics of the emulator itself (not event logs: subscribe to 'log' for those). @default false */
+  logger?: Logger | false
+  /** Starts one instance. @default startFunction from ./instance.js */
+  startFunction?: StartFn
+}
+
+/** An async event as 'event-change' reports it. Times are ms since epoch; `endTime` is null while RUNNING. */
+export interface AsyncEventRecord {
+  requestId: string
+  functionName: string
+  namespace: string
+  qualifier: string
+  invokeType: string
+  status: AsyncEventStatus
+  statusCode: number
+  startTime: number
+  endTime: number | null
+  /** JSON of the handler's result (FINISHED), else null. */
+  retMsg: string | null
+  /** The error message (FAILED / ABORTED), else null. */
+  errMsg: string | null
+}
+
+export interface EventLogLine {
+  time: number
+  stream: string
+  line: string
+}
+
+export interface FunctionSummary {
+  name: string
+  namespace: string
+  mode: FunctionMode
+  timeoutMs: number
+  qualifier: string
+}
+
+interface FunctionEntry {
+  config: LocalFunctionConfig
+  name: string
+  namespace: string
+  qualifier: string
+  mode: FunctionMode
+  timeoutMs: number
+  pool: FunctionPool
+}
+
+interface Execution {
+  requestId: string
+  fn: FunctionEntry
+  async: boolean
+  pooled?: PooledInstance
+  terminating?: 'grace' | 'force'
+  /** terminated before it got an instance */
+  cancelled?: boolean
+  finished: boolean
+  done: Promise<void>
+  markDone: () => void
+  lines: number
+  dropped: number
+  /** sync invocations keep their log in memory (for LogType Tail) */
+  memLog?: string[]
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000
+
+/** Opens the event store, marks orphaned RUNNING events FAILED/500 and returns a ready emulator. */
+export async function createEmulator(options: EmulatorOptions): Promise<Emulator> {
+  const start = options.startFunction ?? (await import('./instance.js')).startFunction
+  const db = await EventDb.open(options.dataDir)
+  return new Emulator(options, db, start)
+}
+
+export class Emulator extends EventEmitter {
+  readonly utcOffsetMinutes: number
+  readonly #db: EventDb
+  readonly #functions = new Map<string, FunctionEntry>()
+  readonly #namespaces = new Set<string>(['default'])
+  readonly #exec = new Map<string, Execution>()
+  readonly #log: Logger
+  readonly #retentionMs: number
+  readonly #purgeIntervalMs: number
+  readonly #maxLines: number
+  readonly #purgeTimer: NodeJS.Timeout
+  #lastPurge = 0
+  #closed = false
+  readonly #core: ActionCore
+
+  /** @internal use createEmulator() */
+  constructor(options: EmulatorOptions, db: EventDb, start: StartFn) {
+    super()
+    this.#db = db
+    this.#log = safeLogger(options.logger ?? false)
+    this.utcOffsetMinutes = options.utcOffsetMinutes ?? DEFAULT_UTC_OFFSET_MINUTES
+    this.#retentionMs = positive(options.retentionMs, 'retentionMs', 3 * DAY_MS)
+    this.#purgeIntervalMs = positive(options.purgeIntervalMs, 'purgeIntervalMs', 60_000)
+    this.#maxLines = positive(options.maxLogLinesPerEvent, 'maxLogLinesPerEvent', 10_000)
+    const concurrency = positive(options.concurrency, 'concurrency', 10)
+    const idleTimeoutMs = positive(options.idleTimeoutMs, 'idleTimeoutMs', 600_000)
+    const queueTimeoutMs = positive(options.queueTimeoutMs, 'queueTimeoutMs', 60_000)
+    if (!Array.isArray(options.functions)) throw invalidOption('functions', options.functions, 'an array of { name, entry }')
+    for (const [i, config] of options.functions.entries()) {
+      if (typeof config?.name !== 'string' || !FUNCTION_NAME_RE.test(config.name)) throw invalidOption(`functions[${i}].name`, config?.name, 'an SCF function name (2-60 letters, digits, - or _, starting with a letter)')
+      if (typeof config.entry !== 'string' || !config.entry) throw invalidOption(`functions[${i}].entry`, config.entry, 'a path to the entry module')
+      const namespace = config.namespace ?? 'default'
+      if (!NAMESPACE_RE.test(namespace)) throw invalidOption(`functions[${i}].namespace`, namespace, 'a namespace (1-30 letters, digits, - or _)')
+      const qualifier = config.qualifier ?? '$LATEST'
+      if (!QUALIFIER_RE.test(qualifier)) throw invalidOption(`functions[${i}].qualifier`, qualifier, '$LATEST, a version number or an alias name')
+      const mode = config.mode ?? 'code'
+      if (!['code', 'image', 'job'].includes(mode)) throw invalidOption(`functions[${i}].mode`, mode, "'code', 'image' or 'job'")
+      const timeoutMs = positive(config.timeoutMs, `functions[${i}].timeoutMs`, 3000)
+      const key = `${namespace}/${config.name}`
+      if (this.#functions.has(key)) throw invalidOption(`functions[${i}].name`, config.name, 'unique within its namespace')
+      const startOptions = {
+        entry: resolvePath(config.entry),
+        mode,
+        timeoutMs,
+        functionName: config.name,
+        namespace,
+        qualifier,
+        ...(config.handler === undefined ? {} : { handler: config.handler }),
+        ...(config.memoryMb === undefined ? {} : { memoryMb: config.memoryMb }),
+        ...(config.env === undefined ? {} : { env: config.env }),
+      }
+      const pool = new FunctionPool({
+        start,
+        startOptions,
+        onLog: (requestId, line) => this.#onInstanceLog(requestId, line),
+        concurrency: positive(config.concurrency, `functions[${i}].concurrency`, concurrency),
+        idleTimeoutMs,
+        queueTimeoutMs,
+      })
+      this.#functions.set(key, { config, name: config.name, namespace, qualifier, mode, timeoutMs, pool })
+      this.#namespaces.add(namespace)
+    }
+
+    // events that were RUNNING when a previous emulator died cannot be resumed: their instances died with it
+    for (const row of db.running()) {
+      db.appendLog(row.requestId, Date.now(), 'platform', '[PLATFORM] The emulator stopped while this event was running; it ends FAILED (500).')
+      db.finish(row.requestId, 'FAILED', 500, nowUs(), null, 'the emulator stopped while the event was running')
+    }
+    this.purge()
+    this.#purgeTimer = setInterval(() => this.purge(), this.#purgeIntervalMs)
+    this.#purgeTimer.unref()
+
+    const self = this
+    this.#core = {
+      utcOffsetMinutes: this.utcOffsetMinutes,
+      db,
+      functionQualifier: (namespace, name) => this.#functions.get(`${namespace}/${name}`)?.qualifier,
+      hasNamespace: (namespace) => this.#namespaces.has(namespace),
+      purgeIfDue: () => {
+        if (Date.now() - self.#lastPurge >= self.#purgeIntervalMs) self.purge()
+      },
+      invokeAsync: (namespace, name, _qualifier, event) => this.#invokeAsync(this.#fn(namespace, name), event),
+      invokeSync: (namespace, name, _qualifier, event, tail) => this.#invokeSync(this.#fn(namespace, name), event, tail),
+      terminate: (requestId, grace) => this.#terminate(requestId, grace),
+    }
+  }
+
+  /** Runs an API action in-process (no signature, no rate limit). See the comment at the top of this file. */
+  call(action: string, params: object = {}): Promise<Record<string, unknown>> {
+    if (this.#closed) return Promise.reject(new Error('the emulator is closed'))
+    return runAction(this.#core, action, params)
+  }
+
+  /** The event's log lines, oldest first. */
+  getEventLogs(requestId: string): EventLogLine[] {
+    if (this.#closed) return []
+    return this.#db.logs(requestId)
+  }
+
+  getEvent(requestId: string): AsyncEventRecord | undefined {
+    if (this.#closed) return undefined
+    const row = this.#db.get(requestId)
+    return row && toRecord(row)
+  }
+
+  listFunctions(): FunctionSummary[] {
+    return [...this.#functions.values()].map((f) => ({ name: f.name, namespace: f.namespace, mode: f.mode, timeoutMs: f.timeoutMs, qualifier: f.qualifier }))
+  }
+
+  /** Instances alive for a function (warm + busy); for tests and the console. */
+  instanceCount(name: string, namespace = 'default'): number {
+    return this.#functions.get(`${namespace}/${name}`)?.pool.size ?? 0
+  }
+
+  /** Deletes events that ended longer than `retentionMs` ago. Returns how many went. */
+  purge(): number {
+    if (this.#closed) return 0
+    this.#lastPurge = Date.now()
+    const n = this.#db.purgeEndedBefore(nowUs() - this.#retentionMs * 1000)
+    if (n) this.#log.info(`purged ${n} async event(s) older than the retention`)
+    return n
+  }
+
+  /** The event store (benchmarks seed it directly). @internal */
+  get db(): EventDb {
+    return this.#db
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    clearInterval(this.#purgeTimer)
+    for (const ex of this.#exec.values()) {
+      if (!ex.async) continue
+      this.#platformLog(ex, '[PLATFORM] The emulator stopped while this event was running; it ends FAILED (500).')
+      this.#finish(ex, 'FAILED', 500, null, 'the emulator stopped while the event was running')
+    }
+    this.#closed = true
+    await Promise.all([...this.#functions.values()].map((f) => f.pool.close()))
+    this.#db.close()
+  }
+
+  #fn(namespace: string, name: string): FunctionEntry {
+    return this.#functions.get(`${namespace}/${name}`) as FunctionEntry
+  }
+
+  #newExecution(fn: FunctionEntry, isAsync: boolean): Execution {
+    let markDone!: () => void
+    const done = new Promise<void>((r) => (markDone = r))
+    const ex: Execution = { requestId: randomUUID(), fn, async: isAsync, finished: false, done, markDone, lines: 0, dropped: 0 }
+    this.#exec.set(ex.requestId, ex)
+    return ex
+  }
+
+  #invokeAsync(fn: FunctionEntry, event: unknown): string {
+    const ex = this.#newExecution(fn, true)
+    const row: EventRow = {
+      requestId: ex.requestId,
+      functionName: fn.name,
+      namespace: fn.namespace,
+      qualifier: fn.qualifier,
+      invokeType: API_INVOKE_TYPE,
+      status: 'RUNNING',
+      statusCode: 0,
+      startUs: nowUs(),
+      endUs: null,
+      retMsg: null,
+      errMsg: null,
+    }
+    this.#db.insert(row)
+    this.emit('event-change', toRecord(row))
+    void this.#execute(ex, event)
+    return ex.requestId
+  }
+
+  async #invokeSync(fn: FunctionEntry, event: unknown, tail: boolean): Promise<InvokeResult> {
+    const ex = this.#newExecution(fn, false)
+    ex.memLog = []
+    const t0 = performance.now()
+    const outcome = await this.#execute(ex, event)
+    const duration = Math.max(1, Math.round(performance.now() - t0))
+    const log = ex.memLog.join('\n')
+    return {
+      FunctionRequestId: ex.requestId,
+      RetMsg: outcome.code === 200 ? (outcome.retMsg ?? 'null') : '',
+      ErrMsg: outcome.code === 200 ? '' : JSON.stringify({ errorCode: -1, errorMessage: outcome.errMsg ?? '', statusCode: outcome.code }),
+      // LogType Tail: the last 4 KB, as the real service returns
+      Log: tail ? Buffer.from(log).subarray(-4096).toString() : '',
+      Duration: duration,
+      BillDuration: duration,
+      MemUsage: outcome.memUsage,
+      InvokeResult: outcome.code === 200 ? 0 : outcome.code,
+    }
+  }
+
+  /** Runs one invocation on a pooled instance and settles the execution; never rejects. */
+  async #execute(ex: Execution, event: unknown): Promise<{ code: number; retMsg: string | null; errMsg: string | null; memUsage: number }> {
+    const { fn } = ex
+    let pooled: PooledInstance
+    try {
+      pooled = await fn.pool.acquire(ex.requestId)
+    } catch (err) {
+      if (ex.cancelled || ex.terminating) return this.#finish(ex, 'ABORTED', 499, null, 'terminated before it started')
+      const code = statusOf(err, 500)
+      this.#platformLog(ex, `[PLATFORM] The instance could not be started: ${messageOf(err)}`)
+      return this.#finish(ex, 'FAILED', code, null, messageOf(err))
+    }
+    if (ex.cancelled || ex.terminating === 'force' || ex.finished) {
+      fn.pool.release(pooled, false)
+      return this.#finish(ex, 'ABORTED', 499, null, 'terminated before it started')
+    }
+    ex.pooled = pooled
+    this.#platformLog(ex, `START RequestId: ${ex.requestId}`)
+    const t0 = performance.now()
+    let code = 200
+    let retMsg: string | null = null
+    let errMsg: string | null = null
+    try {
+      const result = await pooled.instance.invoke(event, { requestId: ex.requestId, timeoutMs: fn.timeoutMs })
+      retMsg = JSON.stringify(result ?? null) ?? 'null'
+    } catch (err) {
+      code = statusOf(err, 430)
+      errMsg = messageOf(err)
+    }
+    const memUsage = rssBytes(pooled.instance.pid)
+    // read again: a TerminateAsyncEvent may have arrived while the invocation ran
+    const terminating = ex.terminating as Execution['terminating']
+    // any execution error recycles the instance (SCF-FACTS); a graceful abort that returned keeps it warm
+    fn.pool.release(pooled, code !== 200 || terminating === 'force')
+    const ms = Math.round(performance.now() - t0)
+    this.#platformLog(ex, `END RequestId: ${ex.requestId}`)
+    this.#platformLog(ex, `Report RequestId: ${ex.requestId} Duration: ${ms}ms Memory: ${fn.config.memoryMb ?? 128}MB MemUsage: ${(memUsage / 1048576).toFixed(2)}MB StatusCode: ${terminating === 'force' ? 499 : code}`)
+    if (terminating === 'force') return this.#finish(ex, 'ABORTED', 499, null, 'terminated by force (TerminateAsyncEvent, GraceShutdown=false)', memUsage)
+    if (terminating === 'grace') return this.#finish(ex, 'ABORTED', code, retMsg, errMsg, memUsage)
+    return this.#finish(ex, code === 200 ? 'FINISHED' : 'FAILED', code, retMsg, errMsg, memUsage)
+  }
+
+  #finish(ex: Execution, status: AsyncEventStatus, code: number, retMsg: string | null, errMsg: string | null, memUsage = 0) {
+    const outcome = { code, retMsg, errMsg, memUsage }
+    if (ex.finished) return outcome
+    ex.finished = true
+    this.#exec.delete(ex.requestId)
+    ex.markDone()
+    if (!ex.async || this.#closed) return outcome
+    if (ex.dropped) this.#db.appendLog(ex.requestId, Date.now(), 'platform', `[PLATFORM] ${ex.dropped} more log line(s) were dropped (limit ${this.#maxLines} per event).`)
+    const endUs = nowUs()
+    this.#db.finish(ex.requestId, status, code, endUs, retMsg, errMsg)
+    const row = this.#db.get(ex.requestId)
+    if (row) this.emit('event-change', toRecord(row))
+    return outcome
+  }
+
+  async #terminate(requestId: string, grace: boolean): Promise<void> {
+    const ex = this.#exec.get(requestId)
+    if (!ex) {
+      // RUNNING in the store but not running here: nothing left to stop
+      this.#db.finish(requestId, 'ABORTED', 499, nowUs(), null, 'terminated')
+      const row = this.#db.get(requestId)
+      if (row) this.emit('event-change', toRecord(row))
+      return
+    }
+    if (grace) {
+      const delivered = ex.pooled !== undefined && ex.terminating !== 'force' && ex.pooled.instance.signal('SIGTERM')
+      this.#platformLog(ex, delivered ? '[PLATFORM] Signal received successfully.' : '[PLATFORM] Signal reception failed.')
+      ex.terminating ??= 'grace'
+      if (!ex.pooled) {
+        // still waiting for an instance: there is no process to signal, so it never starts
+        ex.cancelled = true
+        ex.fn.pool.cancel(requestId)
+      }
+      return
+    }
+    ex.terminating = 'force'
+    if (ex.pooled) {
+      await ex.pooled.instance.terminate({ grace: false })
+    } else {
+      ex.cancelled = true
+      ex.fn.pool.cancel(requestId)
+    }
+    // the run loop settles it once the invocation rejects; bound the wait in case it never does
+    const timer = setTimeout(() => this.#finish(ex, 'ABORTED', 499, null, 'terminated by force (TerminateAsyncEvent, GraceShutdown=false)'), 5000)
+    timer.unref()
+    await ex.done
+    clearTimeout(timer)
+  }
+
+  #platformLog(ex: Execution, line: string): void {
+    this.#appendLog(ex, { stream: 'platform' as LogLine['stream'], line, time: Date.now() })
+  }
+
+  #onInstanceLog(requestId: string | undefined, line: LogLine): void {
+    const ex = requestId === undefined ? undefined : this.#exec.get(requestId)
+    if (ex) this.#appendLog(ex, line)
+  }
+
+  #appendLog(ex: Execution, line: { stream: string; line: string; time: number }): void {
+    if (ex.memLog) {
+      ex.memLog.push(line.line)
+      return
+    }
+    if (this.#closed || ex.finished) return
+    if (ex.lines >= this.#maxLines) {
+      ex.dropped++
+      return
+    }
+    ex.lines++
+    this.#db.appendLog(ex.requestId, line.time, line.stream, line.line)
+    this.emit('log', { requestId: ex.requestId, line: line.line, stream: line.stream, time: line.time })
+  }
+}
+
+function toRecord(row: EventRow): AsyncEventRecord {
+  return {
+    requestId: row.requestId,
+    functionName: row.functionName,
+    namespace: row.namespace,
+    qualifier: row.qualifier,
+    invokeType: row.invokeType,
+    status: row.status,
+    statusCode: row.statusCode,
+    startTime: Math.floor(row.startUs / 1000),
+    endTime: row.endUs === null ? null : Math.floor(row.endUs / 1000),
+    retMsg: row.retMsg,
+    errMsg: row.errMsg,
+  }
+}
+
+const CODE_STATUS: Record<string, number> = {
+  SCFG_ERR_HANDLER_FAILED: 430,
+  SCFG_ERR_INSTANCE_TIMEOUT: 433,
+  SCFG_ERR_INSTANCE_EXITED: 439,
+  SCFG_ERR_INSTANCE_TERMINATED: 499,
+}
+
+/** The SCF status code an invocation error carries (the harness's InvocationError has one). */
+function statusOf(err: unknown, fallback: number): number {
+  const e = err as { statusCode?: unknown; status?: unknown; code?: unknown } | null
+  if (typeof e?.statusCode === 'number') return e.statusCode
+  if (typeof e?.status === 'number') return e.status
+  if (typeof e?.code === 'string' && CODE_STATUS[e.code]) return CODE_STATUS[e.code] as number
+  return fallback
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+function positive(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw invalidOption(name, value, 'a positive number')
+  return value
+}
+
+/** Resident memory of the instance's process, for Report lines and MemUsage (0 where /proc is missing). */
+function rssBytes(pid: number | undefined): number {
+  if (pid === undefined) return 0
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) * 1024 : 0
+  } catch {
+    return 0
+  }
+}
