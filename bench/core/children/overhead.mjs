@@ -1,0 +1,58 @@
+// Child: per-invocation cost of graceful() around a trivial async handler vs calling that handler directly.
+// Run with --expose-gc. Prints one JSON line.
+import { graceful } from 'scf-graceful'
+
+const iterations = Number(process.argv[2] ?? 100_000)
+const rounds = Number(process.argv[3] ?? 9)
+
+const handler = async (event) => event.n
+const wrapped = graceful(handler, { logger: false })
+
+// what SCF's Node.js runtime passes (time_limit_in_ms makes graceful arm the timeout-margin abort)
+const scfContext = {
+  request_id: '0a1b2c3d-0000-4000-8000-000000000000',
+  memory_limit_in_mb: 128,
+  time_limit_in_ms: 3000,
+  function_name: 'overhead-bench',
+  function_version: '$LATEST',
+  namespace: 'default',
+  tencentcloud_region: 'ap-guangzhou',
+  tencentcloud_appid: '1250000000',
+  tencentcloud_uin: '100000000001',
+  environ: 'SCF_NAMESPACE=default;MY_SETTING=1',
+  callbackWaitsForEmptyEventLoop: true,
+}
+
+async function loop(fn, context) {
+  const event = { n: 1 }
+  const t0 = process.hrtime.bigint()
+  for (let i = 0; i < iterations; i++) await fn(event, context)
+  return Number(process.hrtime.bigint() - t0) / iterations
+}
+
+const variants = {
+  bare: (ctx) => loop(handler, ctx),
+  graceful: (ctx) => loop(wrapped, ctx),
+}
+const contexts = { scf: scfContext, empty: {} }
+const samples = {}
+for (const key of ['bare:scf', 'graceful:scf', 'bare:empty', 'graceful:empty']) samples[key] = []
+
+globalThis.gc?.()
+const heapBefore = process.memoryUsage().heapUsed
+for (let round = 0; round <= rounds; round++) {
+  for (const key of Object.keys(samples)) {
+    const [variant, ctx] = key.split(':')
+    const ns = await variants[variant](contexts[ctx])
+    // round 0 warms the JIT and is not counted
+    if (round > 0) samples[key].push(ns)
+  }
+}
+// let timers the wrapper armed (and cleared) and pending microtasks drain before measuring what stays
+await new Promise((resolve) => setTimeout(resolve, 50))
+globalThis.gc?.()
+const heapAfter = process.memoryUsage().heapUsed
+const invocations = (rounds + 1) * iterations * 2
+
+process.stdout.write(`${JSON.stringify({ iterations, rounds, samples, retainedBytesPerInvocation: (heapAfter - heapBefore) / invocations })}\n`)
+process.exit(0)

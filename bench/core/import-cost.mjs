@@ -1,0 +1,45 @@
+// Import cost: each (package, module system) pair in its own fresh process, rotating order, median of N runs.
+import { execFileSync } from 'node:child_process'
+import { join } from 'node:path'
+import { mad, median, ms, ratio, table } from './stats.mjs'
+import { alternatives } from './scratch.mjs'
+
+// exit-hook 5 ships ESM only, so it has no require() row
+const esmOnly = new Set(['exit-hook'])
+
+export function measureImportCost(scratch, { runs = 30, log = console.error } = {}) {
+  const packages = ['scf-graceful', ...alternatives, 'empty-exports']
+  const cases = []
+  for (const name of packages) {
+    cases.push({ name, mode: 'esm' })
+    if (!esmOnly.has(name)) cases.push({ name, mode: 'cjs' })
+  }
+  const samples = new Map(cases.map((c) => [`${c.name}:${c.mode}`, []]))
+  for (let round = 0; round < runs; round++) {
+    // rotate so no package always runs first (cold page cache) or right after a heavy one
+    for (let i = 0; i < cases.length; i++) {
+      const { name, mode } = cases[(i + round) % cases.length]
+      const child = join(scratch.dir, mode === 'esm' ? 'import-esm.mjs' : 'import-cjs.cjs')
+      const out = execFileSync(process.execPath, [child, name], { cwd: scratch.dir, encoding: 'utf8', timeout: 30_000 })
+      samples.get(`${name}:${mode}`).push(Number(out.trim()))
+    }
+    if ((round + 1) % 10 === 0) log(`  import cost: ${round + 1}/${runs} rounds`)
+  }
+
+  const results = cases.map(({ name, mode }) => {
+    const s = samples.get(`${name}:${mode}`)
+    return { name, mode, median: median(s), mad: mad(s), version: scratch.version(name) }
+  })
+  const cheapest = (mode) => Math.min(...results.filter((r) => r.mode === mode && r.name !== 'scf-graceful' && r.name !== 'empty-exports').map((r) => r.median))
+  const rows = results.map((r) => {
+    const label = r.name === 'empty-exports' ? '(floor: empty package with an exports map)' : `${r.name}@${r.version}`
+    return [label, r.mode === 'esm' ? '`import`' : '`require`', ms(r.median), ms(r.mad), ratio(r.median, cheapest(r.mode))]
+  })
+  const goal = ['esm', 'cjs'].map((mode) => {
+    const ours = results.find((r) => r.name === 'scf-graceful' && r.mode === mode).median
+    const best = cheapest(mode)
+    return { mode, ours, best, ratio: ours / best, met: ours <= best * 1.1 }
+  })
+  const markdown = table(['package', 'how', 'median ms', 'MAD ms', 'vs cheapest alternative'], rows)
+  return { results, goal, markdown, runs }
+}

@@ -1,0 +1,27 @@
+// Per-invocation overhead of graceful() vs the bare handler, in a fresh process (see children/overhead.mjs).
+import { execFileSync } from 'node:child_process'
+import { join } from 'node:path'
+import { median, table } from './stats.mjs'
+
+export function measureOverhead(scratch, { iterations = 100_000, rounds = 9 } = {}) {
+  const out = execFileSync(process.execPath, ['--expose-gc', join(scratch.dir, 'overhead.mjs'), String(iterations), String(rounds)], {
+    cwd: scratch.dir,
+    encoding: 'utf8',
+    timeout: 120_000,
+  })
+  const data = JSON.parse(out.trim().split('\n').pop())
+  const m = Object.fromEntries(Object.entries(data.samples).map(([k, v]) => [k, median(v)]))
+  const rows = [
+    ['SCF runtime context (`time_limit_in_ms` set)', m['bare:scf'], m['graceful:scf']],
+    ['empty context `{}`', m['bare:empty'], m['graceful:empty']],
+  ].map(([label, bare, ours]) => [label, bare.toFixed(0), ours.toFixed(0), ((ours - bare) / 1000).toFixed(2), `${(ours / bare).toFixed(1)}×`])
+  const overheadUs = (m['graceful:scf'] - m['bare:scf']) / 1000
+  return {
+    medians: m,
+    iterations: data.iterations,
+    rounds: data.rounds,
+    retainedBytesPerInvocation: data.retainedBytesPerInvocation,
+    goal: { overheadUs, met: overheadUs <= 2 },
+    markdown: table(['context', 'bare handler ns/call', 'graceful() ns/call', 'overhead µs/call', 'ratio'], rows),
+  }
+}
