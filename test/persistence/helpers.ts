@@ -1,0 +1,41 @@
+import { createHash } from 'node:crypto'
+import { lstat, mkdtemp, opendir, readFile, readlink, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Logger } from '../../src/log.js'
+
+export async function scratch(prefix = 'scfg-persist-'): Promise<{ dir: string; cleanup(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix))
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) }
+}
+
+export interface TreeEntry { type: 'dir' | 'file' | 'link'; mode?: number; mtime?: number; sha?: string; size?: number; target?: string }
+
+/** Everything that must survive a round trip: type, mode, mtime (ms), content hash, link target. */
+export async function describeTree(root: string, options: { mtimes?: boolean; skip?: (rel: string) => boolean } = {}): Promise<Record<string, TreeEntry>> {
+  const out: Record<string, TreeEntry> = {}
+  const walk = async (abs: string, rel: string) => {
+    const dir = await opendir(abs)
+    const names: string[] = []
+    for await (const d of dir) names.push(d.name)
+    for (const name of names.sort()) {
+      const r = rel ? `${rel}/${name}` : name
+      if (options.skip?.(r) ?? name === '.scf-graceful') continue
+      const a = join(abs, name)
+      const st = await lstat(a)
+      const mtime = options.mtimes === false ? undefined : Math.round(st.mtimeMs)
+      if (st.isDirectory()) {
+        out[r] = { type: 'dir', mode: st.mode & 0o7777, mtime }
+        await walk(a, r)
+      } else if (st.isSymbolicLink()) out[r] = { type: 'link', target: await readlink(a) }
+      else out[r] = { type: 'file', mode: st.mode & 0o7777, mtime, size: st.size, sha: createHash('sha256').update(await readFile(a)).digest('hex') }
+    }
+  }
+  await walk(root, '')
+  return out
+}
+
+export function captureLogger(): Logger & { lines: string[] } {
+  const lines: string[] = []
+  return { lines, info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) }
+}
