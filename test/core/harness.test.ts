@@ -1,0 +1,64 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { InvocationError, startFunction, type FunctionInstance } from 'scf-graceful/testing'
+import { fixture } from './helpers.js'
+
+const started: FunctionInstance[] = []
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((fn) => fn.stop()))
+})
+async function start(handler: string, options: Partial<Parameters<typeof startFunction>[0]> = {}) {
+  const fn = await startFunction({ entry: fixture('basics.cjs'), handler, ...options })
+  started.push(fn)
+  return fn
+}
+
+describe('startFunction (code mode)', () => {
+  it('calls a callback-style CommonJS handler with an SCF-like context, and reuses the process', async () => {
+    const fn = await start('callback_handler', { timeoutMs: 5000 })
+    const a = (await fn.invoke({ n: 1 }, { requestId: 'req-1' })) as Record<string, unknown>
+    const b = (await fn.invoke({ n: 2 })) as Record<string, unknown>
+    expect(a).toEqual({ echo: { n: 1 }, requestId: 'req-1', limit: 5000 })
+    expect(b.echo).toEqual({ n: 2 })
+    expect(typeof b.requestId).toBe('string')
+    expect(fn.isExited).toBe(false)
+  })
+
+  it('reports a handler error as status 430 with its message and type', async () => {
+    const fn = await start('throwing_handler')
+    const err = (await fn.invoke({}).catch((e: unknown) => e)) as InvocationError
+    expect(err).toBeInstanceOf(InvocationError)
+    expect(err.code).toBe('SCFG_ERR_HANDLER_FAILED')
+    expect([err.statusCode, err.errorType, err.errorMessage]).toEqual([430, 'TypeError', 'bad input'])
+  })
+
+  it('kills an invocation that runs past its timeout: status 433, instance recycled', async () => {
+    const fn = await start('hang_handler', { timeoutMs: 300 })
+    const err = (await fn.invoke({}).catch((e: unknown) => e)) as InvocationError
+    expect([err.code, err.statusCode]).toEqual(['SCFG_ERR_INSTANCE_TIMEOUT', 433])
+    expect(fn.isExited).toBe(true)
+  })
+
+  it('terminate({ grace: false }) kills at once and wipes the tmp dir: status 499', async () => {
+    const fn = await start('write_tmp', { timeoutMs: 30_000 })
+    const pending = fn.invoke({}).catch((e: unknown) => e)
+    const file = join(fn.tmpDir, 'state.txt')
+    for (let i = 0; i < 200 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 10))
+    expect(existsSync(file)).toBe(true)
+    const info = await fn.terminate({ grace: false })
+    expect(info.signal).toBe('SIGKILL')
+    const err = (await pending) as InvocationError
+    expect([err.code, err.statusCode]).toEqual(['SCFG_ERR_INSTANCE_TERMINATED', 499])
+    expect(existsSync(fn.tmpDir)).toBe(false)
+  })
+
+  it('fails clearly when the handler is not exported', async () => {
+    await expect(startFunction({ entry: fixture('basics.cjs'), handler: 'nope' })).rejects.toMatchObject({ code: 'SCFG_ERR_HANDLER_NOT_FOUND' })
+  })
+
+  it('fails fast on bad options, naming the option', async () => {
+    await expect(startFunction({ entry: '' })).rejects.toMatchObject({ code: 'SCFG_ERR_INVALID_OPTION', message: expect.stringContaining('"entry"') })
+    await expect(startFunction({ entry: fixture('basics.cjs'), timeoutMs: -1 })).rejects.toMatchObject({ code: 'SCFG_ERR_INVALID_OPTION', message: expect.stringContaining('"timeoutMs"') })
+  })
+})
