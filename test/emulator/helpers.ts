@@ -1,0 +1,67 @@
+import { fileURLToPath } from 'node:url'
+import * as sdk from 'tencentcloud-sdk-nodejs-scf'
+// the harness runs from the build (it forks dist/local/code-runtime.js): the emulator's source is tested over it
+import { startFunction } from 'scf-graceful/testing'
+import { startLocalServer, type LocalServer, type LocalServerOptions } from '../../src/local/server.js'
+
+export const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
+
+// the SDK ships CJS and ESM builds; either exposes `scf`
+const scfNs = ((sdk as unknown as { scf?: unknown }).scf ?? (sdk as unknown as { default: { scf: unknown } }).default.scf) as {
+  v20180416: { Client: new (config: unknown) => ScfClient }
+}
+
+/** The calls of the official client that the tests use. */
+export interface ScfClient {
+  Invoke(req: Record<string, unknown>): Promise<any>
+  ListAsyncEvents(req: Record<string, unknown>): Promise<any>
+  GetAsyncEventStatus(req: Record<string, unknown>): Promise<any>
+  TerminateAsyncEvent(req: Record<string, unknown>): Promise<any>
+}
+
+/** The official client pointed at the emulator, exactly as a user would configure it. */
+export function client(local: LocalServer, credential = { secretId: local.secretId, secretKey: local.secretKey }): ScfClient {
+  return new scfNs.v20180416.Client({
+    credential,
+    region: 'ap-guangzhou',
+    profile: { httpProfile: { endpoint: `127.0.0.1:${local.port}`, protocol: 'http://', reqTimeout: 60 } },
+  })
+}
+
+export async function startEmulator(options: LocalServerOptions): Promise<{ local: LocalServer; scf: ScfClient }> {
+  const local = await startLocalServer({ port: 0, rateLimit: false, startFunction, ...options })
+  return { local, scf: client(local) }
+}
+
+/** Polls GetAsyncEventStatus (bounded) until the event is no longer RUNNING. */
+export async function waitForEnd(scf: ScfClient, id: string, timeoutMs = 30_000): Promise<{ Status: string; StatusCode: number }> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const r = await scf.GetAsyncEventStatus({ InvokeRequestId: id })
+    if (r.Result.Status !== 'RUNNING') return r.Result
+    if (Date.now() > deadline) throw new Error(`event ${id} still RUNNING after ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 60))
+  }
+}
+
+/** Waits (bounded) until the event's log has a line matching `re`. */
+export async function waitForLog(local: LocalServer, id: string, re: RegExp, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const hit = local.emulator.getEventLogs(id).find((l) => re.test(l.line))
+    if (hit) return hit.line
+    if (Date.now() > deadline) throw new Error(`no log line ${re} for ${id}; got:\n${local.emulator.getEventLogs(id).map((l) => l.line).join('\n')}`)
+    await new Promise((resolve) => setTimeout(resolve, 30))
+  }
+}
+
+/** The SDK's rejection, as { code, message, requestId }. */
+export async function apiError(p: Promise<unknown>): Promise<{ code: string; message: string; requestId: string }> {
+  try {
+    await p
+  } catch (err) {
+    const e = err as { code?: string; message: string; requestId?: string }
+    return { code: e.code ?? '(none)', message: e.message, requestId: e.requestId ?? '' }
+  }
+  throw new Error('expected the API call to fail')
+}
