@@ -26,6 +26,8 @@ export default defineConfig([
     target: 'node20',
     platform: 'node',
     treeshake: false,
+    // import.meta.url in the CJS build, __dirname in the ESM build
+    shims: true,
     external,
   },
   {

@@ -21,8 +21,8 @@ const START_TIMEOUT_MS = 30_000
 const STOP_GRACE_MS = 5000
 
 function here(): string {
-  // CJS build: __dirname; ESM build: import.meta.url (esbuild leaves one of the two unused)
-  return typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url))
+  // the build shims import.meta.url for CJS; under vitest (source) it is the real one
+  return dirname(fileURLToPath(import.meta.url))
 }
 
 /** Resolved options every mode shares. */
