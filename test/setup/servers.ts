@@ -76,6 +76,8 @@ export interface RedisOptions {
   port?: number
   /** Keep data across a kill + restart (appendonly, fsync always) in this dir. */
   dataDir?: string
+  /** Require this password (AUTH). */
+  password?: string
 }
 
 /** Starts `redis-server` on 127.0.0.1 (no persistence unless `dataDir`). */
@@ -84,6 +86,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RunningSer
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--protected-mode', 'no']
   if (options.dataDir) args.push('--dir', options.dataDir, '--appendonly', 'yes', '--appendfsync', 'always')
   else args.push('--appendonly', 'no')
+  if (options.password) args.push('--requirepass', options.password)
   const child = spawn('redis-server', args, { detached: true, stdio: ['ignore', 'ignore', 'inherit'] })
   child.on('error', () => undefined)
   await waitForPort(port, 10_000, child)

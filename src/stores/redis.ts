@@ -1,0 +1,267 @@
+/**
+ * The Redis store. `ioredis` is an optional peer dependency, imported on the first operation. Values are binary
+ * (Buffers), listing uses SCAN (never KEYS), an optional TTL lets abandoned state expire.
+ */
+import type { Redis, RedisOptions } from 'ioredis'
+import { randomBytes } from 'node:crypto'
+import { ScfGracefulError, importPeer, invalidOption } from '../errors.js'
+import { redact, registerSecret } from '../log.js'
+import type { SnapshotStore, StoreBody, StoreOperationOptions, StorePutOptions } from '../persistence/store.js'
+import { assertKey, assertListPrefix, keyList, normalizePrefix } from './internal/keys.js'
+import { raceSignal } from './internal/retry.js'
+
+export interface RedisStoreOptions {
+  /** A ready ioredis client. The store never closes it. */
+  client?: Redis
+  /** e.g. `redis://:password@127.0.0.1:6379/0` (`rediss://` for TLS). Used when no `client` is given. */
+  url?: string
+  /**
+   * Prepended to every key as is (add your own separator).
+   * @default ''
+   */
+  prefix?: string
+  /** Every value written expires after this many seconds, so abandoned state goes away. @default no expiry */
+  ttlSeconds?: number
+  /** A command without an answer for this long fails (a hung server). Clients this store builds only. @default 10000 */
+  commandTimeoutMs?: number
+  /** @default 5000 */
+  connectTimeoutMs?: number
+  /**
+   * Reconnect attempts a command waits through before it fails with SCFG_ERR_STORE_UNAVAILABLE (ioredis would
+   * otherwise wait forever). Clients this store builds only.
+   * @default 2
+   */
+  maxRetriesPerRequest?: number
+}
+
+export interface RedisStoreInstance extends SnapshotStore {
+  readonly kind: 'redis'
+  readonly prefix: string
+}
+
+type IORedisModule = { Redis?: new (url: string, options: RedisOptions) => Redis; default?: new (url: string, options: RedisOptions) => Redis }
+
+// a streamed value goes to a temp key first; these never show in list() (a valid store key has no NUL)
+const TEMP_MARK = '\0tmp\0'
+const TEMP_TTL_SECONDS = 3600
+const APPEND_BYTES = 1024 * 1024
+const APPENDS_IN_FLIGHT = 8
+const READ_SLICE = 1024 * 1024
+
+/**
+ * Builds a store over Redis (standalone, or a cluster as long as you pass a client).
+ *
+ * `put` of bytes is one `SET`; `put` of a stream appends it to a temp key (bounded memory, pipelined `APPEND`s) and
+ * `RENAME`s it into place in a `MULTI`, so readers see the old value or the new one. `get` reads the whole value
+ * with one `GET` (values are at most 512 MB in Redis; the snapshot engine writes chunks of a few MiB).
+ *
+ * @example
+ * import { redisStore } from 'scf-graceful/stores/redis'
+ * const store = redisStore({ url: process.env.REDIS_URL, prefix: 'my-fn:', ttlSeconds: 7 * 24 * 3600 })
+ */
+export function redisStore(options: RedisStoreOptions): RedisStoreInstance {
+  if (options === null || typeof options !== 'object') throw invalidOption('options', options, 'an object')
+  const passed = options.client
+  if (passed !== undefined && (typeof passed !== 'object' || passed === null || typeof (passed as Redis).getBuffer !== 'function')) {
+    throw invalidOption('client', passed, 'an ioredis client')
+  }
+  if (passed === undefined && (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url))) {
+    throw invalidOption('url', options.url === undefined ? undefined : redact(String(options.url)), 'a redis:// or rediss:// URL (or pass `client`)')
+  }
+  if (options.url) {
+    try {
+      registerSecret(decodeURIComponent(new URL(options.url).password))
+    } catch {
+      throw invalidOption('url', '(unparsable URL)', 'a redis:// or rediss:// URL')
+    }
+  }
+  const prefix = normalizePrefix(options.prefix)
+  const ttl = options.ttlSeconds
+  if (ttl !== undefined && (!Number.isSafeInteger(ttl) || ttl <= 0)) throw invalidOption('ttlSeconds', ttl, 'a positive whole number of seconds')
+  const commandTimeout = optionalInt('commandTimeoutMs', options.commandTimeoutMs, 10_000, 1)
+  const connectTimeout = optionalInt('connectTimeoutMs', options.connectTimeoutMs, 5000, 1)
+  const maxRetriesPerRequest = optionalInt('maxRetriesPerRequest', options.maxRetriesPerRequest, 2, 0)
+
+  let loaded: Promise<Redis> | undefined
+  let created: Redis | undefined
+  const load = () =>
+    (loaded ??= (async () => {
+      if (passed) return passed
+      const mod = await importPeer<IORedisModule>('ioredis', 'redisStore')
+      const RedisClass = mod.Redis ?? mod.default
+      if (!RedisClass) throw new ScfGracefulError('SCFG_ERR_MISSING_DEPENDENCY', 'redisStore: the installed ioredis exports no Redis class')
+      created = new RedisClass(options.url!, {
+        lazyConnect: true,
+        connectTimeout,
+        commandTimeout,
+        maxRetriesPerRequest,
+        // keep reconnecting in the background (the server may come back); each command is bounded by maxRetriesPerRequest
+        retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), 2000),
+      })
+      // without a listener ioredis prints every reconnect failure; the failing command carries the error instead
+      created.on('error', () => {})
+      return created
+    })().catch((error) => {
+      loaded = undefined
+      throw error
+    }))
+
+  const fail = (error: unknown, op: string, key: string | undefined, signal: AbortSignal | undefined): unknown => {
+    if (signal?.aborted) return signal.reason
+    if (error instanceof ScfGracefulError) return error
+    const message = redact(String((error as Error)?.message ?? error))
+    const what = `redis ${op} ${prefix}${key ?? ''}: ${message}`
+    if (/^(WRONGPASS|NOAUTH|NOPERM)/.test(message) || /invalid (username-)?password/i.test(message)) {
+      return new ScfGracefulError('SCFG_ERR_STORE_AUTH', `${what} (the server rejected the credentials)`, { cause: error })
+    }
+    return new ScfGracefulError('SCFG_ERR_STORE_UNAVAILABLE', what, { cause: error })
+  }
+
+  const run = async <T>(op: string, key: string | undefined, signal: AbortSignal | undefined, command: (client: Redis) => Promise<T>): Promise<T> => {
+    signal?.throwIfAborted()
+    try {
+      const client = await load()
+      return await raceSignal(command(client), signal)
+    } catch (error) {
+      throw fail(error, op, key, signal)
+    }
+  }
+
+  const putStream = async (key: string, body: AsyncIterable<Uint8Array>, signal: AbortSignal | undefined) => {
+    const full = prefix + key
+    const temp = `${full}${TEMP_MARK}${randomBytes(8).toString('hex')}`
+    const inFlight = new Set<Promise<unknown>>()
+    let failure: unknown
+    let started = false
+    let pending: Uint8Array[] = []
+    let pendingBytes = 0
+    const send = async (client: Redis) => {
+      const buf = Buffer.concat(pending, pendingBytes)
+      pending = []
+      pendingBytes = 0
+      // the first write creates the temp key with a TTL, so a writer that dies leaves nothing behind for long
+      const write = started ? client.append(temp, buf) : client.set(temp, buf, 'EX', TEMP_TTL_SECONDS)
+      started = true
+      const p: Promise<unknown> = write.then(
+        () => inFlight.delete(p),
+        (error: unknown) => {
+          failure ??= error
+          inFlight.delete(p)
+        },
+      )
+      inFlight.add(p)
+      if (inFlight.size >= APPENDS_IN_FLIGHT) await raceSignal(Promise.race(inFlight), signal)
+      if (failure) throw failure
+    }
+    try {
+      await run('put', key, signal, async (client) => {
+        for await (const piece of body) {
+          signal?.throwIfAborted()
+          pending.push(piece)
+          pendingBytes += piece.byteLength
+          if (pendingBytes >= APPEND_BYTES) await send(client)
+        }
+        if (pendingBytes > 0 || !started) await send(client)
+        await raceSignal(Promise.all(inFlight), signal)
+        if (failure) throw failure
+        const tx = client.multi().rename(temp, full)
+        if (ttl) tx.expire(full, ttl)
+        else tx.persist(full)
+        const results = await tx.exec()
+        const txError = results?.find(([error]) => error)?.[0]
+        if (txError) throw txError
+        if (!results) throw new Error('MULTI was discarded')
+      })
+    } catch (error) {
+      if (started) void load().then((client) => client.del(temp)).catch(() => {})
+      throw error
+    }
+  }
+
+  return {
+    kind: 'redis',
+    prefix,
+
+    async put(key: string, body: StoreBody, opts: StorePutOptions = {}) {
+      assertKey(key)
+      const { signal } = opts
+      if (body instanceof Uint8Array) {
+        const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+        await run('put', key, signal, (client) => (ttl ? client.set(prefix + key, buf, 'EX', ttl) : client.set(prefix + key, buf)))
+        return
+      }
+      if (body === null || typeof body !== 'object' || typeof (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] !== 'function') {
+        throw invalidOption('body', body, 'a Uint8Array or an async iterable of Uint8Array')
+      }
+      await putStream(key, body, signal)
+    },
+
+    async get(key: string, opts: StoreOperationOptions = {}) {
+      assertKey(key)
+      const value = await run('get', key, opts.signal, (client) => client.getBuffer(prefix + key))
+      if (value === null) return undefined
+      return slices(value)
+    },
+
+    async has(key: string, opts: StoreOperationOptions = {}) {
+      assertKey(key)
+      return (await run('has', key, opts.signal, (client) => client.exists(prefix + key))) === 1
+    },
+
+    async *list(listPrefix: string, opts: StoreOperationOptions = {}) {
+      assertListPrefix(listPrefix)
+      const { signal } = opts
+      const pattern = `${escapeGlob(prefix + listPrefix)}*`
+      // SCAN may return a key twice across pages
+      const seen = new Set<string>()
+      let cursor = '0'
+      do {
+        const [next, keys] = await run('list', listPrefix, signal, (client) => client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000))
+        cursor = next
+        for (const full of keys) {
+          if (full.includes(TEMP_MARK) || seen.has(full)) continue
+          seen.add(full)
+          yield full.slice(prefix.length)
+        }
+      } while (cursor !== '0')
+    },
+
+    async delete(keys: string | readonly string[], opts: StoreOperationOptions = {}) {
+      const list = keyList(keys)
+      if (list.length === 0) return
+      await run('delete', list[0], opts.signal, async (client) => {
+        const pipeline = client.pipeline()
+        for (let i = 0; i < list.length; i += 1000) pipeline.unlink(...list.slice(i, i + 1000).map((key) => prefix + key))
+        const results = await pipeline.exec()
+        const error = results?.find(([e]) => e)?.[0]
+        if (error) throw error
+      })
+    },
+
+    async close() {
+      const client = created
+      loaded = undefined
+      created = undefined
+      if (!client) return
+      // QUIT waits for pending replies; a dead server must not hold close() up
+      const timer = setTimeout(() => client.disconnect(), 2000)
+      timer.unref()
+      await client.quit().catch(() => client.disconnect())
+      clearTimeout(timer)
+    },
+  }
+}
+
+function optionalInt(name: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) throw invalidOption(name, value, `an integer >= ${min}`)
+  return value
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&')
+}
+
+async function* slices(value: Buffer): AsyncIterable<Uint8Array> {
+  for (let offset = 0; offset < value.byteLength; offset += READ_SLICE) yield value.subarray(offset, offset + READ_SLICE)
+}

@@ -1,0 +1,67 @@
+// Helpers for the store tests that run against the real servers started by global.ts.
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, inject, it } from 'vitest'
+import type { ServersInfo } from './servers.js'
+
+/**
+ * The server info for `kind`, or undefined after a LOUD skip on a dev machine. Under CI=true a missing server is a
+ * failing test instead.
+ */
+export function requireServer<K extends 'redis' | 'ceph'>(kind: K, suite: string): NonNullable<ServersInfo[K]> | undefined {
+  const servers = inject('servers')
+  const info = servers[kind] as ServersInfo[K]
+  if (info) return info as NonNullable<ServersInfo[K]>
+  const why = (kind === 'redis' ? servers.redisSkip : servers.cephSkip) ?? 'not started'
+  if (process.env.CI === 'true') {
+    describe(suite, () => it(`needs ${kind}`, () => { throw new Error(`${kind} is required under CI: ${why}`) }))
+  } else {
+    console.warn(`\n*** SKIPPING ${suite}: ${kind} is not available (${why}) ***\n`)
+    describe.skip(suite, () => it('skipped', () => {}))
+  }
+  return undefined
+}
+
+export async function readAll(body: AsyncIterable<Uint8Array> | undefined): Promise<Buffer | undefined> {
+  if (!body) return undefined
+  const parts: Buffer[] = []
+  for await (const part of body) parts.push(Buffer.from(part))
+  return Buffer.concat(parts)
+}
+
+/** A temp dir with a few files: small ones, a nested one, and one of `bigBytes` random bytes. */
+export async function makeTree(bigBytes = 6 * 1024 * 1024): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'scfg-tree-'))
+  await mkdir(join(root, 'nested/deeper'), { recursive: true })
+  await writeFile(join(root, 'a.txt'), 'alpha')
+  await writeFile(join(root, 'nested/b.bin'), randomBytes(70_000))
+  await writeFile(join(root, 'nested/deeper/c.json'), JSON.stringify({ n: 1 }))
+  await writeFile(join(root, 'big.bin'), randomBytes(bigBytes))
+  return root
+}
+
+/** path -> sha256 of every file under root (what a restore must reproduce), without the engine's own state dir. */
+export async function digestTree(root: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {}
+  const walk = async (dir: string, rel: string) => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      if (!rel && entry.name === '.scf-graceful') continue
+      const path = join(dir, entry.name)
+      const relPath = rel ? `${rel}/${entry.name}` : entry.name
+      if (entry.isDirectory()) await walk(path, relPath)
+      else if (entry.isFile()) out[relPath] = createHash('sha256').update(await readFile(path)).digest('hex')
+    }
+  }
+  await walk(root, '')
+  return out
+}
+
+export async function removeDirs(...dirs: string[]): Promise<void> {
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })))
+}
+
+export async function freshDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'scfg-restore-'))
+}
