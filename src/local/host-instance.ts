@@ -1,0 +1,100 @@
+import type { ProcessHost } from './instance.js'
+import type { ExitInfo, FunctionInstance, FunctionMode, InvokeOptions } from './types.js'
+
+const STOP_GRACE_MS = 5000
+
+/**
+ * What the image and job instances share on top of ProcessHost: the FunctionInstance getters, the pending
+ * invocations, and terminate/stop with the same semantics as code mode.
+ */
+export abstract class HostInstance implements FunctionInstance {
+  abstract readonly mode: FunctionMode
+  /** Settles when each running invocation settles (either way). */
+  protected readonly pending = new Set<Promise<unknown>>()
+
+  constructor(protected readonly host: ProcessHost) {}
+
+  get id() {
+    return this.host.id
+  }
+  get pid() {
+    return this.host.pid
+  }
+  get tmpDir() {
+    return this.host.tmpDir
+  }
+  get logs() {
+    return this.host.logs
+  }
+  get exited(): Promise<ExitInfo> {
+    return this.host.exited
+  }
+  get busy() {
+    return this.host.busy
+  }
+  get isExited() {
+    return this.host.isExited
+  }
+
+  abstract invoke(event: unknown, options?: InvokeOptions): Promise<unknown>
+
+  protected track<T>(running: Promise<T>): Promise<T> {
+    const settled = running.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.pending.add(settled)
+    void settled.then(() => this.pending.delete(settled))
+    return running
+  }
+
+  signal(name: NodeJS.Signals): boolean {
+    return this.host.signal(name)
+  }
+
+  async terminate(options: { grace?: boolean; graceMs?: number } = {}): Promise<ExitInfo> {
+    if (!options.grace) {
+      const info = await this.host.kill('terminated')
+      await this.host.wipeTmp()
+      return info
+    }
+    if (!this.host.child || this.host.isExited) return this.host.exited ?? { code: null, signal: null }
+    this.host.signal('SIGTERM')
+    // SCF does not document a hard kill after SIGTERM: the invocation's own timeout still applies
+    const bound = options.graceMs ?? this.host.options.timeoutMs
+    let timer: NodeJS.Timeout | undefined
+    const outcome = await Promise.race([
+      this.host.exited.then(() => 'exited' as const),
+      Promise.all([...this.pending]).then(() => 'settled' as const),
+      new Promise<'timeout'>((r) => {
+        timer = setTimeout(() => r('timeout'), bound)
+        timer.unref()
+      }),
+    ])
+    clearTimeout(timer)
+    if (outcome === 'timeout') return this.host.kill('timeout')
+    if (outcome === 'settled') {
+      // the invocations are answered; an image server exits right after (give it the rest of the bound)
+      const rest = new Promise<'timeout'>((r) => {
+        timer = setTimeout(() => r('timeout'), bound)
+        timer.unref()
+      })
+      const after = await Promise.race([this.host.exited.then(() => 'exited' as const), rest])
+      clearTimeout(timer)
+      if (after === 'timeout') return { code: null, signal: null }
+    }
+    return this.host.exited
+  }
+
+  async stop(): Promise<void> {
+    if (this.host.child && !this.host.isExited) {
+      this.host.killCause ??= 'stopped'
+      this.host.signal('SIGTERM')
+      const t = setTimeout(() => this.host.signal('SIGKILL'), STOP_GRACE_MS)
+      t.unref()
+      await this.host.exited
+      clearTimeout(t)
+    }
+    if (this.host.ownsTmpDir) await this.host.wipeTmp()
+  }
+}
