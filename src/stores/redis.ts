@@ -37,6 +37,8 @@ export interface RedisStoreOptions {
 export interface RedisStoreInstance extends SnapshotStore {
   readonly kind: 'redis'
   readonly prefix: string
+  /** Closes the connections this store opened (never a client that was passed in). */
+  close(): Promise<void>
 }
 
 type IORedisModule = { Redis?: new (url: string, options: RedisOptions) => Redis; default?: new (url: string, options: RedisOptions) => Redis }

@@ -67,6 +67,8 @@ export interface S3Store extends SnapshotStore {
   /** The endpoint it was configured with, or undefined for AWS's default endpoint or a passed-in client. */
   readonly endpoint: string | undefined
   readonly region: string | undefined
+  /** Closes the connections this store opened (never a client that was passed in). */
+  close(): Promise<void>
 }
 
 const MIN_PART = 5 * 1024 * 1024
