@@ -20,6 +20,8 @@ export const errorCodes = {
   SCFG_ERR_EVENT_MALFORMED: 'The event could not be parsed (malformed JSON body or SCF_CUSTOM_CONTAINER_EVENT).',
   SCFG_ERR_EVENT_TOO_LARGE: 'The event is over the size limit (6 MB synchronous, 128 KB asynchronous by default).',
   SCFG_ERR_RESPONSE_TOO_LARGE: "The handler's result is over 6 MB (SCF's status 407).",
+  SCFG_ERR_SERVER_STOPPING: 'The image function is draining after SIGTERM (or close()); new /event-invoke requests get HTTP 503 with `Connection: close`.',
+  SCFG_ERR_METHOD_NOT_ALLOWED: '/event-invoke was called with a method other than POST (HTTP 405).',
   SCFG_ERR_HANDLER_NOT_FOUND: 'The function entry does not export the named handler, or it is not a function.',
   // persistence
   SCFG_ERR_PERSIST_NOT_CONFIGURED: 'inv.checkpoint() was called but no `persist` option was given.',
@@ -43,7 +45,7 @@ export const errorCodes = {
   SCFG_ERR_HANDLER_FAILED: 'The function handler threw or rejected (SCF status 430); the original error is in `cause` / `errorMessage`.',
   // cli
   SCFG_ERR_CLI_USAGE: 'The command line is wrong: an unknown command or flag, or a missing or malformed value.',
-  SCFG_ERR_API: 'The Tencent Cloud API (or the local emulator) answered with an error; Code, Message and RequestId are attached.',
+  SCFG_ERR_API_RESPONSE: 'The Tencent Cloud API (or the local emulator) answered with an error; Code, Message and RequestId are attached.',
 } as const
 
 export type ErrorCode = keyof typeof errorCodes
