@@ -14,7 +14,8 @@ import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
 
-const here = dirname(fileURLToPath(import.meta.url))
+// the bench loads this file compiled into a data: URL, so the script's path is resolved only when needed
+const cephScript = (): string => join(dirname(fileURLToPath(import.meta.url)), 'ceph.sh')
 
 /** What the tests receive through `inject('servers')` (plain data: it crosses into the workers). */
 export interface ServersInfo {
@@ -103,12 +104,12 @@ export interface CephCluster extends RunningServer {
 }
 
 /** Brings up ceph.sh (mon + memstore OSD + radosgw) and resolves when radosgw serves S3 with the test user. */
-export async function startCeph(options: { memstoreBytes?: number; timeoutMs?: number } = {}): Promise<CephCluster> {
+export async function startCeph(options: { memstoreBytes?: number; timeoutMs?: number; script?: string } = {}): Promise<CephCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'scfg-ceph-'))
   const [monPort, port] = [await freePort(), await freePort()]
   const accessKeyId = `SCFG${randomBytes(8).toString('hex').toUpperCase()}`
   const secretAccessKey = randomBytes(20).toString('base64url')
-  const args = [join(here, 'ceph.sh'), dir, String(monPort), String(port), accessKeyId, secretAccessKey, String(options.memstoreBytes ?? 4 * 1024 ** 3)]
+  const args = [options.script ?? cephScript(), dir, String(monPort), String(port), accessKeyId, secretAccessKey, String(options.memstoreBytes ?? 4 * 1024 ** 3)]
   const child = spawn('bash', args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout!.setEncoding('utf8')
