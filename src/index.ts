@@ -1,6 +1,7 @@
 // The core entry: cheap to import (SCF cold starts pay for it). Nothing here may import a store, Express or the
 // emulator; persistence is loaded lazily when the `persist` option is used.
 export { graceful, type GracefulOptions, type ScfHandler } from './handler.js'
+export { runJob, jobExitCodes, type RunJobOptions } from './job.js'
 export { onShutdown, shutdown, uninstall, shutdownState, type HookOptions, type ShutdownHook, type HookContext, type ShutdownState } from './shutdown/index.js'
 export { ScfGracefulError, ShutdownError, errorCodes, type ErrorCode, type ShutdownReason } from './errors.js'
 export type { Invocation, Handler, RuntimeOptions } from './runtime/function-runtime.js'
