@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createPersistenceRuntime, createSnapshotter, memoryStore, type SnapshotStore } from '../../src/persistence/index.js'
+import { captureLogger, describeTree, scratch } from './helpers.js'
+
+let base: { dir: string; cleanup(): Promise<void> }
+beforeAll(async () => { base = await scratch('scfg-runtime-') })
+afterAll(async () => { await base.cleanup() })
+let n = 0
+const freshRoot = async () => {
+  const root = join(base.dir, `root-${++n}`)
+  await mkdir(root, { recursive: true })
+  return root
+}
+
+/** Counts manifest writes (one per committed or attempted snapshot) and can slow chunk puts down. */
+function countingStore(slowMs = 0): SnapshotStore & { manifests: number } {
+  const inner = memoryStore()
+  const s = {
+    ...inner,
+    manifests: 0,
+    put: async (key: string, body: Parameters<SnapshotStore['put']>[1], o?: Parameters<SnapshotStore['put']>[2]) => {
+      if (key.includes('/_manifests/')) s.manifests++
+      if (slowMs && key.startsWith('chunks/')) await new Promise((r) => setTimeout(r, slowMs))
+      return inner.put(key, body, o)
+    },
+  }
+  return s
+}
+
+describe('createPersistenceRuntime', () => {
+  it('validates options with SCFG_ERR_INVALID_OPTION', () => {
+    const logger = captureLogger()
+    const bad = (o: object) => expect(() => createPersistenceRuntime(o as never, { logger })).toThrow(expect.objectContaining({ code: 'SCFG_ERR_INVALID_OPTION' }))
+    bad({})
+    bad({ store: memoryStore(), checkpointIntervalMs: -1 })
+    bad({ store: memoryStore(), restoreOnStart: 'yes' })
+    bad({ store: memoryStore(), key: '/abs' })
+  })
+
+  it('restore runs once per process; nothing to restore is fine and logged', async () => {
+    const logger = captureLogger()
+    const rt = createPersistenceRuntime({ store: memoryStore(), root: await freshRoot(), key: 'a' }, { logger })
+    const p1 = rt.restore()
+    expect(rt.restore()).toBe(p1)
+    await p1
+    expect(logger.lines.some((l) => l.includes('nothing to restore'))).toBe(true)
+  })
+
+  it('checkpoint then a new runtime restores the tree; one log line per phase with files, bytes, ms', async () => {
+    const store = memoryStore()
+    const root = await freshRoot()
+    await writeFile(join(root, 'state.json'), '{"step":3}')
+    const logger = captureLogger()
+    await createPersistenceRuntime({ store, root, key: 'job/1' }, { logger }).checkpoint()
+    const other = await freshRoot()
+    const logger2 = captureLogger()
+    await createPersistenceRuntime({ store, root: other, key: 'job/1' }, { logger: logger2 }).restore()
+    expect(await readFile(join(other, 'state.json'), 'utf8')).toBe('{"step":3}')
+    expect(logger.lines.find((l) => l.includes('checkpoint done'))).toMatch(/files=1 bytes=10 .*ms=\d+/)
+    expect(logger2.lines.find((l) => l.includes('restore done'))).toMatch(/files=1 bytes=10 ms=\d+/)
+  })
+
+  it('restoreOnStart: false restores nothing', async () => {
+    const store = memoryStore()
+    const root = await freshRoot()
+    await writeFile(join(root, 'x'), 'x')
+    await createSnapshotter({ store, root, key: 'k' }).snapshot()
+    const other = await freshRoot()
+    await createPersistenceRuntime({ store, root: other, key: 'k', restoreOnStart: false }, { logger: captureLogger() }).restore()
+    expect(await describeTree(other)).toEqual({})
+  })
+
+  it('checkpoints never overlap; calls during one coalesce into a single follow-up', async () => {
+    const store = countingStore(20)
+    const root = await freshRoot()
+    for (let i = 0; i < 5; i++) await writeFile(join(root, `f${i}`), randomBytes(100))
+    const rt = createPersistenceRuntime({ store, root, key: 'c' }, { logger: captureLogger() })
+    const first = rt.checkpoint()
+    const followers = [rt.checkpoint(), rt.checkpoint(), rt.checkpoint()]
+    expect(followers[0]).toBe(followers[1])
+    await Promise.all([first, ...followers])
+    expect(store.manifests).toBe(2)
+  })
+
+  it('flush waits for a running checkpoint, then snapshots the latest state', async () => {
+    const store = countingStore(10)
+    const root = await freshRoot()
+    await writeFile(join(root, 'a'), 'one')
+    const rt = createPersistenceRuntime({ store, root, key: 'f' }, { logger: captureLogger() })
+    const running = rt.checkpoint()
+    await writeFile(join(root, 'a'), 'two')
+    await rt.flush(AbortSignal.timeout(10_000))
+    await running
+    const other = await freshRoot()
+    await createSnapshotter({ store, root: other, key: 'f' }).restore()
+    expect(await readFile(join(other, 'a'), 'utf8')).toBe('two')
+  })
+
+  it('flush aborted by its deadline: SCFG_ERR_SNAPSHOT_ABORTED, the previous snapshot intact', async () => {
+    const store = countingStore(200)
+    const root = await freshRoot()
+    await writeFile(join(root, 'a'), 'first')
+    const rt = createPersistenceRuntime({ store, root, key: 'd' }, { logger: captureLogger() })
+    await rt.checkpoint()
+    for (let i = 0; i < 20; i++) await writeFile(join(root, `new-${i}`), randomBytes(1000))
+    await expect(rt.flush(AbortSignal.timeout(100))).rejects.toMatchObject({ code: 'SCFG_ERR_SNAPSHOT_ABORTED' })
+    const other = await freshRoot()
+    await createSnapshotter({ store, root: other, key: 'd' }).restore()
+    expect(Object.keys(await describeTree(other))).toEqual(['a'])
+  })
+
+  it('startInterval takes periodic checkpoints; stopInterval stops them', async () => {
+    const store = countingStore()
+    const root = await freshRoot()
+    await writeFile(join(root, 'a'), 'a')
+    const rt = createPersistenceRuntime({ store, root, key: 'i', checkpointIntervalMs: 30 }, { logger: captureLogger() })
+    rt.startInterval()
+    for (let i = 0; i < 100 && store.manifests < 2; i++) await new Promise((r) => setTimeout(r, 20))
+    rt.stopInterval()
+    await new Promise((r) => setTimeout(r, 100))
+    const count = store.manifests
+    expect(count).toBeGreaterThanOrEqual(2)
+    await new Promise((r) => setTimeout(r, 150))
+    expect(store.manifests).toBe(count)
+  })
+})
