@@ -1,5 +1,99 @@
-// placeholder until the 'events' command lands; the dispatcher needs the module to exist
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write("error: 'scf-graceful events' is not available yet (SCFG_ERR_CLI_USAGE)\n")
-  return 2
+/**
+ * `scf-graceful events <invoke|list|status|terminate|logs>`: operate on SCF async events, in Tencent Cloud (the
+ * official SDK) or on the local emulator (`--endpoint`). Each subcommand lives in src/cli/events/commands/ and is
+ * loaded only when used. Exit codes: src/cli/events/errors.ts (`exitCodes`), documented in the README.
+ */
+import { ApiCallError, exitCodeFor, exitCodes, UsageError } from '../events/errors.js'
+import { createOutput, type Output } from '../events/output.js'
+
+interface Subcommand {
+  summary: string
+  usage: string
+  run(argv: string[], out: Output): Promise<number>
+}
+
+const subcommands: Record<string, () => Promise<Subcommand>> = {
+  invoke: () => import('../events/commands/invoke.js'),
+  list: () => import('../events/commands/list.js'),
+  status: () => import('../events/commands/status.js'),
+  terminate: () => import('../events/commands/terminate.js'),
+  logs: () => import('../events/commands/logs.js'),
+}
+
+const SUMMARIES: Record<string, string> = {
+  invoke: 'invoke a function: an async event (default) or synchronously (--sync)',
+  list: 'list async events of a function (ListAsyncEvents), with filters and paging',
+  status: 'status of one async event (GetAsyncEventStatus); --wait until it ends',
+  terminate: 'terminate an event (or every RUNNING one): graceful first, force after a window',
+  logs: "an event's log lines with the [PLATFORM] lines (emulator only); --follow",
+}
+
+function usage(): string {
+  return [
+    'usage: scf-graceful events <command> [options]',
+    '',
+    ...Object.entries(SUMMARIES).map(([name, s]) => `  ${name.padEnd(10)} ${s}`),
+    '',
+    'Tencent Cloud by default (--region, TENCENTCLOUD_SECRETID/SECRETKEY); --endpoint http://127.0.0.1:PORT for scf-graceful local.',
+    "run 'scf-graceful events <command> --help' for its options",
+    '',
+    'exit codes: 0 ok · 1 other · 2 usage · 3 not found · 4 failed operation or status · 5 auth · 6 rate limited · 7 unreachable',
+  ].join('\n')
+}
+
+/** Runs `events ...`; resolves with the exit code (never rejects). */
+export async function run(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    ;(name ? process.stdout : process.stderr).write(`${usage()}\n`)
+    return name ? exitCodes.OK : exitCodes.USAGE
+  }
+  const load = subcommands[name]
+  if (!load) {
+    process.stderr.write(`error: unknown events command "${name}" (SCFG_ERR_CLI_USAGE)\n\n${usage()}\n`)
+    return exitCodes.USAGE
+  }
+  const sub = await load()
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${sub.usage}\n`)
+    return exitCodes.OK
+  }
+  const out = createOutput(rest.includes('--json'))
+  try {
+    return await sub.run(rest, out)
+  } catch (err) {
+    return report(err, out, sub.usage)
+  }
+}
+
+function report(err: unknown, out: Output, usageText: string): number {
+  const code = exitCodeFor(err)
+  if (err instanceof UsageError) {
+    out.err(`error: ${err.message} (${err.code})\n\n${usageText}`)
+    return code
+  }
+  if (err instanceof ApiCallError) {
+    if (out.json) out.out(JSON.stringify({ Error: { Code: err.apiCode, Message: err.message }, RequestId: err.requestId ?? null, ExitCode: code }, null, 2))
+    out.err(
+      [
+        `error: ${err.action} failed`,
+        `  Code:      ${err.apiCode}`,
+        `  Message:   ${err.message}`,
+        ...(err.requestId ? [`  RequestId: ${err.requestId}`] : []),
+        ...(hint(err.apiCode) ? [`  ${hint(err.apiCode)}`] : []),
+      ].join('\n'),
+    )
+    return code
+  }
+  const e = err as { message?: string; code?: string }
+  out.err(`error: ${e?.message ?? String(err)}${e?.code ? ` (${e.code})` : ''}`)
+  return code
+}
+
+function hint(apiCode: string): string | undefined {
+  if (apiCode === 'NetworkError') return 'hint: is the endpoint right? (for the emulator: scf-graceful local prints its URL)'
+  if (apiCode.startsWith('AuthFailure.SignatureFailure') || apiCode === 'AuthFailure.SecretIdNotFound') return 'hint: check the SecretId/SecretKey (the emulator prints its SecretId at start)'
+  if (apiCode === 'AuthFailure.SignatureExpire') return "hint: this machine's clock is off by more than 5 minutes"
+  if (apiCode === 'RequestLimitExceeded') return 'hint: lower --rate, or raise --retries'
+  return undefined
 }
