@@ -60,7 +60,10 @@ export function createApiHandler(emulator: Emulator, options: ApiHandlerOptions)
   async function handle(req: IncomingMessage, requestId: string): Promise<Record<string, unknown>> {
     void requestId
     const body = await readBody(req, maxBody)
-    const url = new URL(req.url ?? '/', 'http://local')
+    // split by hand: `new URL()` throws on request targets like `//`
+    const target = req.url ?? '/'
+    const q = target.indexOf('?')
+    const url = { pathname: q < 0 ? target : target.slice(0, q), search: q < 0 ? '' : target.slice(q) }
     if (req.method !== 'POST') throw new ApiError('UnsupportedProtocol', `The emulator accepts POST requests with a JSON body; got ${truncate(String(req.method), 16)}.`)
     if (url.pathname !== '/') throw new ApiError('InvalidRequest', 'API requests go to POST /.')
     const action = header(req, 'x-tc-action')

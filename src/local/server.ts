@@ -2,7 +2,7 @@
  * The emulator's HTTP server: the API 3.0 endpoint on `POST /` and the web console under `/console` (token-protected,
  * served by ./console/index.js). Binds 127.0.0.1 unless told otherwise.
  */
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { invalidOption } from '../errors.js'
@@ -94,10 +94,11 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     sockets.add(s)
     s.on('close', () => sockets.delete(s))
   })
-  // a client that sends garbage gets a 400 from Node and the server keeps serving
+  // a request Node cannot even parse still gets an API envelope (then the connection closes); the server keeps serving
   server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
-    else socket.destroy()
+    if (!socket.writable) return socket.destroy()
+    const body = JSON.stringify({ Response: { Error: { Code: 'InvalidRequest', Message: 'The HTTP request is malformed.' }, RequestId: randomUUID() } })
+    socket.end(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
   })
   const host = options.host ?? '127.0.0.1'
   await new Promise<void>((resolve, reject) => {
