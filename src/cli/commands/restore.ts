@@ -1,5 +1,6 @@
-// placeholder until the 'restore' command lands; the dispatcher needs the module to exist
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write("error: 'scf-graceful restore' is not available yet (SCFG_ERR_CLI_USAGE)\n")
-  return 2
+// `scf-graceful restore`: the same options as snapshot (see ./snapshot.ts).
+import { runPersistCommand } from './snapshot.js'
+
+export function run(argv: string[]): Promise<number> {
+  return runPersistCommand('restore', argv)
 }

@@ -1,0 +1,123 @@
+// The snapshot and restore commands, run as the user runs them: `node dist/cli.js ...` in a child process.
+import { execFile, spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { mkdir, readdir, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describeTree, scratch } from '../persistence/helpers.js'
+
+const cli = join(dirname(fileURLToPath(import.meta.url)), '../../dist/cli.js')
+const built = existsSync(cli)
+if (!built) {
+  const message = 'test/cli/snapshot.test.ts: dist/cli.js is missing; run `npm run build` first'
+  if (process.env.CI === 'true') throw new Error(message)
+  console.warn(`SKIPPED ${message}`)
+}
+
+async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { env: { ...process.env, CI: '' } })
+    return { code: 0, stdout, stderr }
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string }
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
+  }
+}
+
+let base: { dir: string; cleanup(): Promise<void> }
+let root: string
+let storeSpec: string
+beforeAll(async () => {
+  base = await scratch('scfg-cli-')
+  root = join(base.dir, 'root')
+  await mkdir(join(root, 'sub/empty'), { recursive: true })
+  await writeFile(join(root, 'sub/data.bin'), randomBytes(5 * 1024 * 1024 + 7))
+  await writeFile(join(root, 'empty'), '')
+  storeSpec = `fs:${join(base.dir, 'store')}`
+})
+afterAll(async () => { await base?.cleanup() })
+
+describe.skipIf(!built)('scf-graceful snapshot / restore', () => {
+  it('snapshot then restore round-trips the tree, exit 0', async () => {
+    const s = await run('snapshot', '--root', root, '--store', storeSpec, '--key', 'cli/one')
+    expect(s.code, s.stderr).toBe(0)
+    expect(s.stdout).toMatch(/^snapshot \d{13}-[0-9a-f]{12} of .* as "cli\/one": 2 files/)
+    const target = join(base.dir, 'restored')
+    const r = await run('restore', '--root', target, '--store', storeSpec, '--key', 'cli/one')
+    expect(r.code, r.stderr).toBe(0)
+    expect(await describeTree(target)).toEqual(await describeTree(root))
+  })
+
+  it('--json prints the result; a second snapshot uploads nothing; --keep-last prunes', async () => {
+    await run('snapshot', '--root', root, '--store', storeSpec, '--key', 'cli/json', '--quiet')
+    const s = await run('snapshot', '--root', root, '--store', storeSpec, '--key', 'cli/json', '--json', '--keep-last', '1')
+    expect(s.code, s.stderr).toBe(0)
+    const result = JSON.parse(s.stdout) as { files: number; uploadedBytes: number; unchangedFiles: number; pruned: { deletedManifests: number } }
+    expect(result).toMatchObject({ files: 2, uploadedBytes: 0, unchangedFiles: 2 })
+    expect(result.pruned.deletedManifests).toBe(1)
+  })
+
+  it('nothing to restore: exit 3 with the stable code on stderr', async () => {
+    const r = await run('restore', '--root', join(base.dir, 'nothing'), '--store', storeSpec, '--key', 'cli/never')
+    expect(r.code).toBe(3)
+    expect(r.stderr).toMatch(/^error: .* \(SCFG_ERR_SNAPSHOT_NOT_FOUND\)$/m)
+  })
+
+  it('bad arguments: exit 2 and a clear message', async () => {
+    const cases: [string[], RegExp][] = [
+      [['snapshot', '--root', root], /--store is required.*\(SCFG_ERR_CLI_USAGE\)/],
+      [['snapshot', '--root', root, '--store', storeSpec, '--frobnicate'], /Unknown option '--frobnicate'.*\(SCFG_ERR_CLI_USAGE\)/],
+      [['snapshot', '--store', 'ftp://x'], /unknown scheme.*\(SCFG_ERR_CLI_USAGE\)/],
+      [['snapshot', '--store', 'memory:'], /memory: would be lost.*\(SCFG_ERR_CLI_USAGE\)/],
+      [['snapshot', '--store', storeSpec, '--keep-last', 'two'], /--keep-last must be a positive integer.*\(SCFG_ERR_CLI_USAGE\)/],
+      [['snapshot', '--store', storeSpec, '--key', '../etc'], /option "key" must be.*\(SCFG_ERR_INVALID_OPTION\)/],
+      [['restore', '--store', storeSpec, '--exclude', '*.log'], /snapshot only.*\(SCFG_ERR_CLI_USAGE\)/],
+      [['snapshot', 'positional'], /SCFG_ERR_CLI_USAGE/],
+    ]
+    for (const [args, pattern] of cases) {
+      const r = await run(...args)
+      expect(r.code, args.join(' ')).toBe(2)
+      expect(r.stderr).toMatch(pattern)
+    }
+  })
+
+  it('--help prints usage with the exit codes, exit 0', async () => {
+    const r = await run('restore', '--help')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/usage: scf-graceful restore/)
+    expect(r.stdout).toMatch(/3 nothing to restore/)
+  })
+
+  it('a corrupt chunk: exit 4, the file is not written', async () => {
+    const store = join(base.dir, 'store-corrupt')
+    await run('snapshot', '--root', root, '--store', `fs:${store}`, '--key', 'c')
+    // flip the content of every chunk file
+    const shards = await readdir(join(store, 'chunks'))
+    for (const shard of shards) for (const name of await readdir(join(store, 'chunks', shard))) await writeFile(join(store, 'chunks', shard, name), 'garbage')
+    const target = join(base.dir, 'corrupt-target')
+    const r = await run('restore', '--root', target, '--store', `fs:${store}`, '--key', 'c')
+    expect(r.code).toBe(4)
+    expect(r.stderr).toMatch(/\(SCFG_ERR_CHUNK_CORRUPT\)/)
+    const tree = await describeTree(target)
+    expect(tree['sub/data.bin']).toBeUndefined()
+    expect(Object.keys(tree).filter((p) => p.includes('.scfg-'))).toEqual([])
+  })
+
+  it('on a TTY it draws a progress bar (cli-progress); piped, it prints plain lines', () => {
+    const hasScript = spawnSync('script', ['--version']).status === 0
+    if (!hasScript) {
+      console.warn('SKIPPED TTY progress check: `script` (util-linux) is not installed')
+      return
+    }
+    const cmd = `${process.execPath} ${cli} snapshot --root ${root} --store fs:${join(base.dir, 'store-tty')} --key tty`
+    const tty = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8' })
+    expect(tty.status).toBe(0)
+    expect(tty.stdout).toMatch(/snapshot \[.*\] \d+% \| \d+\/2 files/)
+    const piped = spawnSync(process.execPath, [cli, 'snapshot', '--root', root, '--store', `fs:${join(base.dir, 'store-pipe')}`, '--key', 'p'], { encoding: 'utf8' })
+    expect(piped.status).toBe(0)
+    expect(piped.stderr).not.toMatch(/\u001b\[/)
+  })
+})
