@@ -43,7 +43,7 @@ export interface LocalServer {
   close(): Promise<void>
 }
 
-type ConsoleHandler = (req: IncomingMessage, res: ServerResponse) => void
+type ConsoleHandler = ((req: IncomingMessage, res: ServerResponse) => void) & { close?(): void }
 
 /**
  * Starts the emulator's HTTP server.
@@ -69,9 +69,11 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     ...(options.maxSkewSeconds === undefined ? {} : { maxSkewSeconds: options.maxSkewSeconds }),
   })
   let consoleHandler: Promise<ConsoleHandler | undefined> | undefined
+  // loaded on the first /console request, so the API alone never pays for the page
   const loadConsole = (): Promise<ConsoleHandler | undefined> =>
-    (consoleHandler ??= import('./console/index.js' as string).then(
-      (m: { createConsoleHandler?: (e: Emulator, o: { token: string }) => ConsoleHandler }) => m.createConsoleHandler?.(emulator, { token: consoleToken }),
+    (consoleHandler ??= import('./console/index.js').then(
+      // the console declares the emulator surface it uses structurally (see the comment at the top of emulator.ts)
+      (m) => m.createConsoleHandler(emulator as unknown as Parameters<typeof m.createConsoleHandler>[0], { token: consoleToken }) as ConsoleHandler,
       () => undefined,
     ))
 
@@ -128,6 +130,8 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     secretKey,
     close: () =>
       (closing ??= (async () => {
+        const handler = consoleHandler && (await consoleHandler)
+        handler?.close?.()
         await new Promise<void>((resolve) => {
           server.close(() => resolve())
           // keep-alive sockets would hold close() open; nothing is in flight that matters once we are told to stop

@@ -1,0 +1,119 @@
+// `scf-graceful local` as a user runs it: the built CLI in a real child process, driven by the official client.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import * as sdk from 'tencentcloud-sdk-nodejs-scf'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { fixture, type ScfClient } from './helpers.js'
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
+const Client = (((sdk as any).scf ?? (sdk as any).default.scf).v20180416.Client) as new (c: unknown) => ScfClient
+
+let dir: string
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'scfg-cli-local-'))
+})
+afterAll(() => rm(dir, { recursive: true, force: true }))
+
+interface Running {
+  child: ChildProcess
+  out: () => string
+  port: number
+  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>
+  stop(): Promise<number | null>
+}
+
+async function startCli(args: string[]): Promise<Running> {
+  const child = spawn(process.execPath, [CLI, 'local', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()))
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()))
+  const waitFor = async (re: RegExp, timeoutMs = 20_000) => {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const m = out.match(re)
+      if (m) return m
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no ${re} in the CLI output:\n${out}`)
+      await new Promise((resolve) => setTimeout(resolve, 30))
+    }
+  }
+  const port = Number((await waitFor(/API 3\.0 endpoint: http:\/\/127\.0\.0\.1:(\d+)/))[1])
+  const stop = async () => {
+    if (child.exitCode !== null) return child.exitCode
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+    child.kill('SIGINT')
+    return exited
+  }
+  return { child, out: () => out, port, waitFor, stop }
+}
+
+const sdkClient = (port: number, secretId: string, secretKey: string) =>
+  new Client({ credential: { secretId, secretKey }, region: 'ap-guangzhou', profile: { httpProfile: { endpoint: `127.0.0.1:${port}`, protocol: 'http://' } } })
+
+describe('scf-graceful local', () => {
+  it('serves --function functions, prints state changes and prefixed log lines, stops on SIGINT with code 0', async () => {
+    const cli = await startCli([
+      '--secret-id', 'AKIDclitest0001', '--secret-key', 'cli-test-secret-key',
+      '--data-dir', join(dir, 'a'),
+      '--function', `loop=${fixture('graceful-loop.mjs')}`,
+      '--function', `ok=${fixture('ok.mjs')}:main_handler`,
+      '--timeout', '30',
+    ])
+    try {
+      expect(cli.out()).toMatch(/console: http:\/\/127\.0\.0\.1:\d+\/console\?token=[0-9a-f]{32}/)
+      expect(cli.out()).not.toContain('cli-test-secret-key')
+      const scf = sdkClient(cli.port, 'AKIDclitest0001', 'cli-test-secret-key')
+      const id = (await scf.Invoke({ FunctionName: 'loop', InvocationType: 'Event', ClientContext: '{}' })).Result.FunctionRequestId as string
+      await cli.waitFor(new RegExp(`${id} RUNNING default/loop`))
+      await cli.waitFor(new RegExp(`${id} \\| loop started`))
+      await scf.TerminateAsyncEvent({ FunctionName: 'loop', InvokeRequestId: id, GraceShutdown: true })
+      await cli.waitFor(new RegExp(`${id} \\| \\[PLATFORM\\] Signal received successfully\\.`))
+      await cli.waitFor(new RegExp(`${id} ABORTED 200 default/loop after \\d+ ms`))
+      const sync = await scf.Invoke({ FunctionName: 'ok', ClientContext: '{"x":1}' })
+      expect(JSON.parse(sync.Result.RetMsg)).toEqual({ ok: true, echo: { x: 1 } })
+    } finally {
+      expect(await cli.stop()).toBe(0)
+    }
+  })
+
+  it('generates credentials when none are given and prints only the SecretId (the key with --print-secret)', async () => {
+    const hidden = await startCli(['--data-dir', join(dir, 'b'), '--function', `ok=${fixture('ok.mjs')}`])
+    try {
+      const m = await hidden.waitFor(/generated credentials: SecretId (AKID\w+) \(SecretKey hidden/)
+      expect(m[1]).toMatch(/^AKID/)
+      expect(hidden.out()).not.toMatch(/SecretKey \S{20,}/)
+    } finally {
+      expect(await hidden.stop()).toBe(0)
+    }
+    const shown = await startCli(['--data-dir', join(dir, 'c'), '--function', `ok=${fixture('ok.mjs')}`, '--print-secret'])
+    try {
+      const m = await shown.waitFor(/generated credentials: SecretId (AKID\w+) SecretKey (\S+)/)
+      const scf = sdkClient(shown.port, m[1]!, m[2]!)
+      expect((await scf.ListAsyncEvents({ FunctionName: 'ok' })).TotalCount).toBe(0)
+    } finally {
+      expect(await shown.stop()).toBe(0)
+    }
+  })
+
+  it('reads functions from --config (timeout in seconds, namespace, env) and rejects bad usage', async () => {
+    const config = join(dir, 'local.json')
+    await writeFile(config, JSON.stringify({ functions: { sleepy: { entry: fixture('sleeper.mjs'), timeout: 1, namespace: 'team-a', env: { A: '1' } } } }))
+    const cli = await startCli(['--config', config, '--data-dir', join(dir, 'd'), '--secret-id', 'AKIDclitest0002', '--secret-key', 'another-secret-key'])
+    try {
+      await cli.waitFor(/function team-a\/sleepy \(code, timeout 1000 ms, \$LATEST\)/)
+      const scf = sdkClient(cli.port, 'AKIDclitest0002', 'another-secret-key')
+      const id = (await scf.Invoke({ FunctionName: 'sleepy', Namespace: 'team-a', InvocationType: 'Event', ClientContext: '{"ms":60000}' })).Result.FunctionRequestId as string
+      await cli.waitFor(new RegExp(`${id} FAILED 433 team-a/sleepy`))
+    } finally {
+      expect(await cli.stop()).toBe(0)
+    }
+    const bad = spawn(process.execPath, [CLI, 'local', '--function', 'no-entry'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let err = ''
+    bad.stderr.on('data', (c: Buffer) => (err += c.toString()))
+    const code = await new Promise<number | null>((resolve) => bad.once('exit', resolve))
+    expect(code).not.toBe(0)
+    expect(err).toContain('SCFG_ERR_CLI_USAGE')
+  })
+})
