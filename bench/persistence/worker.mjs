@@ -1,0 +1,19 @@
+// One measured operation in its own process, so its peak RSS is its own: prints one JSON line.
+//   node worker.mjs snapshot|restore ROOT STORE_DIR KEY
+import { stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+
+// SCFG_BENCH_DIST points at a copy of dist/ (so a rebuild in the shared tree cannot pull the floor mid-run)
+const dist = process.env.SCFG_BENCH_DIST
+const { createSnapshotter } = await import(dist ? pathToFileURL(join(dist, 'persistence.js')).href : 'scf-graceful/persistence')
+const { fsStore } = await import(dist ? pathToFileURL(join(dist, 'stores/fs.js')).href : 'scf-graceful/stores/fs')
+
+const [op, root, storeDir, key] = process.argv.slice(2)
+const snapshotter = createSnapshotter({ store: fsStore({ dir: storeDir }), root, key, logger: false })
+const started = performance.now()
+const result = op === 'snapshot' ? await snapshotter.snapshot() : await snapshotter.restore()
+const ms = performance.now() - started
+let manifestBytes = 0
+if (op === 'snapshot') manifestBytes = (await stat(join(storeDir, 'snapshots', ...key.split('/'), '_manifests', `${result.id}.json`))).size
+process.stdout.write(`${JSON.stringify({ ms, maxRssKiB: process.resourceUsage().maxRSS, manifestBytes, ...result })}\n`)
