@@ -62,14 +62,14 @@ export async function run(argv: string[]): Promise<number> {
   try {
     return await sub.run(rest, out)
   } catch (err) {
-    return report(err, out, sub.usage)
+    return report(err, out, name)
   }
 }
 
-function report(err: unknown, out: Output, usageText: string): number {
+function report(err: unknown, out: Output, name: string): number {
   const code = exitCodeFor(err)
   if (err instanceof UsageError) {
-    out.err(`error: ${err.message} (${err.code})\n\n${usageText}`)
+    out.err(`error: ${err.message} (${err.code})\nrun 'scf-graceful events ${name} --help' for the options`)
     return code
   }
   if (err instanceof ApiCallError) {

@@ -329,7 +329,7 @@ export function consoleApp(): void {
     const start = e.StartMs ?? apiMs(e.StartTime)
     const end = e.EndMs ?? apiMs(e.EndTime)
     const running = e.Status === 'RUNNING'
-    const actions = h('td', { class: 'row-actions' })
+    const actions = h('div', { class: 'row-actions' })
     if (running) {
       actions.append(
         h('button', { type: 'button', class: 'btn btn-small', 'data-testid': 'terminate-grace', title: 'SIGTERM: let the function stop cleanly', text: 'Terminate', onclick: (ev: Event) => (ev.stopPropagation(), confirmTerminate(e.InvokeRequestId, true)) }),
@@ -345,7 +345,7 @@ export function consoleApp(): void {
       h('td', {}, start === undefined ? '–' : running ? runningFor(start) : end === undefined || end === null ? '–' : fmtDuration(end - start)),
       h('td', { class: 'muted', text: e.InvokeType }),
       h('td', { class: 'muted mono', text: e.Qualifier }),
-      actions,
+      h('td', {}, actions),
     )
     return tr
   }

@@ -64,7 +64,7 @@ table.events{width:100%;border-collapse:collapse}
 tr.flash{animation:flash 1.2s ease-out}@keyframes flash{from{background:#fef9c3}to{background:transparent}}
 .mono{font-family:var(--mono);font-size:12.5px}.id{color:#374151}
 .muted{color:var(--muted)}.small{font-size:12px}
-.row-actions{text-align:right;display:flex;gap:6px;justify-content:flex-end}
+.row-actions{display:flex;gap:6px;justify-content:flex-end}
 .pill{display:inline-flex;align-items:center;gap:5px;padding:2px 9px;border-radius:999px;font-size:11.5px;font-weight:700;letter-spacing:.02em}
 .pill-running{background:var(--run-bg);color:var(--run)}.pill-finished{background:var(--ok-bg);color:var(--ok)}
 .pill-failed{background:var(--fail-bg);color:var(--fail)}.pill-aborted{background:var(--ab-bg);color:var(--ab)}

@@ -162,7 +162,7 @@ export function describe(r: TerminateReport, color: boolean): string {
   const total = formatDuration(r.elapsedMs)
   switch (r.outcome) {
     case 'graceful':
-      return `${r.requestId}: ended after SIGTERM: ${status}, ${formatDuration(r.graceMs ?? r.elapsedMs)} after the signal (total ${total}, ${r.polls} status poll${r.polls === 1 ? "" : "s"})`
+      return `${r.requestId}: ended after SIGTERM: ${status}, ${formatDuration(r.graceMs ?? r.elapsedMs)} after the signal (total ${total}, ${r.polls} status poll${r.polls === 1 ? '' : 's'})`
     case 'escalated':
       return `${r.requestId}: still RUNNING ${formatDuration(r.graceMs ?? 0)} after SIGTERM, terminated by force: ${status} (total ${total})`
     case 'forced':

@@ -1,0 +1,330 @@
+// `scf-graceful events` end to end: the built CLI in child processes against `scf-graceful local` (also a child process),
+// plus unit tests of the pure pieces (durations, times, tables, exit codes, filters).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { formatDuration, parseDuration } from '../../src/cli/events/duration.js'
+import { exitCodeForApi, exitCodes } from '../../src/cli/events/errors.js'
+import { filterParams, orderParams } from '../../src/cli/events/list-query.js'
+import { table } from '../../src/cli/events/output.js'
+import { fromApiTime, parseTimeArg, toApiTime } from '../../src/cli/events/time.js'
+import { httpProfileFor, Pacer } from '../../src/cli/events/api-client.js'
+import { eventsCli, fixture, json, runCli, cleanEnv, startLocal, until, type LocalEmulator } from './helpers.js'
+
+describe('events CLI: pure pieces', () => {
+  it('parses durations and rejects garbage', () => {
+    expect(parseDuration('30s')).toBe(30_000)
+    expect(parseDuration('2m')).toBe(120_000)
+    expect(parseDuration('500ms')).toBe(500)
+    expect(parseDuration('1h30m')).toBe(5_400_000)
+    expect(parseDuration('1.5s')).toBe(1500)
+    expect(parseDuration('30')).toBe(30_000)
+    expect(parseDuration('0')).toBe(0)
+    for (const bad of ['', 's', '5x', '-1s', '1s2', 'ms5', '1 s', 'abc']) expect(parseDuration(bad), bad).toBeUndefined()
+  })
+
+  it('formats durations short', () => {
+    expect(formatDuration(850)).toBe('850ms')
+    expect(formatDuration(4200)).toBe('4.2s')
+    expect(formatDuration(42_000)).toBe('42s')
+    expect(formatDuration(185_000)).toBe('3m05s')
+    expect(formatDuration(7_800_000)).toBe('2h10m')
+  })
+
+  it('reads and writes API times in UTC+8', () => {
+    const ms = Date.UTC(2026, 10, 30, 0, 0, 0)
+    expect(toApiTime(ms)).toBe('2026-11-30 08:00:00')
+    expect(fromApiTime('2026-11-30 08:00:00.250000')).toBe(ms + 250)
+    expect(fromApiTime('')).toBeUndefined()
+    const now = Date.UTC(2026, 10, 30, 12, 0, 0)
+    expect(parseTimeArg('2h', now)).toBe(now - 7_200_000)
+    expect(parseTimeArg('now', now)).toBe(now)
+    expect(parseTimeArg('2026-11-30 08:00:00', now)).toBe(ms)
+    expect(parseTimeArg('2026-11-30T00:00:00Z', now)).toBe(ms)
+    expect(parseTimeArg('2026-11-30T08:00:00+08:00', now)).toBe(ms)
+    expect(parseTimeArg('yesterday', now)).toBeUndefined()
+  })
+
+  it('turns filter flags into ListAsyncEvents parameters', () => {
+    const now = Date.UTC(2026, 10, 30, 0, 0, 0)
+    expect(
+      filterParams({ function: 'job', namespace: 'ns', qualifier: '1', status: ['running,failed', 'RUNNING'], 'invoke-type': ['timer'], 'started-from': '1h', 'started-before': 'now', 'request-id': 'abc' }, now),
+    ).toEqual({
+      FunctionName: 'job',
+      Namespace: 'ns',
+      Qualifier: '1',
+      Status: ['RUNNING', 'FAILED'],
+      InvokeType: ['TIMER'],
+      StartTimeInterval: { Start: '2026-11-30 07:00:00', End: '2026-11-30 08:00:00' },
+      InvokeRequestId: 'abc',
+    })
+    expect(() => filterParams({})).toThrow(/--function is required/)
+    expect(() => filterParams({ function: 'f', status: ['DONE'] })).toThrow(/--status must be one of/)
+    expect(() => filterParams({ function: 'f', 'ended-from': 'now', 'ended-before': '1h' })).toThrow(/must not be later/)
+    expect(orderParams({ order: 'asc', orderby: 'end' })).toEqual({ Order: 'ASC', Orderby: 'EndTime' })
+    expect(() => orderParams({ orderby: 'size' })).toThrow(/--orderby/)
+  })
+
+  it('maps API error codes to exit codes', () => {
+    expect(exitCodeForApi('ResourceNotFound.AsyncEvent')).toBe(exitCodes.NOT_FOUND)
+    expect(exitCodeForApi('FailedOperation.AsyncEventStatus')).toBe(exitCodes.FAILED)
+    expect(exitCodeForApi('AuthFailure.SignatureFailure')).toBe(exitCodes.AUTH)
+    expect(exitCodeForApi('RequestLimitExceeded')).toBe(exitCodes.RATE_LIMITED)
+    expect(exitCodeForApi('InvalidParameterValue.Limit')).toBe(exitCodes.USAGE)
+    expect(exitCodeForApi('NetworkError')).toBe(exitCodes.UNREACHABLE)
+    expect(exitCodeForApi('InternalError')).toBe(exitCodes.OTHER)
+  })
+
+  it('aligns tables whatever the colour codes', () => {
+    const t = table(['A', 'BB'], [['\u001b[31mxyz\u001b[0m', '1'], ['q', '22']]).split('\n')
+    expect(t[0]).toBe('A    BB')
+    expect(t[1]).toBe('\u001b[31mxyz\u001b[0m  1')
+    expect(t[2]).toBe('q    22')
+  })
+
+  it('points the SDK at an endpoint URL', () => {
+    expect(httpProfileFor('http://127.0.0.1:9001')).toEqual({ endpoint: '127.0.0.1:9001', protocol: 'http://' })
+    expect(httpProfileFor(undefined)).toEqual({})
+  })
+
+  it('paces calls of one action, not across actions', async () => {
+    const pacer = new Pacer(20)
+    const t0 = performance.now()
+    await Promise.all([pacer.slot('A'), pacer.slot('A'), pacer.slot('A'), pacer.slot('B')])
+    // three A calls need two intervals of 50 ms; B does not wait behind them (a bound, not a timing assertion)
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(95)
+  })
+})
+
+describe('events CLI against scf-graceful local', () => {
+  let local: LocalEmulator
+  const cli = (args: string[], env?: Record<string, string>, timeoutMs?: number) => eventsCli(local, args, env, timeoutMs)
+  const invoke = async (fn: string, payload = '{}') => {
+    const r = await cli(['invoke', '-f', fn, '-p', payload])
+    expect(r.code, r.stderr).toBe(0)
+    const id = r.stdout.trim()
+    expect(id).toMatch(/^[0-9a-f-]{36}$/)
+    return id
+  }
+  const statusOf = async (id: string) => json(await cli(['status', id, '--json'])).Result as { Status: string; StatusCode: number }
+  const waitRunning = (id: string) => until(`${id} RUNNING with its instance up`, async () => {
+    // the [PLATFORM] line only appears once the instance has the event: wait for the handler's first line instead
+    const r = await runCli(['events', 'logs', id, '--console', local.consoleUrl, '--json'], cleanEnv())
+    return r.code === 0 && json(r).lines.some((l: { stream: string }) => l.stream === 'stdout') ? true : undefined
+  })
+
+  beforeAll(async () => {
+    local = await startLocal({ work: fixture('work.mjs'), stubborn: fixture('stubborn.mjs') })
+  })
+  afterAll(async () => {
+    await local?.stop()
+  })
+
+  it('usage errors exit 2 with a clear message', async () => {
+    expect((await cli([])).code).toBe(2)
+    const unknown = await cli(['explode'])
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toContain('unknown events command "explode"')
+    const dur = await cli(['terminate', 'x', '-f', 'work', '--escalate-after', '5 parsecs'])
+    expect(dur.code).toBe(2)
+    expect(dur.stderr).toContain('--escalate-after must be a duration like 30s')
+    const limit = await cli(['list', '-f', 'work', '--limit', '0'])
+    expect(limit.code).toBe(2)
+    expect(limit.stderr).toContain('--limit must be a whole number from 1 to 100')
+    const flag = await cli(['list', '-f', 'work', '--colour'])
+    expect(flag.code).toBe(2)
+    expect(flag.stderr).toContain("Unknown option '--colour'")
+    expect((await cli(['list'])).stderr).toContain('--function is required')
+    const noTarget = await cli(['terminate', '-f', 'work'])
+    expect(noTarget.code).toBe(2)
+    expect(noTarget.stderr).toContain('--status RUNNING')
+    const payload = await cli(['invoke', '-f', 'work', '-p', '{nope'])
+    expect(payload.code).toBe(2)
+    expect(payload.stderr).toContain('not valid JSON')
+    const help = await cli(['terminate', '--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain('--escalate-after')
+  })
+
+  it('without credentials it says how to give them (exit 2), and never prints them', async () => {
+    const r = await runCli(['events', 'list', '-f', 'work', '--endpoint', local.url], cleanEnv())
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('TENCENTCLOUD_SECRETID')
+    const bad = await cli(['list', '-f', 'work', '--secret-key', 'wrong-but-long-secret-key'])
+    expect(bad.code).toBe(5)
+    expect(bad.stderr).toMatch(/Code: +AuthFailure\.SignatureFailure/)
+    expect(bad.stderr).toMatch(/RequestId: +[0-9a-f-]{36}/)
+    expect(bad.stdout + bad.stderr).not.toContain('wrong-but-long-secret-key')
+    expect(bad.stdout + bad.stderr).not.toContain(local.secretKey)
+  })
+
+  it('invoke (async) -> status -> status --wait -> logs', async () => {
+    const id = await invoke('work', '{"steps": 3}')
+    const wait = await cli(['status', id, '--wait', '--timeout', '30s', '--json'])
+    expect(wait.code, wait.stderr).toBe(0)
+    const body = json(wait)
+    expect(body).toMatchObject({ Result: { Status: 'FINISHED', StatusCode: 200, InvokeRequestId: id }, RequestId: expect.any(String), WaitedMs: expect.any(Number) })
+    const human = await cli(['status', id])
+    expect(human.code).toBe(0)
+    expect(human.stdout).toMatch(new RegExp(`^${id} +FINISHED +StatusCode 200`))
+    const logs = await runCli(['events', 'logs', id, '--console', local.consoleUrl], cleanEnv())
+    expect(logs.code, logs.stderr).toBe(0)
+    expect(logs.stdout).toContain(`START RequestId: ${id}`)
+    expect(logs.stdout).toContain('working: 3 steps')
+    const logsJson = json(await runCli(['events', 'logs', id, '--endpoint', local.url, '--json'], cleanEnv({ SCF_GRACEFUL_CONSOLE_TOKEN: local.token })))
+    expect(logsJson.requestId).toBe(id)
+    expect(logsJson.lines[0]).toEqual({ time: expect.any(Number), stream: expect.any(String), line: expect.any(String) })
+  })
+
+  it('invoke --sync returns the result, or exits 4 with the error', async () => {
+    const ok = await cli(['invoke', '-f', 'work', '--sync', '-p', '{"steps": 1}'])
+    expect(ok.code, ok.stderr).toBe(0)
+    expect(JSON.parse(ok.stdout)).toEqual({ steps: 1, stopped: false })
+    const okJson = json(await cli(['invoke', '-f', 'work', '--sync', '--json', '-p', '{"steps": 1}']))
+    expect(okJson).toMatchObject({ Result: { FunctionRequestId: expect.any(String), RetMsg: '{"steps":1,"stopped":false}', InvokeResult: 0 }, RequestId: expect.any(String) })
+    const failed = await cli(['invoke', '-f', 'work', '--sync', '--log', '-p', '{"steps": 1, "fail": true}'])
+    expect(failed.code).toBe(4)
+    expect(failed.stderr).toContain('failed on purpose')
+    const asyncJson = json(await cli(['invoke', '-f', 'work', '--json', '-p', '{"steps": 1}']))
+    expect(asyncJson.Result.FunctionRequestId).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
+  it('list: table, --json shape, filters, paging, --all', async () => {
+    const a = await invoke('work', '{"steps": 1}')
+    const b = await invoke('work', '{"steps": 1}')
+    for (const id of [a, b]) await until(`${id} ends`, async () => ((await statusOf(id)).Status === 'RUNNING' ? undefined : true))
+    const human = await cli(['list', '-f', 'work'])
+    expect(human.code).toBe(0)
+    expect(human.stdout).toMatch(/REQUEST ID +STATUS +STARTED \(UTC\+8\)/)
+    expect(human.stdout).toContain(b)
+    const all = json(await cli(['list', '-f', 'work', '--all', '--json']))
+    expect(all.TotalCount).toBeGreaterThanOrEqual(2)
+    expect(all.EventList.length).toBe(all.TotalCount)
+    expect(all.EventList[0]).toEqual({ InvokeRequestId: expect.any(String), InvokeType: 'OTHERS', Qualifier: '$LATEST', Status: expect.any(String), StartTime: expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$/), EndTime: expect.any(String) })
+    const page2 = json(await cli(['list', '-f', 'work', '--limit', '1', '--offset', '1', '--order', 'asc', '--json']))
+    expect(page2.EventList).toHaveLength(1)
+    expect(page2.EventList[0].InvokeRequestId).toBe([...all.EventList].reverse()[1].InvokeRequestId)
+    const finished = json(await cli(['list', '-f', 'work', '-s', 'finished', '--json', '--all']))
+    expect(finished.EventList.length).toBeGreaterThan(0)
+    expect(finished.EventList.every((e: { Status: string }) => e.Status === 'FINISHED')).toBe(true)
+    const byId = json(await cli(['list', '-f', 'work', '--request-id', a, '--json']))
+    expect(byId.EventList.map((e: { InvokeRequestId: string }) => e.InvokeRequestId)).toEqual([a])
+    const recent = json(await cli(['list', '-f', 'work', '--started-from', '1h', '--json', '--limit', '100']))
+    expect(recent.TotalCount).toBe(all.TotalCount)
+    const old = await cli(['list', '-f', 'work', '--started-before', '2000-01-01 00:00:00', '--started-from', '1999-01-01 00:00:00'])
+    expect(old.code).toBe(0)
+    expect(old.stdout).toContain('no async events of work match these filters')
+  })
+
+  it('terminate --grace: the function stops itself, ABORTED/200, with the [PLATFORM] line', async () => {
+    const id = await invoke('work')
+    await waitRunning(id)
+    const r = await cli(['terminate', id, '-f', 'work', '--grace', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(json(r)).toMatchObject({ requestId: id, functionName: 'work', namespace: 'default', outcome: 'graceful', graceSent: true, forceSent: false, status: 'ABORTED', statusCode: 200, elapsedMs: expect.any(Number), polls: expect.any(Number) })
+    const logs = await runCli(['events', 'logs', id, '--console', local.consoleUrl], cleanEnv())
+    expect(logs.stdout).toContain('[PLATFORM] Signal received successfully.')
+    expect(logs.stdout).toMatch(/stopping after \d+ steps: SIGTERM/)
+  })
+
+  it('escalation: a function that ignores SIGTERM is terminated by force after the window', async () => {
+    const id = await invoke('stubborn')
+    await waitRunning(id)
+    const r = await cli(['terminate', id, '-f', 'stubborn', '--grace', '--escalate-after', '1s'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).toContain('terminating by force')
+    expect(r.stdout).toMatch(new RegExp(`${id}: still RUNNING [\\d.]+s after SIGTERM, terminated by force: ABORTED \\(StatusCode 499\\)`))
+    expect(await statusOf(id)).toMatchObject({ Status: 'ABORTED', StatusCode: 499 })
+    const logs = await runCli(['events', 'logs', id, '--console', local.consoleUrl], cleanEnv())
+    expect(logs.stdout).toContain('SIGTERM received; ignoring it')
+  })
+
+  it('--no-escalate reports a still RUNNING event (exit 4); force terminate ends it (499)', async () => {
+    const id = await invoke('stubborn')
+    await waitRunning(id)
+    const patient = await cli(['terminate', id, '-f', 'stubborn', '--no-escalate', '--escalate-after', '500ms', '--json'])
+    expect(patient.code).toBe(4)
+    expect(json(patient)).toMatchObject({ outcome: 'still-running', graceSent: true, forceSent: false, status: 'RUNNING' })
+    const force = await cli(['terminate', id, '-f', 'stubborn', '--json'])
+    expect(force.code, force.stderr).toBe(0)
+    expect(json(force)).toMatchObject({ outcome: 'forced', graceSent: false, forceSent: true, status: 'ABORTED', statusCode: 499 })
+    const again = await cli(['terminate', id, '-f', 'stubborn'])
+    expect(again.code).toBe(4)
+    expect(again.stderr).toContain('FailedOperation.AsyncEventStatus')
+    expect(again.stdout).toContain('already ABORTED')
+  })
+
+  it('bulk: terminate --status RUNNING ends every running event (graceful, then forced)', async () => {
+    const ids = [await invoke('stubborn'), await invoke('stubborn'), await invoke('stubborn')]
+    for (const id of ids) await waitRunning(id)
+    const dry = json(await cli(['terminate', '-f', 'stubborn', '--status', 'RUNNING', '--dry-run', '--json']))
+    expect(dry.events.sort()).toEqual([...ids].sort())
+    const r = await cli(['terminate', '-f', 'stubborn', '--status', 'RUNNING', '--grace', '--escalate-after', '1s', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const body = json(r)
+    expect(body.events.map((e: { requestId: string }) => e.requestId).sort()).toEqual([...ids].sort())
+    for (const e of body.events) expect(e).toMatchObject({ outcome: 'escalated', status: 'ABORTED', statusCode: 499 })
+    expect(body.summary).toMatchObject({ total: 3, errors: 0, outcomes: { escalated: 3 } })
+    const running = json(await cli(['list', '-f', 'stubborn', '-s', 'RUNNING', '--json']))
+    expect(running.TotalCount).toBe(0)
+    const nothing = await cli(['terminate', '-f', 'stubborn', '--status', 'RUNNING'])
+    expect(nothing.code).toBe(0)
+    expect(nothing.stdout).toContain('nothing to terminate')
+  })
+
+  it('API errors print Code, Message, RequestId and map to exit codes', async () => {
+    const missing = await cli(['status', '00000000-0000-0000-0000-000000000000'])
+    expect(missing.code).toBe(3)
+    expect(missing.stderr).toMatch(/Code: +ResourceNotFound\.AsyncEvent\n +Message: +.+\n +RequestId: +[0-9a-f-]{36}/)
+    const missingJson = await cli(['status', 'nope', '--json'])
+    expect(missingJson.code).toBe(3)
+    expect(json(missingJson)).toMatchObject({ Error: { Code: 'ResourceNotFound.AsyncEvent', Message: expect.any(String) }, RequestId: expect.any(String), ExitCode: 3 })
+    expect((await cli(['list', '-f', 'ghost'])).code).toBe(3)
+    expect((await cli(['terminate', '00000000-0000-0000-0000-000000000000', '-f', 'work'])).code).toBe(3)
+    expect((await cli(['list', '-f', 'work', '--qualifier', '7'])).code).toBe(3)
+    const down = await cli(['list', '-f', 'work', '--endpoint', 'http://127.0.0.1:1'])
+    expect(down.code).toBe(7)
+    expect(down.stderr).toContain('NetworkError')
+    const noToken = await runCli(['events', 'logs', 'x', '--endpoint', local.url, '--token', 'not-the-token'], cleanEnv())
+    expect(noToken.code).toBe(5)
+    const unknownLog = await runCli(['events', 'logs', 'no-such-event', '--console', local.consoleUrl], cleanEnv())
+    expect(unknownLog.code).toBe(3)
+  })
+
+  it('logs --follow streams until the event ends', async () => {
+    const id = await invoke('work')
+    await waitRunning(id)
+    const follow = runCli(['events', 'logs', id, '--console', local.consoleUrl, '--follow'], cleanEnv())
+    await new Promise((r) => setTimeout(r, 500))
+    const t = await cli(['terminate', id, '-f', 'work', '--grace'])
+    expect(t.code, t.stderr).toBe(0)
+    const r = await follow
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toContain('[PLATFORM] Signal received successfully.')
+    expect(r.stdout).toContain(`END RequestId: ${id}`)
+    expect(r.stderr).toContain('ended: ABORTED (StatusCode 200)')
+  })
+})
+
+describe('events CLI: RequestLimitExceeded', () => {
+  let local: LocalEmulator
+  beforeAll(async () => {
+    local = await startLocal({ stubborn: fixture('stubborn.mjs') }, ['--rate-limit', '1'])
+  })
+  afterAll(async () => {
+    await local?.stop()
+  })
+
+  it('retries with backoff, and exits 6 once the retries are spent', async () => {
+    const inv = await eventsCli(local, ['invoke', '-f', 'stubborn'])
+    expect(inv.code, inv.stderr).toBe(0)
+    const id = inv.stdout.trim()
+    // the emulator allows 1 GetAsyncEventStatus per second; --wait polls faster than that
+    const spent = await eventsCli(local, ['status', id, '--wait', '--timeout', '5s', '--rate', '100', '--retries', '0'])
+    expect(spent.code).toBe(6)
+    expect(spent.stderr).toMatch(/Code: +RequestLimitExceeded/)
+    const patient = await eventsCli(local, ['status', id, '--wait', '--timeout', '3s', '--rate', '100', '--retries', '8'])
+    // still RUNNING when --timeout ends: exit 4, after riding out the limit with retries
+    expect(patient.code, patient.stderr).toBe(4)
+    expect(patient.stderr).toContain('hit RequestLimitExceeded; retry 1')
+    await eventsCli(local, ['terminate', id, '-f', 'stubborn'])
+  })
+})
