@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import { ScfGracefulError, type ErrorCode } from '../errors.js'
+import { redact } from '../log.js'
 
 /**
  * How an invocation's outcome becomes an HTTP response of /event-invoke. SCF does not document how it reads the
@@ -27,8 +28,14 @@ export function encodeResult(result: unknown): { body: Buffer; contentType: stri
   return { body: Buffer.from(json ?? 'null'), contentType: 'application/json; charset=utf-8' }
 }
 
-/** The public body of a failed invocation: stable code and message, never the stack. */
+/** The public body of a failed invocation: stable code and message (secrets redacted), never the stack. */
 export function errorBody(error: unknown, requestId: string | undefined): ErrorBody {
+  const body = describeError(error, requestId)
+  body.errorMessage = redact(body.errorMessage)
+  return body
+}
+
+function describeError(error: unknown, requestId: string | undefined): ErrorBody {
   if (error instanceof ScfGracefulError) return { errorCode: error.code, errorMessage: error.message, errorType: error.name, requestId }
   if (error instanceof Error) return { errorCode: 'SCFG_ERR_HANDLER_FAILED', errorMessage: error.message, errorType: error.name, requestId }
   const message = typeof error === 'string' ? error : (safeJson(error) ?? String(error))
