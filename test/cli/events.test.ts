@@ -7,7 +7,7 @@ import { filterParams, orderParams } from '../../src/cli/events/list-query.js'
 import { table } from '../../src/cli/events/output.js'
 import { fromApiTime, parseTimeArg, toApiTime } from '../../src/cli/events/time.js'
 import { httpProfileFor, Pacer } from '../../src/cli/events/api-client.js'
-import { eventsCli, fixture, json, runCli, cleanEnv, startLocal, until, type LocalEmulator } from './helpers.js'
+import { eventsCli, fixture, json, runCli, cleanEnv, startLocal, until, type LocalEmulator } from './events-helpers.js'
 
 describe('events CLI: pure pieces', () => {
   it('parses durations and rejects garbage', () => {

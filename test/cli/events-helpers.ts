@@ -21,7 +21,7 @@ function isolatedCopy(): string {
       try {
         cpSync(join(repo, 'package.json'), join(dir, 'package.json'))
         cpSync(join(repo, 'dist'), join(dir, 'dist'), { recursive: true })
-        cpSync(fileURLToPath(new URL('./fixtures', import.meta.url)), join(dir, 'fixtures'), { recursive: true })
+        cpSync(fileURLToPath(new URL('./events-fixtures', import.meta.url)), join(dir, 'fixtures'), { recursive: true })
         symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'), 'dir')
         if (must.every((f) => existsSync(join(dir, f)))) return dir
       } catch {
