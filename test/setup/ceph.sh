@@ -120,7 +120,14 @@ radosgw-admin "${c[@]}" -n client.rgw user create --uid=test --display-name=test
   --access-key="$access_key" --secret-key="$secret_key" >/dev/null
 
 echo "CEPH READY"
-# stay in the foreground so the caller owns every daemon through this process group
-wait -n "${children[@]}" || true
-echo "ceph.sh: a daemon exited" >&2
-exit 1
+# stay in the foreground so the caller owns every daemon through this process group; if the caller dies without
+# stopping us (a test runner killed hard), take the daemons down too
+parent=$PPID
+while kill -0 "$parent" 2>/dev/null; do
+  for pid in "${children[@]}"; do
+    kill -0 "$pid" 2>/dev/null || { echo "ceph.sh: a daemon exited (see $dir/log)" >&2; exit 1; }
+  done
+  sleep 1
+done
+echo "ceph.sh: caller $parent is gone, stopping" >&2
+exit 0

@@ -1,9 +1,9 @@
 /**
  * Real servers for the store tests and benchmarks: `redis-server` and a throwaway single-node Ceph cluster with
  * radosgw (see ceph.sh), on free 127.0.0.1 ports, in temp dirs. Every daemon runs in its own process group so
- * stopping kills the whole group; temp dirs are removed. Used by test/setup/global.ts and bench/stores/index.mjs
- * (which loads it through Node's type stripping / a small inline loader, so keep it free of TS-only runtime syntax
- * such as enums or parameter properties).
+ * stopping kills the whole group, and a guard stops them if their owner dies first; temp dirs are removed. Used by
+ * test/setup/global.ts and bench/stores/index.mjs (which compiles it with esbuild into a data: URL, so it imports
+ * only node: builtins).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
@@ -29,7 +29,25 @@ export interface ServersInfo {
 export interface RunningServer {
   readonly port: number
   readonly child: ChildProcess
+  /** Sends `signal` to the server's whole process group (e.g. SIGKILL to simulate a crash). */
+  kill(signal: NodeJS.Signals): void
   stop(): Promise<void>
+}
+
+/**
+ * Spawns `command` in its own process group under a tiny shell guard that takes it down when this Node process
+ * dies without stopping it (a test runner killed hard), so no daemon outlives its owner.
+ */
+function spawnGuarded(command: string, args: string[]): ChildProcess {
+  const guard = '"$@" & s=$!; trap \'kill -TERM $s 2>/dev/null; wait $s; exit 0\' TERM INT; ' +
+    'while kill -0 $PPID 2>/dev/null && kill -0 $s 2>/dev/null; do sleep 1; done; kill -TERM $s 2>/dev/null; wait $s'
+  const child = spawn('sh', ['-c', guard, 'guard', command, ...args], { detached: true, stdio: 'ignore' })
+  child.on('error', () => undefined)
+  return child
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try { process.kill(-child.pid!, signal) } catch { /* already gone */ }
 }
 
 export function hasBinary(name: string): boolean {
@@ -66,7 +84,7 @@ export async function waitForPort(port: number, timeoutMs: number, child?: Child
 async function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return
   const exited = once(child, 'exit').catch(() => undefined)
-  try { process.kill(-child.pid, signal) } catch { /* already gone */ }
+  signalGroup(child, signal)
   const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL') } catch { /* gone */ } }, 5_000)
   timer.unref()
   await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 8_000).unref())])
@@ -88,10 +106,9 @@ export async function startRedis(options: RedisOptions = {}): Promise<RunningSer
   if (options.dataDir) args.push('--dir', options.dataDir, '--appendonly', 'yes', '--appendfsync', 'always')
   else args.push('--appendonly', 'no')
   if (options.password) args.push('--requirepass', options.password)
-  const child = spawn('redis-server', args, { detached: true, stdio: ['ignore', 'ignore', 'inherit'] })
-  child.on('error', () => undefined)
+  const child = spawnGuarded('redis-server', args)
   await waitForPort(port, 10_000, child)
-  return { port, child, stop: () => killGroup(child) }
+  return { port, child, kill: (signal) => signalGroup(child, signal), stop: () => killGroup(child) }
 }
 
 export interface CephCluster extends RunningServer {
@@ -133,7 +150,7 @@ export async function startCeph(options: { memstoreBytes?: number; timeoutMs?: n
     await stop()
     throw new Error(`${(err as Error).message}\n${output}\n${logs.slice(-2000)}`)
   }
-  return { port, child, stop, endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', accessKeyId, secretAccessKey, dir, conf: join(dir, 'ceph.conf') }
+  return { port, child, kill: (signal) => signalGroup(child, signal), stop, endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', accessKeyId, secretAccessKey, dir, conf: join(dir, 'ceph.conf') }
 }
 
 /**
@@ -150,10 +167,9 @@ export async function startRadosgw(ceph: { dir: string; conf: string }, port?: n
     `--pid-file=${join(ceph.dir, 'run', `${name}.pid`)}`,
     `--log-file=${join(ceph.dir, 'log', `${name}.log`)}`,
   ]
-  const child = spawn('radosgw', args, { detached: true, stdio: 'ignore' })
-  child.on('error', () => undefined)
+  const child = spawnGuarded('radosgw', args)
   await waitForPort(p, 60_000, child)
-  return { port: p, child, stop: () => killGroup(child, 'SIGKILL') }
+  return { port: p, child, kill: (signal) => signalGroup(child, signal), stop: () => killGroup(child, 'SIGKILL') }
 }
 
 /** Starts redis and Ceph concurrently; a missing binary is reported in `*Skip` (the tests decide skip vs fail). */

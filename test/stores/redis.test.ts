@@ -167,7 +167,7 @@ if (redis) {
         onProgress: (p) => {
           if (!killed && p.bytes > 0) {
             killed = true
-            server!.child.kill('SIGKILL')
+            server!.kill('SIGKILL')
           }
         },
       }).catch((e) => e)

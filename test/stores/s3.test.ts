@@ -232,7 +232,7 @@ if (ceph) {
         onProgress: (p) => {
           if (!killed && p.bytes > 0) {
             killed = true
-            rgw!.child.kill('SIGKILL')
+            rgw!.kill('SIGKILL')
           }
         },
       }).catch((e) => e)
