@@ -27,7 +27,7 @@ export const errorCodes = {
   SCFG_ERR_PERSIST_NOT_CONFIGURED: 'inv.checkpoint() was called but no `persist` option was given.',
   SCFG_ERR_SNAPSHOT_NOT_FOUND: 'There is no snapshot under this key (restore found nothing to restore).',
   SCFG_ERR_SNAPSHOT_ABORTED: 'A snapshot or restore was aborted through its AbortSignal (the deadline); the previous snapshot is intact.',
-  SCFG_ERR_SNAPSHOT_SOURCE_CHANGED: 'A file changed size or vanished while it was being read; the snapshot was not committed.',
+  SCFG_ERR_SNAPSHOT_SOURCE_CHANGED: 'A file kept changing (size or mtime) while it was being read, 3 attempts in a row; the snapshot was not committed. (A file that vanishes is left out with a warning instead.)',
   SCFG_ERR_MANIFEST_INVALID: 'A snapshot manifest is malformed or hostile (absolute path, "..", NUL, a symlink leading out of root, an absurd size); nothing was written.',
   SCFG_ERR_CHUNK_CORRUPT: "A chunk's bytes do not match its SHA-256; the file was not written.",
   SCFG_ERR_CHUNK_MISSING: 'A chunk that a manifest references is missing from the store.',
