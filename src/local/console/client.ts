@@ -235,7 +235,7 @@ export function consoleApp(): void {
   )
   const resetBtn = h('button', { type: 'button', class: 'btn btn-ghost', text: 'Clear filters', onclick: () => resetFilters() })
   const refreshBtn = h('button', { type: 'button', class: 'btn btn-ghost', title: 'Reload the list', text: '↻ Refresh', onclick: () => void load() })
-  const filters = h('div', { class: 'filters' }, h('label', { class: 'mini' }, 'Function', fFn), h('div', { class: 'mini' }, 'Status', statusChips), fRequest, fOrder, fOrderBy, fLimit, resetBtn, refreshBtn)
+  const filters = h('div', { class: 'filters' }, h('label', { class: 'mini' }, 'Function', fFn), h('div', { class: 'mini' }, 'Status', statusChips), fRequest, fOrder, fOrderBy, fLimit, h('span', { class: 'spacer' }), resetBtn, refreshBtn)
 
   const tbody = h('tbody', { 'data-testid': 'events-body' })
   const tableEl = h(

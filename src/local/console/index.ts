@@ -77,8 +77,7 @@ export function createConsoleHandler(emulator: ConsoleEmulator, options: Console
       return sendJson(res, status, { error: { code: status === 401 ? 'Unauthorized' : 'Forbidden', message } }, status === 401 ? { 'WWW-Authenticate': 'Bearer realm="scf-graceful console"' } : {})
     }
     // another site's page in the same browser must not drive the console (the token is the main guard)
-    const origin = req.headers.origin
-    if (origin && origin !== 'null' && new URL(origin).host !== req.headers.host) return sendJson(res, 403, { error: { code: 'Forbidden', message: 'Cross-origin requests are refused.' } })
+    if (!sameOrigin(req)) return sendJson(res, 403, { error: { code: 'Forbidden', message: 'Cross-origin requests are refused.' } })
 
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (isPage) return sendHtml(res, 200, renderPage())
@@ -178,6 +177,17 @@ export function createConsoleHandler(emulator: ConsoleEmulator, options: Console
   }
 
   return Object.assign(handler, { close: () => streams.close() })
+}
+
+/** No Origin (curl, the CLI, same-origin GETs) or one naming this host. */
+function sameOrigin(req: IncomingMessage): boolean {
+  const origin = req.headers.origin
+  if (!origin) return true
+  try {
+    return new URL(origin).host === req.headers.host
+  } catch {
+    return false
+  }
 }
 
 function apiTime(ms: number, offsetMinutes: number): string {

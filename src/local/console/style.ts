@@ -43,7 +43,9 @@ textarea.invalid{border-color:var(--fail);background:#fff7f7}
 .btn-danger{background:#dc2626;border-color:#dc2626;color:#fff;font-weight:600}.btn-danger:hover:not(:disabled){background:#b91c1c}
 .btn-danger-ghost{color:var(--fail);border-color:#fecaca}.btn-danger-ghost:hover:not(:disabled){background:#fef2f2}
 .link{border:0;background:none;color:var(--accent);cursor:pointer;padding:0;text-decoration:underline}
-.filters{display:flex;flex-wrap:wrap;gap:10px 12px;align-items:flex-end;margin-bottom:6px}
+.filters{display:flex;flex-wrap:wrap;gap:10px 10px;align-items:flex-end;margin-bottom:6px}
+.filters select,.filters input{font-size:13px;padding:4px 6px}.filters input[type=search]{width:200px}
+.filters .spacer{flex:1}
 .mini{display:flex;flex-direction:column;gap:3px;font-size:11.5px;color:var(--muted);font-weight:600}
 .chips{display:flex;gap:4px}
 .chip{border:1px solid #d1d5db;background:#fff;border-radius:999px;padding:3px 10px;font-size:12px;cursor:pointer;color:var(--muted);font-weight:600}
