@@ -57,6 +57,10 @@ export function createPersistenceRuntime(options: PersistOptions, deps: { logger
   let running: Promise<void> | undefined
   let followUp: Promise<void> | undefined
   let timer: NodeJS.Timeout | undefined
+  const stopInterval = () => {
+    if (timer) clearInterval(timer)
+    timer = undefined
+  }
 
   const runSnapshot = async (phase: 'checkpoint' | 'flush', signal?: AbortSignal) => {
     logger.info(`persist: ${phase} start ${fields(where)}`)
@@ -70,9 +74,15 @@ export function createPersistenceRuntime(options: PersistOptions, deps: { logger
     }
   }
 
+  /** Never snapshot a half-restored tree: a snapshot waits for the start-up restore (whatever its outcome). */
+  const afterRestore = (signal?: AbortSignal): Promise<void> =>
+    restoring ? waitBounded(restoring.catch(() => {}), signal) : Promise.resolve()
+
   const checkpoint = (signal?: AbortSignal): Promise<void> => {
     if (!running) {
-      running = runSnapshot('checkpoint', signal).finally(() => { running = undefined })
+      running = afterRestore(signal)
+        .then(() => runSnapshot('checkpoint', signal))
+        .finally(() => { running = undefined })
       return running
     }
     // one follow-up for everyone who asked while a checkpoint ran: it sees all their changes
@@ -104,19 +114,11 @@ export function createPersistenceRuntime(options: PersistOptions, deps: { logger
     },
     checkpoint,
     async flush(signal) {
-      this.stopInterval()
+      stopInterval()
+      await afterRestore(signal)
       // let a running checkpoint finish (bounded by the signal): two writers at once would only waste the deadline
       const pending = [running, followUp].filter(Boolean) as Promise<void>[]
-      if (pending.length) {
-        await new Promise<void>((resolve) => {
-          const onAbort = () => resolve()
-          signal.addEventListener('abort', onAbort, { once: true })
-          Promise.allSettled(pending).then(() => {
-            signal.removeEventListener('abort', onAbort)
-            resolve()
-          })
-        })
-      }
+      if (pending.length) await waitBounded(Promise.allSettled(pending), signal)
       await runSnapshot('flush', signal)
     },
     startInterval() {
@@ -128,9 +130,20 @@ export function createPersistenceRuntime(options: PersistOptions, deps: { logger
       }, intervalMs)
       timer.unref()
     },
-    stopInterval() {
-      if (timer) clearInterval(timer)
-      timer = undefined
-    },
+    stopInterval,
   }
+}
+
+/** Resolves when the promise settles or the signal aborts, whichever comes first (the snapshot then reports the abort). */
+function waitBounded(promise: Promise<unknown>, signal?: AbortSignal): Promise<void> {
+  if (!signal) return promise.then(() => {}, () => {})
+  if (signal.aborted) return Promise.resolve()
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    signal.addEventListener('abort', done, { once: true })
+    promise.then(done, done)
+  })
 }

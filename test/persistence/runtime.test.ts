@@ -112,6 +112,28 @@ describe('createPersistenceRuntime', () => {
     expect(Object.keys(await describeTree(other))).toEqual(['a'])
   })
 
+  it('a flush during the start-up restore waits for it: a half-restored tree is never committed', async () => {
+    const inner = memoryStore()
+    const src = await freshRoot()
+    for (let i = 0; i < 10; i++) await writeFile(join(src, `f${i}`), randomBytes(500))
+    await createSnapshotter({ store: inner, root: src, key: 'r' }).snapshot()
+    const slowGets: SnapshotStore = {
+      ...inner,
+      get: async (key, o) => {
+        if (key.startsWith('chunks/')) await new Promise((r) => setTimeout(r, 30))
+        return inner.get(key, o)
+      },
+    }
+    const root = await freshRoot()
+    const rt = createPersistenceRuntime({ store: slowGets, root, key: 'r' }, { logger: captureLogger() })
+    const restoring = rt.restore()
+    await rt.flush(AbortSignal.timeout(20_000))
+    await restoring
+    const check = await freshRoot()
+    await createSnapshotter({ store: inner, root: check, key: 'r' }).restore()
+    expect(await describeTree(check)).toEqual(await describeTree(src))
+  })
+
   it('startInterval takes periodic checkpoints; stopInterval stops them', async () => {
     const store = countingStore()
     const root = await freshRoot()
