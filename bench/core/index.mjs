@@ -1,9 +1,9 @@
 // Core benchmarks of issue 2: import cost, SIGTERM -> abort latency, per-invocation overhead of graceful().
 // Runs against the built package installed from `npm pack` into bench/.work/core. Prints a markdown report and
 // writes it to bench/.work/core/results.md (BENCHMARKS.md is updated by hand from one such run).
-// Knobs: BENCH_IMPORT_RUNS (default 30), BENCH_SIGNALS (default 300), BENCH_ITERATIONS (default 100000).
+// Knobs: BENCH_IMPORT_RUNS (default 30), BENCH_SIGNALS (default 300), BENCH_ITERATIONS (calls per round; default: auto, ~250 ms per round).
 import { writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { measureImportCost } from './import-cost.mjs'
 import { measureOverhead } from './overhead.mjs'
@@ -13,6 +13,7 @@ import { measureSignalLatency } from './signal-latency.mjs'
 const log = (line) => process.stderr.write(`${line}\n`)
 const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback)
 const started = Date.now()
+const loadBefore = loadavg()[0]
 const yesNo = (met) => (met ? 'met' : '**not met**')
 
 log('bench/core: preparing the scratch project (npm pack + install)')
@@ -24,13 +25,14 @@ const imports = measureImportCost(scratch, { runs: num('BENCH_IMPORT_RUNS', 30),
 log('bench/core: SIGTERM -> abort latency')
 const signals = await measureSignalLatency(scratch, { signals: num('BENCH_SIGNALS', 300), log })
 log('bench/core: per-invocation overhead')
-const overhead = measureOverhead(scratch, { iterations: num('BENCH_ITERATIONS', 100_000) })
+const overhead = measureOverhead(scratch, { iterations: process.env.BENCH_ITERATIONS ?? 'auto' })
 
 const esm = imports.goal.find((g) => g.mode === 'esm')
 const cjs = imports.goal.find((g) => g.mode === 'cjs')
 const report = `## core
 
-Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${new Date().toISOString()}; total ${((Date.now() - started) / 1000).toFixed(0)} s.
+Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${new Date().toISOString()}; total ${((Date.now() - started) / 1000).toFixed(0)} s;
+1-minute load average ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after (other work on the machine skews every number below).
 Package: \`${scratch.tarball}\` (${(scratch.size / 1024).toFixed(1)} KiB packed, ${(scratch.unpackedSize / 1024).toFixed(1)} KiB unpacked).
 
 ### Import cost (fresh process each, exports-map path warmed first, median of ${imports.runs})

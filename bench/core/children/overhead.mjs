@@ -2,7 +2,7 @@
 // Run with --expose-gc. Prints one JSON line.
 import { graceful } from 'scf-graceful'
 
-const iterations = Number(process.argv[2] ?? 100_000)
+// argv[2]: calls per round, or 'auto' (enough for ~250 ms of graceful() calls per round, 10k..200k)
 const rounds = Number(process.argv[3] ?? 9)
 
 const handler = async (event) => event.n
@@ -23,6 +23,7 @@ const scfContext = {
   callbackWaitsForEmptyEventLoop: true,
 }
 
+let iterations = 2000
 async function loop(fn, context) {
   const event = { n: 1 }
   const t0 = process.hrtime.bigint()
@@ -35,6 +36,12 @@ const variants = {
   graceful: (ctx) => loop(wrapped, ctx),
 }
 const contexts = { scf: scfContext, empty: {} }
+if (process.argv[2] && process.argv[2] !== 'auto') iterations = Number(process.argv[2])
+else {
+  await variants.graceful(scfContext)
+  const perCall = await variants.graceful(scfContext)
+  iterations = Math.min(200_000, Math.max(10_000, Math.round(250e6 / perCall / 1000) * 1000))
+}
 const samples = {}
 for (const key of ['bare:scf', 'graceful:scf', 'bare:empty', 'graceful:empty']) samples[key] = []
 
