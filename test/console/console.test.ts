@@ -94,6 +94,8 @@ describe.skipIf(!haveChromium)('console in headless Chromium', () => {
       await row.locator('[data-testid=status]', { hasText: 'RUNNING' }).waitFor()
       // the handler is running once its first line is in the live log
       await details.locator('[data-testid=logs]', { hasText: 'working:' }).waitFor({ timeout: 20_000 })
+      mkdirSync(artifacts, { recursive: true })
+      await page.screenshot({ path: `${artifacts}console-running.png`, fullPage: true })
 
       // terminate gracefully, through the confirmation
       await details.locator('[data-testid=details-terminate-grace]').click()
@@ -124,8 +126,7 @@ describe.skipIf(!haveChromium)('console in headless Chromium', () => {
       await page.locator(`tr[data-id="${id}"]`).click()
       await logs.locator('text=[PLATFORM] Signal received successfully.').waitFor()
       // toasts fade on their own; close them so the picture shows the page
-      for (const close of await page.locator('.toast-close').all()) await close.click().catch(() => {})
-      mkdirSync(artifacts, { recursive: true })
+      await page.evaluate(() => document.querySelectorAll('.toast').forEach((t) => t.remove()))
       await page.screenshot({ path: `${artifacts}console.png`, fullPage: true })
 
       // filters: ABORTED shows both, FINISHED none (with its empty state)
@@ -134,6 +135,17 @@ describe.skipIf(!haveChromium)('console in headless Chromium', () => {
       await page.click('.chip-finished')
       await page.click('.chip-aborted')
       await expect.poll(() => page.locator('[data-testid=events-body] tr').count()).toBe(2)
+
+      // a synchronous invoke shows its result in the form
+      await page.check('[data-testid=type-sync]')
+      await page.fill('[data-testid=invoke-payload]', '{ "steps": 2 }')
+      await page.click('[data-testid=invoke-button]')
+      const result = page.locator('[data-testid=invoke-result]')
+      await result.locator('text=Returned').waitFor({ timeout: 20_000 })
+      expect(await result.textContent()).toContain('"steps": 2')
+      // bad JSON is caught before anything is sent
+      await page.fill('[data-testid=invoke-payload]', '{ nope')
+      await page.locator('#payload-hint', { hasText: 'Not valid JSON' }).waitFor()
 
       expect(errors).toEqual([])
     } finally {
