@@ -111,6 +111,7 @@ async function runTarget(name, { makeStore, bareWrite, reset }) {
     restored = await timed(() => createSnapshotter({ store, root: restoreDir, key: 'bench/tree', concurrency: CONCURRENCY, logger: false }).restore())
     await rm(restoreDir, { recursive: true, force: true })
   }
+  log(`bench/stores: ${name}: bare ${(bareMs / 1000).toFixed(1)} s, snapshot ${(first.ms / 1000).toFixed(1)} s, re-snapshot ${(again.ms / 1000).toFixed(2)} s`)
   const ratio = bareMs / first.ms
   rows.push([name, 'bare loop (same client, same pieces, same concurrency)', (bareMs / 1000).toFixed(2), mbps(bareMs), '1.00', ''])
   rows.push([name, 'snapshot (first)', (first.ms / 1000).toFixed(2), mbps(first.ms), ratio.toFixed(2), ratio >= 0.8 ? 'met' : '**not met**'])
@@ -119,17 +120,19 @@ async function runTarget(name, { makeStore, bareWrite, reset }) {
   await reset()
 }
 
-log(`bench/stores: writing the tree (${BIG / 1024 / 1024} MiB + ${FILES} x ${FILE / 1024} KiB)`)
-const root = await makeTree()
+log(`bench/stores: writing the tree (${BIG / 1024 / 1024} MiB + ${FILES} x ${FILE / 1024} KiB) while redis-server and Ceph radosgw start`)
+const memstore = Math.max(4 * 1024 ** 3, total * 3)
+const starting = [
+  ONLY === 's3' ? undefined : servers.startRedis(),
+  ONLY === 'redis' ? undefined : servers.startCeph({ memstoreBytes: memstore, script: join(repo, 'test/setup/ceph.sh') }),
+]
 const stops = []
+for (const p of starting) p?.then((s) => stops.push(() => s.stop()), () => {})
+let root
 try {
-  log('bench/stores: starting redis-server and Ceph radosgw')
-  const memstore = Math.max(4 * 1024 ** 3, total * 3)
-  const [redisServer, ceph] = await Promise.all([
-    ONLY === 's3' ? undefined : servers.startRedis(),
-    ONLY === 'redis' ? undefined : servers.startCeph({ memstoreBytes: memstore, script: join(repo, 'test/setup/ceph.sh') }),
-  ])
-  for (const s of [redisServer, ceph]) if (s) stops.push(() => s.stop())
+  root = await makeTree()
+  const [redisServer, ceph] = await Promise.all(starting)
+  log(`bench/stores: ready after ${((Date.now() - started) / 1000).toFixed(0)} s`)
 
   if (ceph) {
     const client = new S3Client({
@@ -164,8 +167,9 @@ try {
     await client.quit()
   }
 } finally {
+  await Promise.allSettled(starting)
   for (const stop of stops) await stop()
-  await rm(root, { recursive: true, force: true })
+  if (root) await rm(root, { recursive: true, force: true })
 }
 
 const header = ['target', 'what', 'seconds', 'MiB/s', 'x bare', 'goal >= 0.8x']

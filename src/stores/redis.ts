@@ -155,28 +155,40 @@ export function redisStore(options: RedisStoreOptions): RedisStoreInstance {
       if (inFlight.size >= APPENDS_IN_FLIGHT) await raceSignal(Promise.race(inFlight), signal)
       if (failure) throw failure
     }
+    signal?.throwIfAborted()
+    let client: Redis
     try {
-      await run('put', key, signal, async (client) => {
-        for await (const piece of body) {
-          signal?.throwIfAborted()
-          pending.push(piece)
-          pendingBytes += piece.byteLength
-          if (pendingBytes >= APPEND_BYTES) await send(client)
-        }
-        if (pendingBytes > 0 || !started) await send(client)
-        await raceSignal(Promise.all(inFlight), signal)
-        if (failure) throw failure
-        const tx = client.multi().rename(temp, full)
-        if (ttl) tx.expire(full, ttl)
-        else tx.persist(full)
-        const results = await tx.exec()
-        const txError = results?.find(([error]) => error)?.[0]
-        if (txError) throw txError
-        if (!results) throw new Error('MULTI was discarded')
-      })
+      client = await load()
     } catch (error) {
-      if (started) void load().then((client) => client.del(temp)).catch(() => {})
-      throw error
+      throw fail(error, 'put', key, signal)
+    }
+    const work = (async () => {
+      for await (const piece of body) {
+        signal?.throwIfAborted()
+        pending.push(piece)
+        pendingBytes += piece.byteLength
+        if (pendingBytes >= APPEND_BYTES) await send(client)
+      }
+      if (pendingBytes > 0 || !started) await send(client)
+      await raceSignal(Promise.all(inFlight), signal)
+      if (failure) throw failure
+      const tx = client.multi().rename(temp, full)
+      if (ttl) tx.expire(full, ttl)
+      else tx.persist(full)
+      const results = await tx.exec()
+      const txError = results?.find(([error]) => error)?.[0]
+      if (txError) throw txError
+      if (!results) throw new Error('MULTI was discarded')
+    })()
+    try {
+      await raceSignal(work, signal)
+    } catch (error) {
+      // clean up only once the writer has stopped: one connection keeps order, so no APPEND can land after the
+      // DEL and recreate the temp key without its TTL
+      void work.catch(() => {}).finally(() => {
+        if (started) client.del(temp).catch(() => {})
+      })
+      throw fail(error, 'put', key, signal)
     }
   }
 

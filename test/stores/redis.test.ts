@@ -75,6 +75,22 @@ if (redis) {
       await store.close()
     }, 60_000)
 
+    it('an aborted streamed put leaves the old value and no temp key behind', async () => {
+      const store = redisStore({ url: redis.url, prefix: 'abort:' })
+      await store.put('v', Buffer.from('old'))
+      const controller = new AbortController()
+      const body = (async function* () {
+        for (let i = 0; i < 6; i++) yield Buffer.alloc(1024 * 1024, i)
+        controller.abort(new Error('deadline'))
+        yield Buffer.alloc(1024 * 1024, 9)
+      })()
+      await expect(store.put('v', body, { signal: controller.signal })).rejects.toThrow('deadline')
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(await raw.keys('abort:*')).toEqual(['abort:v'])
+      expect(await raw.get('abort:v')).toBe('old')
+      await store.close()
+    })
+
     it('a glob character in the prefix is matched literally', async () => {
       const store = redisStore({ url: redis.url, prefix: 'g[1]*:' })
       const decoy = redisStore({ url: redis.url, prefix: 'g1x:' })
