@@ -6,7 +6,8 @@ import { exitCodeForApi, exitCodes } from '../../src/cli/events/errors.js'
 import { filterParams, orderParams } from '../../src/cli/events/list-query.js'
 import { table } from '../../src/cli/events/output.js'
 import { fromApiTime, parseTimeArg, toApiTime } from '../../src/cli/events/time.js'
-import { httpProfileFor, Pacer } from '../../src/cli/events/api-client.js'
+import { httpProfileFor, Pacer, type EventsApi } from '../../src/cli/events/api-client.js'
+import { terminateEvent } from '../../src/cli/events/terminate.js'
 import { eventsCli, fixture, json, runCli, cleanEnv, startLocal, until, type LocalEmulator } from './events-helpers.js'
 
 describe('events CLI: pure pieces', () => {
@@ -91,6 +92,87 @@ describe('events CLI: pure pieces', () => {
     await Promise.all([pacer.slot('A'), pacer.slot('A'), pacer.slot('A'), pacer.slot('B')])
     // three A calls need two intervals of 50 ms; B does not wait behind them (a bound, not a timing assertion)
     expect(performance.now() - t0).toBeGreaterThanOrEqual(95)
+  })
+})
+
+describe('terminateEvent: the decisions (scripted API answers)', () => {
+  /** An API that answers GetAsyncEventStatus from a script and records every call. */
+  function scripted(statuses: string[], terminate: (grace: boolean) => void = () => {}) {
+    const calls: string[] = []
+    const api: EventsApi = {
+      async call(action, params) {
+        const p = params as { GraceShutdown?: boolean }
+        calls.push(action === 'TerminateAsyncEvent' ? `Terminate(grace=${p.GraceShutdown})` : action)
+        if (action === 'TerminateAsyncEvent') {
+          terminate(p.GraceShutdown === true)
+          return {}
+        }
+        const status = statuses.length > 1 ? (statuses.shift() as string) : (statuses[0] as string)
+        return { Result: { Status: status, StatusCode: status === 'RUNNING' ? 0 : 200, InvokeRequestId: 'e1' } }
+      },
+    }
+    return { api, calls }
+  }
+  const base = { functionName: 'f', requestId: 'e1', pollInitialMs: 1, pollMaxMs: 2 }
+
+  it('graceful: SIGTERM, then polls until the event ends; no force', async () => {
+    const { api, calls } = scripted(['RUNNING', 'RUNNING', 'ABORTED'])
+    const r = await terminateEvent(api, { ...base, grace: true, escalateAfterMs: 5000 })
+    expect(r).toMatchObject({ outcome: 'graceful', graceSent: true, forceSent: false, status: 'ABORTED', polls: 3 })
+    expect(calls).toEqual(['Terminate(grace=true)', 'GetAsyncEventStatus', 'GetAsyncEventStatus', 'GetAsyncEventStatus'])
+  })
+
+  it('escalates once the window closes with the event still RUNNING', async () => {
+    const statuses = ['RUNNING']
+    const { api, calls } = scripted(statuses, (grace) => {
+      if (!grace) statuses.splice(0, 1, 'ABORTED')
+    })
+    let told = 0
+    const r = await terminateEvent(api, { ...base, grace: true, escalateAfterMs: 30, onEscalate: () => told++ })
+    expect(r).toMatchObject({ outcome: 'escalated', graceSent: true, forceSent: true, status: 'ABORTED' })
+    expect(told).toBe(1)
+    expect(calls.filter((c) => c.startsWith('Terminate'))).toEqual(['Terminate(grace=true)', 'Terminate(grace=false)'])
+  })
+
+  it('an event that ends between the last poll and the force request counts as graceful', async () => {
+    const statuses = ['RUNNING']
+    const api: EventsApi = {
+      async call(action, params) {
+        if (action === 'TerminateAsyncEvent') {
+          if ((params as { GraceShutdown: boolean }).GraceShutdown) return {}
+          statuses.splice(0, 1, 'ABORTED')
+          throw Object.assign(new Error('Async event e1 is ABORTED'), { code: 'FailedOperation.AsyncEventStatus' })
+        }
+        return { Result: { Status: statuses[0], StatusCode: 200, InvokeRequestId: 'e1' } }
+      },
+    }
+    const r = await terminateEvent(api, { ...base, grace: true, escalateAfterMs: 20 })
+    expect(r).toMatchObject({ outcome: 'graceful', forceSent: false, status: 'ABORTED' })
+    expect(r.error).toBeUndefined()
+  })
+
+  it('not RUNNING at all: reports it with the API error; other errors propagate', async () => {
+    const ended: EventsApi = {
+      async call(action) {
+        if (action === 'TerminateAsyncEvent') throw Object.assign(new Error('is FINISHED'), { code: 'FailedOperation.AsyncEventStatus', requestId: 'r1' })
+        return { Result: { Status: 'FINISHED', StatusCode: 200, InvokeRequestId: 'e1' } }
+      },
+    }
+    const r = await terminateEvent(ended, { ...base, grace: true })
+    expect(r).toMatchObject({ outcome: 'not-running', status: 'FINISHED', error: { code: 'FailedOperation.AsyncEventStatus', requestId: 'r1' } })
+    const missing: EventsApi = {
+      async call() {
+        throw Object.assign(new Error('no such event'), { code: 'ResourceNotFound.AsyncEvent' })
+      },
+    }
+    await expect(terminateEvent(missing, base)).rejects.toMatchObject({ apiCode: 'ResourceNotFound.AsyncEvent' })
+  })
+
+  it('--no-escalate leaves a stubborn event RUNNING and says so', async () => {
+    const { api, calls } = scripted(['RUNNING'])
+    const r = await terminateEvent(api, { ...base, grace: true, escalate: false, escalateAfterMs: 20 })
+    expect(r).toMatchObject({ outcome: 'still-running', forceSent: false, status: 'RUNNING' })
+    expect(calls.filter((c) => c.startsWith('Terminate'))).toEqual(['Terminate(grace=true)'])
   })
 })
 
