@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { formatDuration, parseDuration } from '../../src/cli/events/duration.js'
 import { exitCodeForApi, exitCodes } from '../../src/cli/events/errors.js'
-import { filterParams, orderParams } from '../../src/cli/events/list-query.js'
+import { filterParams, listAll, orderParams } from '../../src/cli/events/list-query.js'
 import { table } from '../../src/cli/events/output.js'
 import { fromApiTime, parseTimeArg, toApiTime } from '../../src/cli/events/time.js'
 import { httpProfileFor, Pacer, type EventsApi } from '../../src/cli/events/api-client.js'
@@ -166,6 +166,25 @@ describe('terminateEvent: the decisions (scripted API answers)', () => {
       },
     }
     await expect(terminateEvent(missing, base)).rejects.toMatchObject({ apiCode: 'ResourceNotFound.AsyncEvent' })
+  })
+
+  it('listAll pages 100 at a time and drops events that moved between pages', async () => {
+    const all = Array.from({ length: 250 }, (_, i) => ({ InvokeRequestId: `e${i}`, InvokeType: 'OTHERS', Qualifier: '$LATEST', Status: 'RUNNING', StartTime: '', EndTime: '' }))
+    const asked: Array<{ Offset: number; Limit: number }> = []
+    const api: EventsApi = {
+      async call(_action, params) {
+        const p = params as { Offset: number; Limit: number }
+        asked.push({ Offset: p.Offset, Limit: p.Limit })
+        // a new event arrives on top after the first page: page two starts one event "early"
+        const list = asked.length > 1 ? [{ ...all[0]!, InvokeRequestId: 'new' }, ...all] : all
+        return { TotalCount: list.length, EventList: list.slice(p.Offset, p.Offset + p.Limit) }
+      },
+    }
+    const page = await listAll(api, { FunctionName: 'f' })
+    expect(asked.map((a) => a.Offset)).toEqual([0, 100, 200])
+    expect(asked.every((a) => a.Limit === 100)).toBe(true)
+    expect(new Set(page.EventList.map((e) => e.InvokeRequestId)).size).toBe(page.EventList.length)
+    expect(page.EventList.length).toBe(250)
   })
 
   it('--no-escalate leaves a stubborn event RUNNING and says so', async () => {

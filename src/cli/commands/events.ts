@@ -7,7 +7,6 @@ import { ApiCallError, exitCodeFor, exitCodes, UsageError } from '../events/erro
 import { createOutput, type Output } from '../events/output.js'
 
 interface Subcommand {
-  summary: string
   usage: string
   run(argv: string[], out: Output): Promise<number>
 }

@@ -1,7 +1,8 @@
 /**
  * The console page's script. It runs in the browser: the page embeds `consoleApp.toString()`, so this function must
  * be self-contained (no imports, no outer variables). Written in TypeScript for the type checker; the build strips the
- * types. Everything user-controlled is put in the page through textContent, never as HTML.
+ * types. Everything user-controlled is put in the page through textContent, never as HTML. It is one long function
+ * on purpose: splitting it into modules would need a bundler step for the browser, which the console avoids.
  */
 export function consoleApp(): void {
   type Fn = { name: string; namespace: string; mode: string; timeoutMs: number; qualifier: string }

@@ -4,7 +4,6 @@ import { connect, connectionHelp, connectionOptions, parse } from '../context.js
 import { exitCodes, UsageError } from '../errors.js'
 import type { Output } from '../output.js'
 
-export const summary = 'invoke a function: an async event (default) or synchronously (--sync)'
 
 export const usage = `usage: scf-graceful events invoke --function NAME [--payload JSON | --payload-file FILE]
                                  [--namespace NS] [--qualifier Q] [--sync [--log]] [--json]

@@ -6,7 +6,6 @@ import { paint, statusColor, table, type Output } from '../output.js'
 import { fromApiTime } from '../time.js'
 import { UsageError } from '../errors.js'
 
-export const summary = 'list async events of a function (ListAsyncEvents), with filters and paging'
 
 export const usage = `usage: scf-graceful events list --function NAME [filters] [--order asc|desc] [--orderby start|end]
                                [--offset N] [--limit N | --all] [--json]

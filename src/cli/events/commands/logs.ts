@@ -8,7 +8,6 @@ import { ApiCallError, exitCodes, NETWORK_ERROR, UsageError } from '../errors.js
 import { paint, type Output } from '../output.js'
 import { registerSecret } from '../../../log.js'
 
-export const summary = "an event's log lines, with the [PLATFORM] lines (emulator only); --follow streams them"
 
 export const usage = `usage: scf-graceful events logs REQUEST_ID --console URL [--follow] [--json]
        scf-graceful events logs REQUEST_ID --endpoint http://127.0.0.1:9001 --token TOKEN [--follow] [--json]

@@ -5,7 +5,6 @@ import { connect, connectionHelp, connectionOptions, parse } from '../context.js
 import { exitCodes, UsageError } from '../errors.js'
 import { paint, statusColor, type Output } from '../output.js'
 
-export const summary = 'status of one async event (GetAsyncEventStatus); --wait until it ends'
 
 export const usage = `usage: scf-graceful events status REQUEST_ID [--wait [--timeout 10m]] [--json]
 

@@ -10,7 +10,6 @@ import { paint, statusColor, table, type Output } from '../output.js'
 import { createProgress } from '../progress.js'
 import { terminateEvent, terminateMany, type TerminateOutcome, type TerminateReport } from '../terminate.js'
 
-export const summary = 'terminate an async event (or every RUNNING one): graceful first, force after a window'
 
 export const usage = `usage: scf-graceful events terminate REQUEST_ID --function NAME [--grace [--escalate-after 30s | --no-escalate]]
        scf-graceful events terminate --function NAME --status RUNNING [filters] [--grace ...] [--concurrency 4] [--dry-run]
