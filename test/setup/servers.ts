@@ -80,6 +80,30 @@ export async function waitForPort(port: number, timeoutMs: number, child?: Child
   }
 }
 
+/** Resolves once redis answers PING (not just accepts connections: it answers -LOADING while it replays its AOF). */
+async function waitForRedis(port: number, timeoutMs: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  await waitForPort(port, timeoutMs, child)
+  for (;;) {
+    const reply = await new Promise<string>((resolve) => {
+      const socket = connect(port, '127.0.0.1')
+      let data = ''
+      socket.setTimeout(2000, () => { socket.destroy(); resolve('') })
+      socket.once('connect', () => socket.write('PING\r\n'))
+      socket.on('data', (chunk) => {
+        data += chunk.toString()
+        if (data.includes('\r\n')) { socket.destroy(); resolve(data) }
+      })
+      socket.once('error', () => resolve(''))
+    })
+    // NOAUTH: a server with a password is up too
+    if (reply.startsWith('+PONG') || reply.startsWith('-NOAUTH')) return
+    if (child.exitCode !== null) throw new Error(`redis-server on port ${port} exited with ${child.exitCode}`)
+    if (Date.now() > deadline) throw new Error(`redis on 127.0.0.1:${port} did not answer PING within ${timeoutMs} ms (last: ${reply.trim()})`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
 /** Kills the child's whole process group and waits (bounded) for it to exit. */
 async function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return
@@ -107,7 +131,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RunningSer
   else args.push('--appendonly', 'no')
   if (options.password) args.push('--requirepass', options.password)
   const child = spawnGuarded('redis-server', args)
-  await waitForPort(port, 10_000, child)
+  await waitForRedis(port, 30_000, child)
   return { port, child, kill: (signal) => signalGroup(child, signal), stop: () => killGroup(child) }
 }
 

@@ -168,7 +168,7 @@ if (redis) {
       // append-only file, fsync always: the data outlives SIGKILL, like a real Redis with persistence
       server = await startRedis({ dataDir })
       const port = server.port
-      const store = redisStore({ url: `redis://127.0.0.1:${port}`, prefix: 'kill:', commandTimeoutMs: 3000, maxRetriesPerRequest: 2 })
+      const store = redisStore({ url: `redis://127.0.0.1:${port}`, prefix: 'kill:', commandTimeoutMs: 5000, maxRetriesPerRequest: 2 })
       const root = await makeTree(1024 * 1024)
       const snapshotter = createSnapshotter({ store, root, key: 'fn/kill', logger: false })
       await snapshotter.snapshot()
