@@ -10,7 +10,7 @@ import type { DirEntry, FileEntry, LinkEntry } from './manifest.js'
 import { loadManifest } from './load.js'
 import { readRef } from './refs.js'
 import { type CacheRecord, writeStateCache } from './state-cache.js'
-import { asAbortError, collectBytes, runPool, throwIfAborted } from './util.js'
+import { asAbortError, createSemaphore, runPool, throwIfAborted } from './util.js'
 
 export interface RestoreResult {
   /** The id of the snapshot that was restored. */
@@ -50,9 +50,10 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
     }
     const progress = { phase: 'restore' as const, files: 0, totalFiles: files.length, bytes: 0, totalBytes: manifest.bytes }
     const records: Record<string, CacheRecord> = {}
+    const chunkSlots = createSemaphore(ctx.concurrency * 2)
     await runPool(files, ctx.concurrency, async (file) => {
       throwIfAborted(signal, 'restore')
-      records[file.p] = await restoreFile(ctx, root, manifest.chunkSize, file, signal, (n) => {
+      records[file.p] = await restoreFile(ctx, chunkSlots, root, manifest.chunkSize, file, signal, (n) => {
         progress.bytes += n
         onProgress?.({ ...progress })
       })
@@ -121,8 +122,32 @@ async function clearForFile(abs: string): Promise<void> {
   }
 }
 
+const PER_FILE_CHUNKS = 4
+
+/**
+ * Reads a chunk into one buffer of exactly `expected` bytes, hashing as it arrives; undefined when the size or the
+ * SHA-256 is wrong (a hostile store cannot make it hold more than `expected` bytes).
+ */
+async function readVerified(body: AsyncIterable<Uint8Array>, expected: number, hash: string): Promise<Buffer | undefined> {
+  const buf = Buffer.allocUnsafe(expected)
+  const hasher = createHash('sha256')
+  let got = 0
+  for await (const part of body) {
+    if (got + part.byteLength > expected) {
+      ;(body as { destroy?: () => void }).destroy?.()
+      return undefined
+    }
+    buf.set(part, got)
+    hasher.update(part)
+    got += part.byteLength
+  }
+  if (got !== expected || hasher.digest('hex') !== hash) return undefined
+  return buf
+}
+
 async function restoreFile(
   ctx: SnapshotContext,
+  chunkSlots: { acquire(): Promise<() => void> },
   root: string,
   chunkSize: number,
   file: FileEntry,
@@ -139,24 +164,32 @@ async function restoreFile(
   }
   let done = false
   try {
-    for (let i = 0; i < file.c.length; i++) {
+    // chunks of one file are fetched and verified a few at a time and written at their offsets (order does not
+    // matter for positional writes); the shared slots bound the bytes held in memory across all files
+    const handle = fh
+    await runPool(file.c.keys(), Math.min(PER_FILE_CHUNKS, file.c.length), async (i) => {
       throwIfAborted(signal, 'restore')
-      const hash = file.c[i]!
-      const expected = Math.min(chunkSize, file.s - i * chunkSize)
-      const body = await ctx.store.get(chunkKey(hash), { signal })
-      if (!body) throw new ScfGracefulError('SCFG_ERR_CHUNK_MISSING', `chunk ${hash} of ${file.p} is missing from the ${ctx.store.kind} store`, { details: { path: file.p, chunk: hash } })
-      const buf = await collectBytes(body, expected)
-      if (!buf || buf.byteLength !== expected || createHash('sha256').update(buf).digest('hex') !== hash) {
-        throw new ScfGracefulError('SCFG_ERR_CHUNK_CORRUPT', `chunk ${hash} of ${file.p} does not match its SHA-256; ${file.p} was not written`, { details: { path: file.p, chunk: hash } })
-      }
-      let written = 0
+      const release = await chunkSlots.acquire()
       try {
-        while (written < buf.byteLength) written += (await fh.write(buf, written, buf.byteLength - written, i * chunkSize + written)).bytesWritten
-      } catch (err) {
-        throw writeError(err, file.p)
+        const hash = file.c[i]!
+        const expected = Math.min(chunkSize, file.s - i * chunkSize)
+        const body = await ctx.store.get(chunkKey(hash), { signal })
+        if (!body) throw new ScfGracefulError('SCFG_ERR_CHUNK_MISSING', `chunk ${hash} of ${file.p} is missing from the ${ctx.store.kind} store`, { details: { path: file.p, chunk: hash } })
+        const verified = await readVerified(body, expected, hash)
+        if (!verified) {
+          throw new ScfGracefulError('SCFG_ERR_CHUNK_CORRUPT', `chunk ${hash} of ${file.p} does not match its SHA-256; ${file.p} was not written`, { details: { path: file.p, chunk: hash } })
+        }
+        let written = 0
+        try {
+          while (written < verified.byteLength) written += (await handle.write(verified, written, verified.byteLength - written, i * chunkSize + written)).bytesWritten
+        } catch (err) {
+          throw writeError(err, file.p)
+        }
+        onBytes(verified.byteLength)
+      } finally {
+        release()
       }
-      onBytes(buf.byteLength)
-    }
+    })
     try {
       await fh.chmod(file.m)
       await fh.utimes(file.mt / 1000, file.mt / 1000)

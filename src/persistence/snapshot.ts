@@ -172,24 +172,43 @@ async function readFileChunks(
       const size = before.size
       const hashes: string[] = []
       let changed = false
-      for (let pos = 0; pos < size; pos += CHUNK_SIZE) {
-        throwIfAborted(signal, 'snapshot')
+      const handle = fh
+      const readAt = async (pos: number): Promise<Buffer | undefined> => {
         const len = Math.min(CHUNK_SIZE, size - pos)
         const buf = Buffer.allocUnsafe(len)
         let got = 0
         while (got < len) {
-          const { bytesRead } = await fh.read(buf, got, len - got, pos + got)
-          if (bytesRead === 0) break
+          const { bytesRead } = await handle.read(buf, got, len - got, pos + got)
+          if (bytesRead === 0) return undefined // shrank under us
           got += bytesRead
         }
-        if (got < len) {
-          changed = true // shrank under us
+        return buf
+      }
+      const prefetch = (pos: number) => {
+        const p = readAt(pos)
+        p.catch(() => {}) // awaited below; this only keeps a failure in flight from counting as unhandled
+        return p
+      }
+      // the next chunk is read while this one is hashed and handed to the store
+      let next = size > 0 ? prefetch(0) : undefined
+      for (let pos = 0; pos < size; pos += CHUNK_SIZE) {
+        const buf = await next!
+        next = pos + CHUNK_SIZE < size ? prefetch(pos + CHUNK_SIZE) : undefined
+        if (!buf || signal?.aborted) {
+          await next?.catch(() => {})
+          throwIfAborted(signal, 'snapshot')
+          changed = true
           break
         }
         const hash = createHash('sha256').update(buf).digest('hex')
         hashes.push(hash)
-        await ensureChunk(hash, buf)
-        onBytes(len)
+        try {
+          await ensureChunk(hash, buf)
+        } catch (err) {
+          await next?.catch(() => {})
+          throw err
+        }
+        onBytes(buf.byteLength)
       }
       const after = await fh.stat()
       if (!changed && after.size === size && after.mtimeMs === before.mtimeMs) {
