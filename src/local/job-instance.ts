@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { mkdir, rm } from 'node:fs/promises'
 import { scfStatus } from '../scf/status.js'
 import { HostInstance } from './host-instance.js'
 import { instanceEnv, type ProcessHost } from './instance.js'
@@ -10,6 +11,8 @@ import type { ExitInfo, FunctionInstance, InvokeOptions } from './types.js'
  * A Job image instance: every invoke runs `node ENTRY` once, with the event in SCF_CUSTOM_CONTAINER_EVENT and the
  * context in SCF_* variables; the exit code is the outcome (runJob's codes: 0 success, 1 handler error, 65
  * malformed event, 124 timeout, 130 SIGINT, 143 stopped). Exit 0 resolves with `{ exitCode: 0 }`.
+ * Each run after the first starts with an empty tmp dir, as a fresh container would. The instance itself (its
+ * `exited` / `isExited`) ends with stop() or a forced terminate(), so a pool can keep it between events.
  */
 
 /** The result of a job invocation that exited 0. */
@@ -24,21 +27,47 @@ const EXIT_TIMEOUT = 124
 class JobInstance extends HostInstance {
   readonly mode = 'job' as const
   private running = false
-  private resolveFirstExit!: (info: ExitInfo) => void
-  private readonly firstExit = new Promise<ExitInfo>((r) => (this.resolveFirstExit = r))
+  private runs = 0
+  private ended = false
+  private resolveEnded!: (info: ExitInfo) => void
+  private readonly endedPromise = new Promise<ExitInfo>((r) => (this.resolveEnded = r))
 
-  /** The running (or last) process's exit; before the first run, the first run's exit. */
+  /** Resolves when the instance ends (stop(), or terminate({ grace: false })); each run's exit is its invoke's outcome. */
   override get exited(): Promise<ExitInfo> {
-    return this.host.child ? this.host.exited : this.firstExit
+    return this.endedPromise
+  }
+
+  override get isExited(): boolean {
+    return this.ended
+  }
+
+  private end(info: ExitInfo): void {
+    if (this.ended) return
+    this.ended = true
+    this.resolveEnded(info)
   }
 
   invoke(event: unknown, options: InvokeOptions = {}): Promise<unknown> {
     const requestId = options.requestId ?? randomUUID()
+    if (this.ended) return Promise.reject(new InvocationError('SCFG_ERR_INSTANCE_EXITED', scfStatus.CONTAINER_STATE_EXITED, requestId, 'the instance has ended'))
     if (this.running) {
       return Promise.reject(new InvocationError('SCFG_ERR_INVALID_OPTION', scfStatus.RESOURCE_LIMIT_REACHED, requestId, 'a job instance runs one event at a time'))
     }
     this.running = true
+    return this.track(
+      this.run(event, requestId, options).finally(() => {
+        this.running = false
+      }),
+    )
+  }
+
+  private async run(event: unknown, requestId: string, options: InvokeOptions): Promise<unknown> {
     const o = this.host.options
+    if (this.runs++ > 0 && this.host.ownsTmpDir) {
+      // a Job instance is destroyed when its process exits: the next run gets a fresh /tmp
+      await rm(this.host.tmpDir, { recursive: true, force: true })
+      await mkdir(this.host.tmpDir, { recursive: true })
+    }
     const timeoutMs = options.timeoutMs ?? o.timeoutMs
     const env = {
       ...instanceEnv(o, this.host.tmpDir),
@@ -51,8 +80,8 @@ class JobInstance extends HostInstance {
     this.host.killCause = undefined
     const child = spawn(process.execPath, [o.entry], { cwd: o.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
     child.once('error', (err) => this.host.log('stderr', `could not spawn ${o.entry}: ${err.message}`))
+    const firstLine = this.host.logs.length
     this.host.attach(child)
-    void this.host.exited.then(this.resolveFirstExit)
     const end = this.host.begin(requestId)
     const timer = setTimeout(() => void this.host.kill('timeout'), timeoutMs)
     timer.unref()
@@ -60,32 +89,33 @@ class JobInstance extends HostInstance {
       clearTimeout(timer)
       if (this.host.killCause || info.signal || info.code === null) throw this.host.exitError(requestId, info)
       if (info.code === 0) return { exitCode: 0 } satisfies JobResult
-      const last = this.lastStderr()
+      const last = this.lastStderr(firstLine)
       if (info.code === EXIT_HANDLER_FAILED || info.code === EXIT_MALFORMED_EVENT) {
         throw new InvocationError('SCFG_ERR_HANDLER_FAILED', scfStatus.USER_CODE_EXCEPTION, requestId, `job exited with code ${info.code}${last ? `: ${last}` : ''}`, { errorType: info.code === EXIT_MALFORMED_EVENT ? 'MalformedEvent' : 'JobFailed' })
       }
       if (info.code === EXIT_TIMEOUT) throw new InvocationError('SCFG_ERR_INSTANCE_TIMEOUT', scfStatus.TIME_LIMIT_REACHED, requestId, `job stopped at its timeout of ${timeoutMs} ms (exit code ${info.code})`)
       throw this.host.exitError(requestId, info)
     })
-    return this.track(
-      run.finally(() => {
-        end()
-        this.running = false
-      }),
-    )
+    return run.finally(end)
   }
 
-  private lastStderr(): string | undefined {
-    for (let i = this.host.logs.length - 1; i >= 0; i--) {
+  private lastStderr(from: number): string | undefined {
+    for (let i = this.host.logs.length - 1; i >= Math.min(from, this.host.logs.length - 1) && i >= 0; i--) {
       const l = this.host.logs[i]
       if (l?.stream === 'stderr' && l.line.trim()) return l.line.slice(0, 500)
     }
     return undefined
   }
 
+  override async terminate(options: { grace?: boolean; graceMs?: number } = {}): Promise<ExitInfo> {
+    const info = await super.terminate(options)
+    if (!options.grace) this.end(info)
+    return info
+  }
+
   override async stop(): Promise<void> {
     await super.stop()
-    this.resolveFirstExit({ code: null, signal: null })
+    this.end(this.host.child ? await this.host.exited : { code: null, signal: null })
   }
 }
 

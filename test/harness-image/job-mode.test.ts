@@ -46,6 +46,11 @@ describe("startFunction({ mode: 'job' })", () => {
     expect(fn.logs.some((l) => l.line === 'job started job-1 event={"action":"ok","n":1} fn=job-fn timeLimitMs=10000' && l.requestId === 'job-1')).toBe(true)
     expect(await fn.invoke({ action: 'ok', n: 2 }, { requestId: 'job-2' })).toEqual({ exitCode: 0 })
     expect(fn.pid).not.toBe(firstPid)
+    // the instance outlives its runs (a pool keeps it) until it is stopped
+    expect(fn.isExited).toBe(false)
+    await fn.stop()
+    expect(fn.isExited).toBe(true)
+    await expect(fn.invoke({})).rejects.toMatchObject({ statusCode: 405 })
   })
 
   it('a handler error is 430 with the error line', async () => {
