@@ -3,6 +3,8 @@
  * (README section "cli"): scripts branch on them.
  */
 
+import { ScfGracefulError } from '../../errors.js'
+
 /** Exit codes of `scf-graceful events`. */
 export const exitCodes = {
   /** everything asked for happened */
@@ -26,24 +28,22 @@ export const exitCodes = {
 export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes]
 
 /** A wrong command line: printed with the command's usage, exit 2. */
-export class UsageError extends Error {
-  readonly code = 'SCFG_ERR_CLI_USAGE'
+export class UsageError extends ScfGracefulError {
   constructor(message: string) {
-    super(message)
+    super('SCFG_ERR_CLI_USAGE', message)
     this.name = 'UsageError'
   }
 }
 
 /** An error answer of the Tencent Cloud API (or the emulator), or a failure to reach it. */
-export class ApiCallError extends Error {
-  readonly code = 'SCFG_ERR_API'
+export class ApiCallError extends ScfGracefulError {
   /** The API's `Error.Code` (`ResourceNotFound.AsyncEvent`, ...); `NetworkError` when nothing answered. */
   readonly apiCode: string
   readonly requestId: string | undefined
   readonly action: string
 
   constructor(action: string, apiCode: string, message: string, requestId?: string, options?: { cause?: unknown }) {
-    super(message, options)
+    super('SCFG_ERR_API_RESPONSE', message, { cause: options?.cause })
     this.name = 'ApiCallError'
     this.action = action
     this.apiCode = apiCode
