@@ -48,6 +48,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()
 class ImageInstance extends HostInstance {
   readonly mode = 'image' as const
   private port = 0
+  /** Told to stop: an image server drains and exits after SIGTERM/SIGINT, so no new event should be routed to it. */
+  private stopping = false
   // SCF keeps connections to the container open between invocations; so does the harness
   private readonly agent = new Agent({ keepAlive: true, maxSockets: Infinity })
 
@@ -159,12 +161,24 @@ class ImageInstance extends HostInstance {
     return new InvocationError('SCFG_ERR_INSTANCE_EXITED', scfStatus.INTERNAL_ERROR, requestId, `the function closed the connection without a response: ${err.message}`, { cause: err })
   }
 
+  /** True once the process exited, or once it was told to stop (it is draining and about to exit). */
+  override get isExited(): boolean {
+    return this.host.isExited || this.stopping
+  }
+
+  override signal(name: NodeJS.Signals): boolean {
+    const delivered = super.signal(name)
+    if (delivered && (name === 'SIGTERM' || name === 'SIGINT' || name === 'SIGKILL')) this.stopping = true
+    return delivered
+  }
+
   override async stop(): Promise<void> {
     await super.stop()
     this.agent.destroy()
   }
 
   override async terminate(options: { grace?: boolean; graceMs?: number } = {}) {
+    this.stopping = true
     const info = await super.terminate(options)
     if (this.host.isExited) this.agent.destroy()
     return info
