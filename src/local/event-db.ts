@@ -74,8 +74,9 @@ CREATE TABLE IF NOT EXISTS events (
   ret_msg TEXT,
   err_msg TEXT
 );
-CREATE INDEX IF NOT EXISTS events_fn_start ON events (namespace, function_name, start_us);
-CREATE INDEX IF NOT EXISTS events_fn_end ON events (namespace, function_name, end_us);
+-- covering indexes: a ListAsyncEvents page is picked from the index alone, in order, filters included
+CREATE INDEX IF NOT EXISTS events_by_start ON events (namespace, function_name, start_us, request_id, status, end_us, qualifier, invoke_type);
+CREATE INDEX IF NOT EXISTS events_by_end ON events (namespace, function_name, end_us, request_id, status, start_us, qualifier, invoke_type);
 CREATE INDEX IF NOT EXISTS events_status ON events (status);
 CREATE INDEX IF NOT EXISTS events_end ON events (end_us);
 CREATE TABLE IF NOT EXISTS logs (
@@ -97,6 +98,8 @@ export class EventDb {
   readonly #insertLog: Statement
   readonly #logs: Statement
   readonly #countLogs: Statement
+  /** Event counts per (namespace, function, qualifier, invoke type, status): TotalCount without scanning. */
+  readonly #counts = new Map<string, number>()
 
   private constructor(db: Database) {
     this.#db = db
@@ -108,6 +111,18 @@ export class EventDb {
     this.#insertLog = db.prepare('INSERT INTO logs (request_id, time, stream, line) VALUES (?, ?, ?, ?)')
     this.#logs = db.prepare('SELECT time, stream, line FROM logs WHERE request_id = ? ORDER BY id')
     this.#countLogs = db.prepare('SELECT COUNT(*) AS n FROM logs WHERE request_id = ?')
+    this.#recount()
+  }
+
+  #recount(): void {
+    this.#counts.clear()
+    const rows = this.#db.prepare('SELECT namespace, function_name, qualifier, invoke_type, status, COUNT(*) AS n FROM events GROUP BY 1, 2, 3, 4, 5').all() as Array<{ namespace: string; function_name: string; qualifier: string; invoke_type: string; status: string; n: number }>
+    for (const r of rows) this.#counts.set(countKey(r.namespace, r.function_name, r.qualifier, r.invoke_type, r.status), r.n)
+  }
+
+  #bump(row: { namespace: string; functionName: string; qualifier: string; invokeType: string; status: string }, by: number): void {
+    const key = countKey(row.namespace, row.functionName, row.qualifier, row.invokeType, row.status)
+    this.#counts.set(key, (this.#counts.get(key) ?? 0) + by)
   }
 
   /** Opens (creating if needed) `events.sqlite` under `dataDir`, or an in-memory database. */
@@ -123,11 +138,14 @@ export class EventDb {
     // NORMAL under WAL: a power cut may lose the last transactions, never corrupt the file; fine for a local tool
     db.pragma('synchronous = NORMAL')
     db.exec(SCHEMA)
+    // earlier layouts of this file
+    db.exec('DROP INDEX IF EXISTS events_fn_start; DROP INDEX IF EXISTS events_fn_end;')
     return new EventDb(db)
   }
 
   insert(row: EventRow): void {
     this.#insert.run(row.requestId, row.functionName, row.namespace, row.qualifier, row.invokeType, row.status, row.statusCode, row.startUs, row.endUs, row.retMsg, row.errMsg)
+    this.#bump(row, 1)
   }
 
   /** Inserts many rows in one transaction (benchmarks, imports). */
@@ -139,7 +157,12 @@ export class EventDb {
   }
 
   finish(requestId: string, status: AsyncEventStatus, statusCode: number, endUs: number, retMsg: string | null, errMsg: string | null): void {
+    const before = this.get(requestId)
     this.#update.run(status, statusCode, endUs, retMsg, errMsg, requestId)
+    if (before) {
+      this.#bump(before, -1)
+      this.#bump({ ...before, status }, 1)
+    }
   }
 
   get(requestId: string): EventRow | undefined {
@@ -166,48 +189,58 @@ export class EventDb {
 
   /** Filters, orders and pages exactly as ListAsyncEvents does. */
   query(q: EventQuery): { total: number; rows: EventRow[] } {
+    if (q.invokeRequestId !== undefined) {
+      // one event at most: a primary-key lookup, the other filters checked on it
+      const row = this.get(q.invokeRequestId)
+      const hit = row !== undefined && matches(row, q)
+      return { total: hit ? 1 : 0, rows: hit && q.offset === 0 ? [row] : [] }
+    }
     const where: string[] = ['namespace = ?', 'function_name = ?']
     const params: unknown[] = [q.namespace, q.functionName]
-    if (q.qualifier !== undefined) {
-      where.push('qualifier = ?')
-      params.push(q.qualifier)
+    const add = (clause: string, ...values: unknown[]) => {
+      where.push(clause)
+      params.push(...values)
     }
-    if (q.invokeTypes?.length) {
-      where.push(`invoke_type IN (${q.invokeTypes.map(() => '?').join(',')})`)
-      params.push(...q.invokeTypes)
-    }
-    if (q.statuses?.length) {
-      where.push(`status IN (${q.statuses.map(() => '?').join(',')})`)
-      params.push(...q.statuses)
-    }
-    if (q.startFromUs !== undefined) {
-      where.push('start_us >= ?')
-      params.push(q.startFromUs)
-    }
-    if (q.startToUs !== undefined) {
-      where.push('start_us < ?')
-      params.push(q.startToUs)
-    }
-    if (q.endFromUs !== undefined) {
-      where.push('end_us >= ?')
-      params.push(q.endFromUs)
-    }
-    if (q.endToUs !== undefined) {
-      where.push('end_us < ?')
-      params.push(q.endToUs)
-    }
-    if (q.invokeRequestId !== undefined) {
-      where.push('request_id = ?')
-      params.push(q.invokeRequestId)
-    }
+    if (q.qualifier !== undefined) add('qualifier = ?', q.qualifier)
+    if (q.invokeTypes?.length) add(`invoke_type IN (${q.invokeTypes.map(() => '?').join(',')})`, ...q.invokeTypes)
+    if (q.statuses?.length) add(`status IN (${q.statuses.map(() => '?').join(',')})`, ...q.statuses)
+    if (q.startFromUs !== undefined) add('start_us >= ?', q.startFromUs)
+    if (q.startToUs !== undefined) add('start_us < ?', q.startToUs)
+    if (q.endFromUs !== undefined) add('end_us >= ?', q.endFromUs)
+    if (q.endToUs !== undefined) add('end_us < ?', q.endToUs)
     const clause = where.join(' AND ')
-    const total = (this.#db.prepare(`SELECT COUNT(*) AS n FROM events WHERE ${clause}`).get(...params) as { n: number }).n
-    const column = q.orderBy === 'EndTime' ? 'end_us' : 'start_us'
-    // request_id breaks ties so paging is stable when two events share a timestamp
-    const rows = this.#db
-      .prepare(`SELECT * FROM events WHERE ${clause} ORDER BY ${column} ${q.order}, request_id ${q.order} LIMIT ? OFFSET ?`)
-      .all(...params, q.limit, q.offset) as RawEvent[]
-    return { total, rows: rows.map(fromRaw) }
+    const hasInterval = q.startFromUs !== undefined || q.endFromUs !== undefined
+    // without a time interval the counters answer TotalCount; with one, the interval bounds the index range counted
+    const countIndex = q.endFromUs !== undefined && q.startFromUs === undefined ? 'events_by_end' : 'events_by_start'
+    const total = hasInterval
+      ? (this.#db.prepare(`SELECT COUNT(*) AS n FROM events INDEXED BY ${countIndex} WHERE ${clause}`).get(...params) as { n: number }).n
+      : this.#countFromCounters(q)
+    const byEnd = q.orderBy === 'EndTime'
+    const column = byEnd ? 'end_us' : 'start_us'
+    // request_id breaks ties so paging is stable when two events share a timestamp; the page comes from the index alone
+    const ids = this.#db
+      .prepare(`SELECT request_id FROM events INDEXED BY ${byEnd ? 'events_by_end' : 'events_by_start'} WHERE ${clause} ORDER BY ${column} ${q.order}, request_id ${q.order} LIMIT ? OFFSET ?`)
+      .all(...params, q.limit, q.offset) as Array<{ request_id: string }>
+    const rows: EventRow[] = []
+    for (const { request_id } of ids) {
+      const row = this.get(request_id)
+      if (row) rows.push(row)
+    }
+    return { total, rows }
+  }
+
+  #countFromCounters(q: EventQuery): number {
+    let total = 0
+    const prefix = countKey(q.namespace, q.functionName, '', '', '').slice(0, -2)
+    for (const [key, n] of this.#counts) {
+      if (!key.startsWith(prefix)) continue
+      const [, , qualifier, invokeType, status] = key.split('\u0000')
+      if (q.qualifier !== undefined && qualifier !== q.qualifier) continue
+      if (q.invokeTypes?.length && !q.invokeTypes.includes(invokeType as string)) continue
+      if (q.statuses?.length && !q.statuses.includes(status as string)) continue
+      total += n
+    }
+    return total
   }
 
   /** Deletes events that ended before `cutoffUs`, and their logs. Returns how many events went. */
@@ -216,7 +249,9 @@ export class EventDb {
       this.#db.prepare('DELETE FROM logs WHERE request_id IN (SELECT request_id FROM events WHERE end_us IS NOT NULL AND end_us < ?)').run(cutoff)
       return this.#db.prepare('DELETE FROM events WHERE end_us IS NOT NULL AND end_us < ?').run(cutoff).changes
     })
-    return tx(cutoffUs) as number
+    const n = tx(cutoffUs) as number
+    if (n) this.#recount()
+    return n
   }
 
   close(): void {
@@ -236,6 +271,22 @@ interface RawEvent {
   end_us: number | null
   ret_msg: string | null
   err_msg: string | null
+}
+
+function countKey(namespace: string, fn: string, qualifier: string, invokeType: string, status: string): string {
+  return [namespace, fn, qualifier, invokeType, status].join('\u0000')
+}
+
+function matches(row: EventRow, q: EventQuery): boolean {
+  if (row.namespace !== q.namespace || row.functionName !== q.functionName) return false
+  if (q.qualifier !== undefined && row.qualifier !== q.qualifier) return false
+  if (q.invokeTypes?.length && !q.invokeTypes.includes(row.invokeType)) return false
+  if (q.statuses?.length && !q.statuses.includes(row.status)) return false
+  if (q.startFromUs !== undefined && row.startUs < q.startFromUs) return false
+  if (q.startToUs !== undefined && row.startUs >= q.startToUs) return false
+  if (q.endFromUs !== undefined && (row.endUs === null || row.endUs < q.endFromUs)) return false
+  if (q.endToUs !== undefined && (row.endUs === null || row.endUs >= q.endToUs)) return false
+  return true
 }
 
 function fromRaw(r: RawEvent): EventRow {
