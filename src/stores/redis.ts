@@ -8,6 +8,7 @@ import { ScfGracefulError, importPeer, invalidOption } from '../errors.js'
 import { redact, registerSecret } from '../log.js'
 import type { SnapshotStore, StoreBody, StoreOperationOptions, StorePutOptions } from '../persistence/store.js'
 import { assertKey, assertListPrefix, keyList, normalizePrefix } from './internal/keys.js'
+import { intOption, isBytesBody } from './internal/options.js'
 import { raceSignal } from './internal/retry.js'
 
 export interface RedisStoreOptions {
@@ -80,9 +81,9 @@ export function redisStore(options: RedisStoreOptions): RedisStoreInstance {
   const prefix = normalizePrefix(options.prefix)
   const ttl = options.ttlSeconds
   if (ttl !== undefined && (!Number.isSafeInteger(ttl) || ttl <= 0)) throw invalidOption('ttlSeconds', ttl, 'a positive whole number of seconds')
-  const commandTimeout = optionalInt('commandTimeoutMs', options.commandTimeoutMs, 10_000, 1)
-  const connectTimeout = optionalInt('connectTimeoutMs', options.connectTimeoutMs, 5000, 1)
-  const maxRetriesPerRequest = optionalInt('maxRetriesPerRequest', options.maxRetriesPerRequest, 2, 0)
+  const commandTimeout = intOption('commandTimeoutMs', options.commandTimeoutMs, 10_000, 1)
+  const connectTimeout = intOption('connectTimeoutMs', options.connectTimeoutMs, 5000, 1)
+  const maxRetriesPerRequest = intOption('maxRetriesPerRequest', options.maxRetriesPerRequest, 2, 0)
 
   let loaded: Promise<Redis> | undefined
   let created: Redis | undefined
@@ -199,15 +200,9 @@ export function redisStore(options: RedisStoreOptions): RedisStoreInstance {
     async put(key: string, body: StoreBody, opts: StorePutOptions = {}) {
       assertKey(key)
       const { signal } = opts
-      if (body instanceof Uint8Array) {
-        const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength)
-        await run('put', key, signal, (client) => (ttl ? client.set(prefix + key, buf, 'EX', ttl) : client.set(prefix + key, buf)))
-        return
-      }
-      if (body === null || typeof body !== 'object' || typeof (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] !== 'function') {
-        throw invalidOption('body', body, 'a Uint8Array or an async iterable of Uint8Array')
-      }
-      await putStream(key, body, signal)
+      if (!isBytesBody(body)) return putStream(key, body, signal)
+      const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+      await run('put', key, signal, (client) => (ttl ? client.set(prefix + key, buf, 'EX', ttl) : client.set(prefix + key, buf)))
     },
 
     async get(key: string, opts: StoreOperationOptions = {}) {
@@ -264,12 +259,6 @@ export function redisStore(options: RedisStoreOptions): RedisStoreInstance {
       clearTimeout(timer)
     },
   }
-}
-
-function optionalInt(name: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) throw invalidOption(name, value, `an integer >= ${min}`)
-  return value
 }
 
 function escapeGlob(text: string): string {

@@ -9,6 +9,7 @@ import { ScfGracefulError, importPeer, invalidOption } from '../errors.js'
 import { registerSecret, safeLogger, type Logger } from '../log.js'
 import type { SnapshotStore, StoreBody, StoreOperationOptions, StorePutOptions } from '../persistence/store.js'
 import { assertKey, assertListPrefix, keyList, normalizePrefix } from './internal/keys.js'
+import { intOption, isBytesBody } from './internal/options.js'
 import { withRetry } from './internal/retry.js'
 
 type S3Module = typeof import('@aws-sdk/client-s3')
@@ -136,13 +137,13 @@ export function s3Store(options: S3StoreOptions): S3Store {
     registerSecret(creds.secretAccessKey)
     registerSecret(creds.sessionToken)
   }
-  const retries = positiveInt('retries', options.retries, 4, true)
-  const baseDelay = positiveInt('retryBaseDelayMs', options.retryBaseDelayMs, 100)
-  const maxDelay = positiveInt('retryMaxDelayMs', options.retryMaxDelayMs, 5000)
-  const requestTimeout = positiveInt('requestTimeoutMs', options.requestTimeoutMs, 30_000)
-  const connectTimeout = positiveInt('connectTimeoutMs', options.connectTimeoutMs, 5000)
-  const maxSockets = positiveInt('maxSockets', options.maxSockets, 64)
-  const partSize = Math.max(MIN_PART, positiveInt('partSizeBytes', options.partSizeBytes, 8 * 1024 * 1024))
+  const retries = intOption('retries', options.retries, 4, 0)
+  const baseDelay = intOption('retryBaseDelayMs', options.retryBaseDelayMs, 100, 1)
+  const maxDelay = intOption('retryMaxDelayMs', options.retryMaxDelayMs, 5000, 1)
+  const requestTimeout = intOption('requestTimeoutMs', options.requestTimeoutMs, 30_000, 1)
+  const connectTimeout = intOption('connectTimeoutMs', options.connectTimeoutMs, 5000, 1)
+  const maxSockets = intOption('maxSockets', options.maxSockets, 64, 1)
+  const partSize = Math.max(MIN_PART, intOption('partSizeBytes', options.partSizeBytes, 8 * 1024 * 1024, 1))
   const logger = options.logger ? safeLogger(options.logger) : undefined
   const region = options.client ? undefined : options.region ?? process.env.AWS_REGION ?? 'us-east-1'
 
@@ -278,14 +279,8 @@ export function s3Store(options: S3StoreOptions): S3Store {
       const { signal, size } = opts
       signal?.throwIfAborted()
       if (size !== undefined && (!Number.isSafeInteger(size) || size < 0)) throw invalidOption('size', size, 'a byte count')
-      if (body instanceof Uint8Array) {
-        await putBuffer(key, body, signal)
-        return
-      }
-      if (body === null || typeof body !== 'object' || typeof (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] !== 'function') {
-        throw invalidOption('body', body, 'a Uint8Array or an async iterable of Uint8Array')
-      }
-      await putStream(key, body, size, signal)
+      if (isBytesBody(body)) await putBuffer(key, body, signal)
+      else await putStream(key, body, size, signal)
     },
 
     async get(key: string, opts: StoreOperationOptions = {}) {
@@ -416,12 +411,6 @@ async function credentialsFromEnv(): Promise<S3Credentials> {
   registerSecret(secretAccessKey)
   registerSecret(sessionToken)
   return sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey }
-}
-
-function positiveInt(name: string, value: unknown, fallback: number, allowZero = false): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) throw invalidOption(name, value, allowZero ? 'an integer >= 0' : 'a positive integer')
-  return value
 }
 
 /** Wraps a response body so a connection that breaks mid-read surfaces as a store error. */
