@@ -79,7 +79,7 @@ export function parseManifest(bytes: Uint8Array, expected: { key?: string; id?: 
   if (m.format !== FORMAT) throw invalid(`unknown format ${JSON.stringify(m.format)}`)
   if (typeof m.id !== 'string' || (expected.id !== undefined && m.id !== expected.id)) throw invalid('id does not match its ref')
   if (typeof m.key !== 'string' || (expected.key !== undefined && m.key !== expected.key)) throw invalid('key does not match')
-  if (!isInt(m.chunkSize, 64 * 1024 * 1024) || m.chunkSize < 4096) throw invalid('bad chunkSize')
+  if (!isInt(m.chunkSize, 16 * 1024 * 1024) || m.chunkSize < 4096) throw invalid('bad chunkSize')
   if (!Array.isArray(m.entries) || m.entries.length > MAX_ENTRIES) throw invalid('entries missing or too many')
   const chunkSize = m.chunkSize
   const types = new Map<string, string>()

@@ -51,9 +51,10 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
     const progress = { phase: 'restore' as const, files: 0, totalFiles: files.length, bytes: 0, totalBytes: manifest.bytes }
     const records: Record<string, CacheRecord> = {}
     const chunkSlots = createSemaphore(ctx.concurrency * 2)
+    const buffers: Buffer[] = []
     await runPool(files, ctx.concurrency, async (file) => {
       throwIfAborted(signal, 'restore')
-      records[file.p] = await restoreFile(ctx, chunkSlots, root, manifest.chunkSize, file, signal, (n) => {
+      records[file.p] = await restoreFile(ctx, chunkSlots, buffers, root, manifest.chunkSize, file, signal, (n) => {
         progress.bytes += n
         onProgress?.({ ...progress })
       })
@@ -122,14 +123,14 @@ async function clearForFile(abs: string): Promise<void> {
   }
 }
 
-const PER_FILE_CHUNKS = 4
+const PER_FILE_CHUNKS = 2
 
 /**
  * Reads a chunk into one buffer of exactly `expected` bytes, hashing as it arrives; undefined when the size or the
  * SHA-256 is wrong (a hostile store cannot make it hold more than `expected` bytes).
  */
-async function readVerified(body: AsyncIterable<Uint8Array>, expected: number, hash: string): Promise<Buffer | undefined> {
-  const buf = Buffer.allocUnsafe(expected)
+async function readVerified(body: AsyncIterable<Uint8Array>, expected: number, hash: string, into: Buffer): Promise<Buffer | undefined> {
+  const buf = into.subarray(0, expected)
   const hasher = createHash('sha256')
   let got = 0
   for await (const part of body) {
@@ -148,6 +149,7 @@ async function readVerified(body: AsyncIterable<Uint8Array>, expected: number, h
 async function restoreFile(
   ctx: SnapshotContext,
   chunkSlots: { acquire(): Promise<() => void> },
+  buffers: Buffer[],
   root: string,
   chunkSize: number,
   file: FileEntry,
@@ -170,12 +172,14 @@ async function restoreFile(
     await runPool(file.c.keys(), Math.min(PER_FILE_CHUNKS, file.c.length), async (i) => {
       throwIfAborted(signal, 'restore')
       const release = await chunkSlots.acquire()
+      // slot buffers are reused: memory stays at slots x chunk size, with no garbage for the GC to chase
+      const slotBuffer = buffers.pop() ?? Buffer.allocUnsafe(chunkSize)
       try {
         const hash = file.c[i]!
         const expected = Math.min(chunkSize, file.s - i * chunkSize)
         const body = await ctx.store.get(chunkKey(hash), { signal })
         if (!body) throw new ScfGracefulError('SCFG_ERR_CHUNK_MISSING', `chunk ${hash} of ${file.p} is missing from the ${ctx.store.kind} store`, { details: { path: file.p, chunk: hash } })
-        const verified = await readVerified(body, expected, hash)
+        const verified = await readVerified(body, expected, hash, slotBuffer)
         if (!verified) {
           throw new ScfGracefulError('SCFG_ERR_CHUNK_CORRUPT', `chunk ${hash} of ${file.p} does not match its SHA-256; ${file.p} was not written`, { details: { path: file.p, chunk: hash } })
         }
@@ -187,6 +191,7 @@ async function restoreFile(
         }
         onBytes(verified.byteLength)
       } finally {
+        buffers.push(slotBuffer)
         release()
       }
     })
