@@ -178,7 +178,7 @@ export function s3Store(options: S3StoreOptions): S3Store {
       throw error
     }))
 
-  const fail = (error: unknown, op: string, key: string | undefined, signal: AbortSignal | undefined): unknown => {
+  const fail = (error: unknown, op: string, key: string | undefined, signal: AbortSignal | undefined, attempts = retries): unknown => {
     if (signal?.aborted) return signal.reason
     if (error instanceof ScfGracefulError) return error
     const status = statusOf(error)
@@ -189,7 +189,7 @@ export function s3Store(options: S3StoreOptions): S3Store {
       return new ScfGracefulError('SCFG_ERR_STORE_AUTH', `${what}: the server rejected the credentials`, { cause: error, details: { bucket, status, name } })
     }
     if (name === 'NoSuchBucket') return new ScfGracefulError('SCFG_ERR_STORE_NOT_FOUND', `${what}: the bucket does not exist`, { cause: error, details: { bucket, status, name } })
-    return new ScfGracefulError('SCFG_ERR_STORE_UNAVAILABLE', `${what}${isRetryable(error) ? ` after ${retries + 1} attempts` : ''}`, { cause: error, details: { bucket, status, name } })
+    return new ScfGracefulError('SCFG_ERR_STORE_UNAVAILABLE', `${what}${isRetryable(error) && attempts > 0 ? ` after ${attempts + 1} attempts` : ''}`, { cause: error, details: { bucket, status, name } })
   }
 
   /** One S3 call with retries, abort and error mapping. */
@@ -204,7 +204,7 @@ export function s3Store(options: S3StoreOptions): S3Store {
         { retries: attempts, baseDelayMs: baseDelay, maxDelayMs: maxDelay, signal, isRetryable },
       )
     } catch (error) {
-      throw fail(error, op, key, signal)
+      throw fail(error, op, key, signal, attempts)
     }
   }
 
