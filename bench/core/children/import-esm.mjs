@@ -1,7 +1,10 @@
 // Child: time one package's own ESM import, after Node's once-per-process loader costs are paid (see scratch.mjs).
+// Prints wall ns and process CPU µs (user + system, all threads: the CPU figure ignores time spent descheduled).
 await import('warm-exports')
 await import('warm-cjs')
+const c0 = process.cpuUsage()
 const t0 = process.hrtime.bigint()
 await import(process.argv[2])
 const t1 = process.hrtime.bigint()
-process.stdout.write(`${t1 - t0}\n`)
+const c1 = process.cpuUsage(c0)
+process.stdout.write(`${t1 - t0} ${c1.user + c1.system}\n`)

@@ -24,11 +24,17 @@ const scfContext = {
 }
 
 let iterations = 2000
+let lastCpuNs = 0
 async function loop(fn, context) {
   const event = { n: 1 }
+  const c0 = process.cpuUsage()
   const t0 = process.hrtime.bigint()
   for (let i = 0; i < iterations; i++) await fn(event, context)
-  return Number(process.hrtime.bigint() - t0) / iterations
+  const wall = Number(process.hrtime.bigint() - t0) / iterations
+  const c1 = process.cpuUsage(c0)
+  // process CPU (all threads, GC helpers included) per call: unlike wall time, not inflated by waiting for a core
+  lastCpuNs = ((c1.user + c1.system) * 1000) / iterations
+  return wall
 }
 
 const variants = {
@@ -43,7 +49,11 @@ else {
   iterations = Math.min(200_000, Math.max(10_000, Math.round(250e6 / perCall / 1000) * 1000))
 }
 const samples = {}
-for (const key of ['bare:scf', 'graceful:scf', 'bare:empty', 'graceful:empty']) samples[key] = []
+const cpuSamples = {}
+for (const key of ['bare:scf', 'graceful:scf', 'bare:empty', 'graceful:empty']) {
+  samples[key] = []
+  cpuSamples[key] = []
+}
 
 globalThis.gc?.()
 const heapBefore = process.memoryUsage().heapUsed
@@ -52,7 +62,10 @@ for (let round = 0; round <= rounds; round++) {
     const [variant, ctx] = key.split(':')
     const ns = await variants[variant](contexts[ctx])
     // round 0 warms the JIT and is not counted
-    if (round > 0) samples[key].push(ns)
+    if (round > 0) {
+      samples[key].push(ns)
+      cpuSamples[key].push(lastCpuNs)
+    }
   }
 }
 // let timers the wrapper armed (and cleared) and pending microtasks drain before measuring what stays
@@ -61,5 +74,5 @@ globalThis.gc?.()
 const heapAfter = process.memoryUsage().heapUsed
 const invocations = (rounds + 1) * iterations * 2
 
-process.stdout.write(`${JSON.stringify({ iterations, rounds, samples, retainedBytesPerInvocation: (heapAfter - heapBefore) / invocations })}\n`)
+process.stdout.write(`${JSON.stringify({ iterations, rounds, samples, cpuSamples, retainedBytesPerInvocation: (heapAfter - heapBefore) / invocations })}\n`)
 process.exit(0)
