@@ -114,7 +114,7 @@ async function runTarget(name, { makeStore, bareWrite, reset }) {
   log(`bench/stores: ${name}: bare ${(bareMs / 1000).toFixed(1)} s, snapshot ${(first.ms / 1000).toFixed(1)} s, re-snapshot ${(again.ms / 1000).toFixed(2)} s`)
   const ratio = bareMs / first.ms
   rows.push([name, 'bare loop (same client, same pieces, same concurrency)', (bareMs / 1000).toFixed(2), mbps(bareMs), '1.00', ''])
-  rows.push([name, 'snapshot (first)', (first.ms / 1000).toFixed(2), mbps(first.ms), ratio.toFixed(2), ratio >= 0.8 ? 'met' : '**not met**'])
+  rows.push([name, 'snapshot (first)', (first.ms / 1000).toFixed(2), mbps(first.ms), ratio.toFixed(3), ratio >= 0.8 ? 'met' : '**not met**'])
   rows.push([name, `re-snapshot, unchanged (${again.result.uploadedChunks} chunks sent)`, (again.ms / 1000).toFixed(3), '', '', ''])
   if (restored) rows.push([name, 'restore (verify + write)', (restored.ms / 1000).toFixed(2), mbps(restored.ms), '', ''])
   await reset()
