@@ -67,9 +67,21 @@ export async function takeSnapshot(ctx: SnapshotContext, options: OperationOptio
     const inflight = new Map<string, Promise<void>>()
     let putFailure: { error: unknown } | undefined
 
-    const ensureChunk = async (hash: string, buf: Buffer) => {
-      if (putFailure) throw putFailure.error
-      if (known.has(hash) || inflight.has(hash)) return
+    // chunk-sized buffers are reused (bounded memory, no garbage for the GC to chase); a buffer returns to the pool
+    // once its bytes are hashed and, if they had to be uploaded, once the store's put resolved
+    const pool: Buffer[] = []
+    const buffers = { take: () => pool.pop() ?? Buffer.allocUnsafe(CHUNK_SIZE), give: (b: Buffer) => pool.push(b) }
+
+    const ensureChunk = async (hash: string, view: Buffer, backing: Buffer) => {
+      if (putFailure) {
+        buffers.give(backing)
+        throw putFailure.error
+      }
+      if (known.has(hash) || inflight.has(hash)) {
+        buffers.give(backing)
+        return
+      }
+      const buf = view
       // waiting for a slot is the backpressure that keeps memory independent of file size
       const release = await putSlots.acquire()
       const upload = (async () => {
@@ -80,6 +92,7 @@ export async function takeSnapshot(ctx: SnapshotContext, options: OperationOptio
           uploadedChunks++
           uploadedBytes += buf.byteLength
         } finally {
+          buffers.give(backing)
           release()
         }
       })()
@@ -102,7 +115,7 @@ export async function takeSnapshot(ctx: SnapshotContext, options: OperationOptio
           return
         }
       }
-      const read = await readFileChunks(join(root, file.p), file.p, ensureChunk, signal, (n) => {
+      const read = await readFileChunks(join(root, file.p), file.p, ensureChunk, buffers, signal, (n) => {
         progress.bytes += n
         onProgress?.({ ...progress })
       })
@@ -154,7 +167,8 @@ export async function takeSnapshot(ctx: SnapshotContext, options: OperationOptio
 async function readFileChunks(
   abs: string,
   rel: string,
-  ensureChunk: (hash: string, buf: Buffer) => Promise<void>,
+  ensureChunk: (hash: string, view: Buffer, backing: Buffer) => Promise<void>,
+  buffers: { take(): Buffer; give(b: Buffer): void },
   signal: AbortSignal | undefined,
   onBytes: (n: number) => void,
 ): Promise<{ entry: FileEntry; record: CacheRecord } | undefined> {
@@ -173,42 +187,58 @@ async function readFileChunks(
       const hashes: string[] = []
       let changed = false
       const handle = fh
-      const readAt = async (pos: number): Promise<Buffer | undefined> => {
+      const readAt = async (pos: number): Promise<{ view: Buffer; backing: Buffer } | undefined> => {
         const len = Math.min(CHUNK_SIZE, size - pos)
-        const buf = Buffer.allocUnsafe(len)
+        const backing = buffers.take()
+        const view = backing.subarray(0, len)
         let got = 0
-        while (got < len) {
-          const { bytesRead } = await handle.read(buf, got, len - got, pos + got)
-          if (bytesRead === 0) return undefined // shrank under us
-          got += bytesRead
+        try {
+          while (got < len) {
+            const { bytesRead } = await handle.read(view, got, len - got, pos + got)
+            if (bytesRead === 0) break
+            got += bytesRead
+          }
+        } catch (err) {
+          buffers.give(backing)
+          throw err
         }
-        return buf
+        if (got < len) {
+          buffers.give(backing)
+          return undefined // shrank under us
+        }
+        return { view, backing }
       }
       const prefetch = (pos: number) => {
         const p = readAt(pos)
         p.catch(() => {}) // awaited below; this only keeps a failure in flight from counting as unhandled
         return p
       }
+      const dropNext = async (p: ReturnType<typeof readAt> | undefined) => {
+        const r = await p?.catch(() => undefined)
+        if (r) buffers.give(r.backing)
+      }
       // the next chunk is read while this one is hashed and handed to the store
       let next = size > 0 ? prefetch(0) : undefined
       for (let pos = 0; pos < size; pos += CHUNK_SIZE) {
-        const buf = await next!
+        const chunk = await next!
         next = pos + CHUNK_SIZE < size ? prefetch(pos + CHUNK_SIZE) : undefined
-        if (!buf || signal?.aborted) {
-          await next?.catch(() => {})
+        if (!chunk || signal?.aborted) {
+          if (chunk) buffers.give(chunk.backing)
+          await dropNext(next)
           throwIfAborted(signal, 'snapshot')
           changed = true
           break
         }
-        const hash = createHash('sha256').update(buf).digest('hex')
+        const hash = createHash('sha256').update(chunk.view).digest('hex')
         hashes.push(hash)
+        const len = chunk.view.byteLength
         try {
-          await ensureChunk(hash, buf)
+          await ensureChunk(hash, chunk.view, chunk.backing)
         } catch (err) {
-          await next?.catch(() => {})
+          await dropNext(next)
           throw err
         }
-        onBytes(buf.byteLength)
+        onBytes(len)
       }
       const after = await fh.stat()
       if (!changed && after.size === size && after.mtimeMs === before.mtimeMs) {
