@@ -1,4 +1,5 @@
-// Emulator benchmark, against the built CLI (`node dist/cli.js local`) over HTTP with the official SDK client:
+// Emulator benchmark: the built emulator (dist/local/server.js, what `scf-graceful local` runs) over HTTP with the
+// official SDK client, both in this process:
 //   1. ListAsyncEvents p50/p99 with 100,000 stored events of one function (+20,000 of another), filters and paging
 //   2. Invoke(Event) -> the handler running, warm instance vs cold instance
 //   3. TerminateAsyncEvent(GraceShutdown) -> ABORTED (and force -> ABORTED)
@@ -8,19 +9,16 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import Database from 'better-sqlite3'
+import { startLocalServer } from '../../dist/local/server.js'
 import scfSdk from 'tencentcloud-sdk-nodejs-scf'
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url))
-const CLI = here('../../dist/cli.js')
 const SECRET_ID = 'AKIDbenchmark000001'
 const SECRET_KEY = 'benchmark-secret-key-0001'
 const EVENTS = 100_000
 const OTHER = 20_000
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200)
-const children = new Set()
-// never leave an emulator behind, whatever happens to this process
-process.on('exit', () => { for (const c of children) c.kill('SIGKILL') })
+
 
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b)
@@ -28,52 +26,38 @@ const pct = (xs, p) => {
 }
 const ms = (x) => x.toFixed(2)
 
-function startCli(dataDir, extra = []) {
-  const child = spawn(process.execPath, [CLI, 'local', '--port', '0', '--rate-limit', 'off', '--secret-id', SECRET_ID, '--secret-key', SECRET_KEY, '--data-dir', dataDir,
-    '--function', `work=${here('./fixtures/work.mjs')}`, '--function', `loop=${here('./fixtures/loop.mjs')}`, '--function', `listed=${here('./fixtures/work.mjs')}`, '--function', `other=${here('./fixtures/work.mjs')}`,
-    '--timeout', '60', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] })
-  children.add(child)
-  child.once('exit', () => children.delete(child))
-  const waiters = []
-  // every line with the time it arrived, so a waiter registered late still sees it
-  const seen = []
-  let buffer = ''
-  child.stdout.on('data', (chunk) => {
-    buffer += chunk.toString()
-    let nl
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl)
-      buffer = buffer.slice(nl + 1)
-      const at = performance.now()
-      seen.push({ line, at })
-      if (seen.length > 5000) seen.splice(0, 2500)
-      for (const w of [...waiters]) if (w.test(line)) {
-        waiters.splice(waiters.indexOf(w), 1)
-        w.resolve(at)
-      }
-    }
+async function startEmulator(dataDir) {
+  const local = await startLocalServer({
+    port: 0, rateLimit: false, secretId: SECRET_ID, secretKey: SECRET_KEY, dataDir,
+    functions: [
+      { name: 'work', entry: here('./fixtures/work.mjs'), timeoutMs: 60_000 },
+      { name: 'loop', entry: here('./fixtures/loop.mjs'), timeoutMs: 60_000 },
+      { name: 'listed', entry: here('./fixtures/work.mjs') },
+      { name: 'other', entry: here('./fixtures/work.mjs') },
+    ],
   })
+  const waiters = []
+  const seen = []
+  const onLine = (line) => {
+    const at = performance.now()
+    seen.push({ line, at })
+    if (seen.length > 5000) seen.splice(0, 2500)
+    for (const w of [...waiters]) if (w.test(line)) {
+      waiters.splice(waiters.indexOf(w), 1)
+      w.resolve(at)
+    }
+  }
+  // the same lines `scf-graceful local` prints: '<id> | <log line>' and '<id> <STATUS>'
+  local.emulator.on('log', (l) => onLine(`${l.requestId} | ${l.line}`))
+  local.emulator.on('event-change', (r) => onLine(`${r.requestId} ${r.status}`))
   const waitLine = (match, timeoutMs = 30_000) => new Promise((resolve, reject) => {
     const test = (l) => (typeof match === 'string' ? l.includes(match) : match.test(l))
-    const earlier = seen.find((s) => test(s.line))
+    const earlier = seen.find((x) => test(x.line))
     if (earlier) return resolve(earlier.at)
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for a line matching ${match}`)), timeoutMs)
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for a line matching ${match}; last lines:\n${seen.slice(-8).map((x) => x.line).join("\n")}`)), timeoutMs)
     waiters.push({ test, resolve: (t) => (clearTimeout(timer), resolve(t)) })
   })
-  const ready = waitLine(/API 3\.0 endpoint: http:\/\/127\.0\.0\.1:\d+/)
-  let port
-  child.stdout.on('data', (c) => {
-    const m = /API 3\.0 endpoint: http:\/\/127\.0\.0\.1:(\d+)/.exec(c.toString())
-    if (m) port = Number(m[1])
-  })
-  return {
-    ready: ready.then(() => port),
-    waitLine,
-    stop: () => new Promise((resolve) => {
-      child.once('exit', resolve)
-      child.kill('SIGINT')
-    }),
-  }
+  return { local, port: local.port, waitLine, stop: () => local.close() }
 }
 
 const client = (port) => new scfSdk.scf.v20180416.Client({
@@ -82,22 +66,19 @@ const client = (port) => new scfSdk.scf.v20180416.Client({
   profile: { httpProfile: { endpoint: `127.0.0.1:${port}`, protocol: 'http://' } },
 })
 
-function seed(dataDir) {
-  const db = new Database(join(dataDir, 'events.sqlite'))
-  const insert = db.prepare('INSERT INTO events (request_id, function_name, namespace, qualifier, invoke_type, status, status_code, start_us, end_us, ret_msg, err_msg) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)')
+function seed(db) {
   const now = Date.now() * 1000
   const span = 2.5 * 24 * 3600 * 1e6
   const statuses = [['FINISHED', 200], ['FINISHED', 200], ['FINISHED', 200], ['FAILED', 430], ['ABORTED', 499], ['ABORTED', 200]]
   let x = 12345
   const rnd = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648)
-  db.transaction(() => {
-    for (let i = 0; i < EVENTS + OTHER; i++) {
-      const start = Math.floor(now - span + rnd() * span)
-      const [status, code] = i % 500 === 0 ? ['RUNNING', 0] : statuses[Math.floor(rnd() * statuses.length)]
-      insert.run(`seed-${i}`, i < EVENTS ? 'listed' : 'other', 'default', '$LATEST', 'OTHERS', status, code, start, status === 'RUNNING' ? null : start + Math.floor(rnd() * 600e6))
-    }
-  })()
-  db.close()
+  const rows = []
+  for (let i = 0; i < EVENTS + OTHER; i++) {
+    const start = Math.floor(now - span + rnd() * span)
+    const [status, code] = i % 500 === 0 ? ['RUNNING', 0] : statuses[Math.floor(rnd() * statuses.length)]
+    rows.push({ requestId: `seed-${i}`, functionName: i < EVENTS ? 'listed' : 'other', namespace: 'default', qualifier: '$LATEST', invokeType: 'OTHERS', status, statusCode: code, startUs: start, endUs: status === 'RUNNING' ? null : start + Math.floor(rnd() * 600e6), retMsg: null, errMsg: null })
+  }
+  db.insertMany(rows)
 }
 
 const fmt = (us) => {
@@ -108,16 +89,11 @@ const fmt = (us) => {
 async function main() {
   const dataDir = await mkdtemp(join(tmpdir(), 'scfg-bench-emulator-'))
   try {
-    // the emulator creates its schema, then the bench fills it directly
-    let cli = startCli(dataDir)
-    await cli.ready
-    await cli.stop()
+    const cli = await startEmulator(dataDir)
     const t0 = performance.now()
-    seed(dataDir)
+    seed(cli.local.emulator.db)
     const seedMs = performance.now() - t0
-    cli = startCli(dataDir)
-    const port = await cli.ready
-    const scf = client(port)
+    const scf = client(cli.port)
 
     // 1. ListAsyncEvents
     const nowUs = Date.now() * 1000
@@ -197,10 +173,10 @@ async function main() {
     console.log(`ListAsyncEvents over HTTP with the official SDK client (signing included), ${EVENTS.toLocaleString('en')} stored events of the function:\n`)
     console.log('| query | TotalCount | p50 ms | p99 ms |\n|---|---|---|---|')
     console.log(listRows.join('\n'))
-    console.log('\nInvoke(Event) -> the handler running (its first log line seen on the CLI output):\n')
+    console.log('\nInvoke(Event) -> the handler running (its first log line reaching the emulator):\n')
     console.log('| instance | n | Invoke API p50 ms | -> running p50 ms | -> running p99 ms |\n|---|---|---|---|---|')
     console.log(invokeRows.join('\n'))
-    console.log('\nTerminateAsyncEvent -> ABORTED (the state-change line seen on the CLI output):\n')
+    console.log('\nTerminateAsyncEvent -> ABORTED (the emulator event-change to ABORTED):\n')
     console.log('| mode | n | API call p50 ms | -> ABORTED p50 ms | -> ABORTED p99 ms |\n|---|---|---|---|---|')
     console.log(termRows.join('\n'))
     const p99 = pct(all, 0.99)

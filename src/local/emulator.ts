@@ -159,6 +159,8 @@ export class Emulator extends EventEmitter {
   readonly #functions = new Map<string, FunctionEntry>()
   readonly #namespaces = new Set<string>(['default'])
   readonly #exec = new Map<string, Execution>()
+  /** recently ended async executions, for output that arrives after their end (bounded) */
+  readonly #ended = new Map<string, Execution>()
   readonly #log: Logger
   readonly #retentionMs: number
   readonly #purgeIntervalMs: number
@@ -376,6 +378,8 @@ export class Emulator extends EventEmitter {
       code = statusOf(err, 430)
       errMsg = messageOf(err)
     }
+    // the result travels over IPC, the last lines over a pipe: give the pipe a moment so they land before END
+    await new Promise((resolve) => setTimeout(resolve, 10).unref())
     const memUsage = rssBytes(pooled.instance.pid)
     // read again: a TerminateAsyncEvent may have arrived while the invocation ran
     const terminating = ex.terminating as Execution['terminating']
@@ -394,6 +398,11 @@ export class Emulator extends EventEmitter {
     if (ex.finished) return outcome
     ex.finished = true
     this.#exec.delete(ex.requestId)
+    // lines that trail the end (an idle instance still flushing) go to the event they came from
+    if (ex.async) {
+      this.#ended.set(ex.requestId, ex)
+      if (this.#ended.size > 1000) this.#ended.delete(this.#ended.keys().next().value as string)
+    }
     ex.markDone()
     if (!ex.async || this.#closed) return outcome
     if (ex.dropped) this.#db.appendLog(ex.requestId, Date.now(), 'platform', `[PLATFORM] ${ex.dropped} more log line(s) were dropped (limit ${this.#maxLines} per event).`)
@@ -443,7 +452,8 @@ export class Emulator extends EventEmitter {
   }
 
   #onInstanceLog(requestId: string | undefined, line: LogLine): void {
-    const ex = requestId === undefined ? undefined : this.#exec.get(requestId)
+    if (requestId === undefined) return
+    const ex = this.#exec.get(requestId) ?? this.#ended.get(requestId)
     if (ex) this.#appendLog(ex, line)
   }
 
@@ -452,7 +462,7 @@ export class Emulator extends EventEmitter {
       ex.memLog.push(line.line)
       return
     }
-    if (this.#closed || ex.finished) return
+    if (this.#closed) return
     if (ex.lines >= this.#maxLines) {
       ex.dropped++
       return

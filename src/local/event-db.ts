@@ -100,6 +100,8 @@ export class EventDb {
   readonly #countLogs: Statement
   /** Event counts per (namespace, function, qualifier, invoke type, status): TotalCount without scanning. */
   readonly #counts = new Map<string, number>()
+  /** ListAsyncEvents builds a handful of distinct SQL strings; preparing each once saves most of a query's cost. */
+  readonly #statements = new Map<string, Statement>()
 
   private constructor(db: Database) {
     this.#db = db
@@ -112,6 +114,15 @@ export class EventDb {
     this.#logs = db.prepare('SELECT time, stream, line FROM logs WHERE request_id = ? ORDER BY id')
     this.#countLogs = db.prepare('SELECT COUNT(*) AS n FROM logs WHERE request_id = ?')
     this.#recount()
+  }
+
+  #prepared(sql: string): Statement {
+    let st = this.#statements.get(sql)
+    if (!st) {
+      if (this.#statements.size > 500) this.#statements.clear()
+      this.#statements.set(sql, (st = this.#db.prepare(sql)))
+    }
+    return st
   }
 
   #recount(): void {
@@ -213,13 +224,13 @@ export class EventDb {
     // without a time interval the counters answer TotalCount; with one, the interval bounds the index range counted
     const countIndex = q.endFromUs !== undefined && q.startFromUs === undefined ? 'events_by_end' : 'events_by_start'
     const total = hasInterval
-      ? (this.#db.prepare(`SELECT COUNT(*) AS n FROM events INDEXED BY ${countIndex} WHERE ${clause}`).get(...params) as { n: number }).n
+      ? (this.#prepared(`SELECT COUNT(*) AS n FROM events INDEXED BY ${countIndex} WHERE ${clause}`).get(...params) as { n: number }).n
       : this.#countFromCounters(q)
     const byEnd = q.orderBy === 'EndTime'
     const column = byEnd ? 'end_us' : 'start_us'
     // request_id breaks ties so paging is stable when two events share a timestamp; the page comes from the index alone
-    const ids = this.#db
-      .prepare(`SELECT request_id FROM events INDEXED BY ${byEnd ? 'events_by_end' : 'events_by_start'} WHERE ${clause} ORDER BY ${column} ${q.order}, request_id ${q.order} LIMIT ? OFFSET ?`)
+    const ids = this
+      .#prepared(`SELECT request_id FROM events INDEXED BY ${byEnd ? 'events_by_end' : 'events_by_start'} WHERE ${clause} ORDER BY ${column} ${q.order}, request_id ${q.order} LIMIT ? OFFSET ?`)
       .all(...params, q.limit, q.offset) as Array<{ request_id: string }>
     const rows: EventRow[] = []
     for (const { request_id } of ids) {

@@ -96,7 +96,8 @@ export class FunctionPool {
 
   /** Returns an instance after an invocation; `recycle` (or a dead process) takes it out of the pool for good. */
   release(p: PooledInstance, recycle: boolean): void {
-    p.requestId = undefined
+    // requestId stays until the next acquire: output that trails the result (stdout is slower than IPC) still
+    // belongs to the invocation that wrote it
     p.served++
     if (recycle || p.instance.isExited || this.#closed) {
       this.#drop(p)
