@@ -69,7 +69,9 @@ export function redisStore(options: RedisStoreOptions): RedisStoreInstance {
     throw invalidOption('client', passed, 'an ioredis client')
   }
   if (passed === undefined && (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url))) {
-    throw invalidOption('url', options.url === undefined ? undefined : redact(String(options.url)), 'a redis:// or rediss:// URL (or pass `client`)')
+    // never echo a password that came inside the URL
+    const shown = typeof options.url === 'string' ? options.url.replace(/\/\/[^@/]*@/, '//***@') : options.url
+    throw invalidOption('url', shown, 'a redis:// or rediss:// URL (or pass `client`)')
   }
   if (options.url) {
     try {

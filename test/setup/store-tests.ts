@@ -1,5 +1,7 @@
 // Helpers for the store tests that run against the real servers started by global.ts.
+import { spawnSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -64,4 +66,21 @@ export async function removeDirs(...dirs: string[]): Promise<void> {
 
 export async function freshDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'scfg-restore-'))
+}
+
+/**
+ * Runs `setup` (which imports the built entry and creates a store) in a fresh Node process whose module resolution
+ * throws on `peer`, then `setup` + `operation`: returns both outputs. The first must not touch the peer, the second must.
+ */
+export function loadPeerProbe(entry: string, peer: string, setup: string, operation: string): { quiet: string; loads: string } {
+  const path = join(import.meta.dirname, '../../dist', entry)
+  if (!existsSync(path)) throw new Error(`dist/${entry} is missing: run \`npm run build\` first`)
+  const resolveHook = `export async function resolve(s, c, next) { if (s === ${JSON.stringify(peer)} || s.startsWith(${JSON.stringify(`${peer}/`)})) throw new Error("PEER LOADED " + s); return next(s, c) }`
+  const hook = `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(resolveHook)}))`)}`
+  const run = (op: string) => {
+    const script = `const mod = await import(${JSON.stringify(path)}); ${setup}; ${op}; console.log('NOT LOADED')`
+    const out = spawnSync(process.execPath, ['--import', hook, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 })
+    return out.stdout + out.stderr
+  }
+  return { quiet: run(''), loads: run(operation) }
 }

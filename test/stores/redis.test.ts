@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSnapshotter } from '../../src/persistence/index.js'
 import { redisStore } from '../../src/stores/redis.js'
 import { freePort, startRedis, type RunningServer } from '../setup/servers.js'
-import { digestTree, freshDir, makeTree, readAll, removeDirs, requireServer } from '../setup/store-tests.js'
+import { digestTree, freshDir, loadPeerProbe, makeTree, readAll, removeDirs, requireServer } from '../setup/store-tests.js'
 import { describeStoreConformance } from './conformance.js'
 
 const redis = requireServer('redis', 'redisStore against redis-server')
@@ -204,5 +204,34 @@ if (redis) {
       await store.close()
       await removeDirs(root, target, target2)
     }, 120_000)
+  })
+
+  describe('redisStore without a server', () => {
+    it('importing the built scf-graceful/stores/redis and creating a store does not load ioredis; the first operation does', () => {
+      const probe = loadPeerProbe('stores/redis.js', 'ioredis', "const store = mod.redisStore({ url: 'redis://127.0.0.1:1' })",
+        'await store.has("x").catch((e) => console.log(String(e.cause ?? e)))')
+      expect(probe.quiet).toContain('NOT LOADED')
+      expect(probe.loads).toContain('PEER LOADED ioredis')
+    })
+
+    it('fails fast on bad options, naming the option, without echoing a password', () => {
+      const bad = (options: unknown) => expect(() => redisStore(options as never)).toThrow(expect.objectContaining({ code: 'SCFG_ERR_INVALID_OPTION' }))
+      bad(undefined)
+      bad({})
+      bad({ url: 'http://127.0.0.1:6379' })
+      bad({ client: {} })
+      bad({ url: redis.url, ttlSeconds: 0 })
+      bad({ url: redis.url, ttlSeconds: 1.5 })
+      bad({ url: redis.url, commandTimeoutMs: -1 })
+      const err = (() => {
+        try {
+          redisStore({ url: 'http://:hunter2-secret-pass@127.0.0.1:6379' })
+        } catch (e) {
+          return e as Error
+        }
+      })()
+      expect(err?.message).toContain('url')
+      expect(err?.message).not.toContain('hunter2-secret-pass')
+    })
   })
 }

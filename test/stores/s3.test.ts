@@ -1,8 +1,6 @@
 // s3Store / cosStore against a real single-node Ceph radosgw started by test/setup/global.ts (SigV4 verified).
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
-import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import { join } from 'node:path'
@@ -10,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSnapshotter } from '../../src/persistence/index.js'
 import { cosStore, s3Store, type S3StoreOptions } from '../../src/stores/s3.js'
 import { freePort, startRadosgw, type RunningServer } from '../setup/servers.js'
-import { digestTree, freshDir, makeTree, readAll, removeDirs, requireServer } from '../setup/store-tests.js'
+import { digestTree, freshDir, loadPeerProbe, makeTree, readAll, removeDirs, requireServer } from '../setup/store-tests.js'
 import { describeStoreConformance } from './conformance.js'
 
 const ceph = requireServer('ceph', 's3Store against Ceph radosgw')
@@ -257,18 +255,25 @@ if (ceph) {
   })
 
   describe('lazy SDK import', () => {
-    it('importing the built scf-graceful/stores/s3 and creating a store does not load @aws-sdk/client-s3', () => {
-      const entry = join(import.meta.dirname, '../../dist/stores/s3.js')
-      if (!existsSync(entry)) throw new Error('dist/stores/s3.js is missing: run `npm run build` first')
-      const hook = `data:text/javascript,${encodeURIComponent(
-        `import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent('export async function resolve(s, c, next) { if (s.startsWith("@aws-sdk/")) throw new Error("SDK LOADED " + s); return next(s, c) }'))`,
-      )}`
-      const script = (op: string) => `const { s3Store } = await import(${JSON.stringify(entry)}); const store = s3Store({ bucket: 'lazy-bucket', endpoint: 'http://127.0.0.1:1' }); ${op}; console.log('NOT LOADED')`
-      const quiet = spawnSync(process.execPath, ['--import', hook, '--input-type=module', '-e', script('')], { encoding: 'utf8' })
-      expect(quiet.stdout + quiet.stderr).toContain('NOT LOADED')
-      // the first operation does load it (so the check above can fail)
-      const loads = spawnSync(process.execPath, ['--import', hook, '--input-type=module', '-e', script('await store.has("x").catch((e) => console.log(String(e.cause ?? e)))')], { encoding: 'utf8' })
-      expect(loads.stdout + loads.stderr).toContain('SDK LOADED @aws-sdk/client-s3')
+    it('importing the built scf-graceful/stores/s3 and creating a store does not load @aws-sdk/client-s3; the first operation does', () => {
+      const probe = loadPeerProbe('stores/s3.js', '@aws-sdk/client-s3', "const store = mod.s3Store({ bucket: 'lazy-bucket', endpoint: 'http://127.0.0.1:1' })",
+        'await store.has("x").catch((e) => console.log(String(e.cause ?? e)))')
+      expect(probe.quiet).toContain('NOT LOADED')
+      expect(probe.loads).toContain('PEER LOADED @aws-sdk/client-s3')
+    })
+  })
+
+  describe('s3Store options', () => {
+    it('fails fast on bad options, naming the option', () => {
+      const bad = (options: unknown) => expect(() => s3Store(options as S3StoreOptions)).toThrow(expect.objectContaining({ code: 'SCFG_ERR_INVALID_OPTION' }))
+      bad(undefined)
+      bad({ bucket: 'x' })
+      bad({ bucket: 'ok-bucket', endpoint: 'ftp://nope' })
+      bad({ bucket: 'ok-bucket', client: {} })
+      bad({ bucket: 'ok-bucket', credentials: { accessKeyId: 'only' } })
+      bad({ bucket: 'ok-bucket', retries: -1 })
+      bad({ bucket: 'ok-bucket', prefix: '../up' })
+      expect(() => s3Store({ bucket: 'ok-bucket', requestTimeoutMs: 0 })).toThrow(/requestTimeoutMs/)
     })
   })
 }
