@@ -36,6 +36,32 @@ export interface EventInvokeEndpoint {
   gate(req: IncomingMessage, res: ServerResponse, next: () => void): void
 }
 
+/**
+ * "The client went away", in the shape the function runtime reads from `clientSignal` (aborted, add/remove an
+ * 'abort' listener). A real AbortController per request costs more than the rest of the invocation together
+ * (bench/image), and this one almost never fires.
+ */
+class ClientSignal {
+  aborted = false
+  private listener: (() => void) | undefined
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    this.listener = listener
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    if (this.listener === listener) this.listener = undefined
+  }
+
+  abort(): void {
+    if (this.aborted) return
+    this.aborted = true
+    const listener = this.listener
+    this.listener = undefined
+    listener?.()
+  }
+}
+
 function checkLimit(name: string, value: unknown): number | undefined {
   if (value === undefined) return undefined
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw invalidOption(name, value, 'a whole number of bytes > 0')
@@ -69,15 +95,24 @@ export function createEventInvokeEndpoint<TEvent, TResult>(handler: Handler<TEve
   const logger = () => controller.settings.logger
   let draining = false
   // responses this router still owes: the cycle's last step waits for them, so exiting never cuts one off
-  const owed = new Set<Promise<void>>()
+  let owed = 0
+  let allPaid: (() => void) | undefined
+  const paid = () => {
+    owed -= 1
+    if (owed === 0) allPaid?.()
+  }
 
   controller.addParticipant({
     onStopping() {
       draining = true
     },
     async onFinalize(signal) {
-      if (owed.size === 0) return
-      await Promise.race([Promise.all(owed), new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))])
+      if (owed === 0) return
+      await new Promise<void>((resolve) => {
+        allPaid = resolve
+        signal.addEventListener('abort', () => resolve(), { once: true })
+      })
+      allPaid = undefined
     },
     onRearm() {
       draining = false
@@ -108,20 +143,18 @@ export function createEventInvokeEndpoint<TEvent, TResult>(handler: Handler<TEve
       event = req.body ?? {}
     }
 
-    const client = new AbortController()
+    const client = new ClientSignal()
     const onClose = () => {
       if (!res.writableFinished) client.abort()
     }
     res.once('close', onClose)
-    let settle!: () => void
-    const responded = new Promise<void>((resolve) => (settle = resolve))
-    owed.add(responded)
+    owed += 1
     try {
       let status = 200
       let body: Buffer
       let contentType: string
       try {
-        const result = await runtime.invoke(event as TEvent, context, { clientSignal: client.signal })
+        const result = await runtime.invoke(event as TEvent, context, { clientSignal: client as unknown as AbortSignal })
         ;({ body, contentType } = encodeResult(result))
         if (body.length > responseLimit) {
           logger().error(`response too large ${fields({ requestId, bytes: body.length, limit: responseLimit })}`)
@@ -135,7 +168,7 @@ export function createEventInvokeEndpoint<TEvent, TResult>(handler: Handler<TEve
         body = Buffer.from(JSON.stringify(errorBody(err, requestId)))
         contentType = 'application/json; charset=utf-8'
       }
-      if (client.signal.aborted) {
+      if (client.aborted) {
         logger().info(`client gone, response dropped ${fields({ requestId })}`)
         return
       }
@@ -144,8 +177,8 @@ export function createEventInvokeEndpoint<TEvent, TResult>(handler: Handler<TEve
       sendBytes(res, status, body, contentType)
     } finally {
       res.off('close', onClose)
-      if (res.writableEnded && !res.writableFinished) res.once('close', () => (owed.delete(responded), settle()))
-      else (owed.delete(responded), settle())
+      if (res.writableEnded && !res.writableFinished) res.once('close', paid)
+      else paid()
     }
   }
 
