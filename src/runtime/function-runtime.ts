@@ -85,6 +85,13 @@ export function validateRuntimeOptions(options: RuntimeOptions): void {
   if (persist !== undefined && (persist === null || typeof persist !== 'object' || !persist.store || typeof persist.store.put !== 'function')) {
     throw invalidOption('persist.store', persist?.store, 'a SnapshotStore (memoryStore(), fsStore(), s3Store(), redisStore())')
   }
+  // the persistence engine loads lazily; its simple options are checked here so a typo fails at start, not at the first invocation
+  if (persist?.checkpointIntervalMs !== undefined && !(Number.isInteger(persist.checkpointIntervalMs) && persist.checkpointIntervalMs >= 0)) {
+    throw invalidOption('persist.checkpointIntervalMs', persist.checkpointIntervalMs, 'an integer >= 0 (0 = off)')
+  }
+  if (persist?.restoreOnStart !== undefined && typeof persist.restoreOnStart !== 'boolean') throw invalidOption('persist.restoreOnStart', persist.restoreOnStart, 'a boolean')
+  if (persist?.key !== undefined && (typeof persist.key !== 'string' || persist.key === '')) throw invalidOption('persist.key', persist.key, 'a non-empty string')
+  if (persist?.root !== undefined && (typeof persist.root !== 'string' || persist.root === '')) throw invalidOption('persist.root', persist.root, 'a directory path')
 }
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown }
@@ -125,46 +132,71 @@ export function createFunctionRuntime<TEvent, TResult>(
     })
   }
 
-  async function invoke(event: TEvent, context: ScfContext, extras: InvokeExtras = {}): Promise<TResult> {
-    await ready
-    const runtime = await persistence
+  let isReady = !options.persist
+  let loaded: PersistenceRuntime | undefined
+  void ready.then(
+    async () => {
+      loaded = await persistence
+      isReady = true
+    },
+    () => {},
+  )
+
+  async function invoke(event: TEvent, context: ScfContext, extras?: InvokeExtras): Promise<TResult> {
+    // the common case (no persistence, already loaded) takes no extra turn of the event loop
+    if (!isReady) {
+      await ready
+      loaded = await persistence
+    }
+    const runtime = loaded
     const requestId = context.requestId
     const tracked = controller.track(requestId)
     const started = performance.now()
     const timeLimitMs = context.timeLimitMs
-    const margin = resolveTimeoutMargin(options.timeoutMarginMs, timeLimitMs)
-    const timers: NodeJS.Timeout[] = []
-    let hardTimeout: Promise<Outcome<TResult>> | undefined
-    if (timeLimitMs !== undefined && timeLimitMs > 0) {
-      timers.push(unrefTimer(() => tracked.abort('timeout'), Math.max(0, timeLimitMs - margin)))
-      // the platform kills at the time limit anyway; settling just before it gives the caller a clear error
-      hardTimeout = new Promise((resolve) => {
-        timers.push(unrefTimer(() => resolve({ ok: false, error: new ShutdownError('timeout', { code: 'SCFG_ERR_SHUTDOWN_DEADLINE' }) }), Math.max(0, timeLimitMs - Math.min(50, margin))))
-      })
-    }
+    let timer: NodeJS.Timeout | undefined
+    const clientSignal = extras?.clientSignal
     const onClientClosed = () => tracked.abort('client-closed')
-    if (extras.clientSignal) {
-      if (extras.clientSignal.aborted) onClientClosed()
-      else extras.clientSignal.addEventListener('abort', onClientClosed, { once: true })
+    if (clientSignal) {
+      if (clientSignal.aborted) onClientClosed()
+      else clientSignal.addEventListener('abort', onClientClosed, { once: true })
     }
-    const inv = createInvocation(tracked, requestId, started, timeLimitMs, runtime)
+    const inv = new InvocationImpl(tracked, requestId, started, timeLimitMs, runtime)
 
-    let outcome: Outcome<TResult>
-    try {
-      const running = settle(() => handler(event, context, inv))
-      const bounds: Promise<Outcome<TResult>>[] = [running, tracked.deadline.then((error) => ({ ok: false, error }))]
-      if (hardTimeout) bounds.push(hardTimeout)
-      outcome = await Promise.race(bounds)
-    } finally {
-      for (const t of timers) clearTimeout(t)
-      extras.clientSignal?.removeEventListener('abort', onClientClosed)
-      tracked.end()
-    }
+    // one promise settles the invocation: the handler, the cycle's deadline, or the time limit, whichever comes first
+    const outcome = await new Promise<Outcome<TResult>>((resolve) => {
+      tracked.onGiveUp = (error) => resolve({ ok: false, error })
+      if (timeLimitMs !== undefined && timeLimitMs > 0) {
+        const margin = resolveTimeoutMargin(options.timeoutMarginMs, timeLimitMs)
+        // abort `margin` before the limit; then settle just before the platform's kill, so the caller gets a clear error
+        timer = setTimeout(() => {
+          tracked.abort('timeout')
+          timer = setTimeout(() => resolve({ ok: false, error: new ShutdownError('timeout', { code: 'SCFG_ERR_SHUTDOWN_DEADLINE' }) }), Math.max(0, margin - Math.min(50, margin)))
+          timer.unref()
+        }, Math.max(0, timeLimitMs - margin))
+        timer.unref()
+      }
+      let result: TResult | Promise<TResult>
+      try {
+        result = handler(event, context, inv)
+      } catch (error) {
+        resolve({ ok: false, error })
+        return
+      }
+      if (result !== null && typeof result === 'object' && typeof (result as Promise<TResult>).then === 'function') {
+        ;(result as Promise<TResult>).then(
+          (value) => resolve({ ok: true, value }),
+          (error: unknown) => resolve({ ok: false, error }),
+        )
+      } else resolve({ ok: true, value: result as TResult })
+    })
+    if (timer) clearTimeout(timer)
+    clientSignal?.removeEventListener('abort', onClientClosed)
+    tracked.end()
     if (!outcome.ok && outcome.error instanceof ShutdownError && outcome.error.code === 'SCFG_ERR_SHUTDOWN_DEADLINE') {
       logger().warn(`handler did not settle in time ${fields({ requestId, reason: outcome.error.reason })}`)
     }
 
-    const reason = tracked.signal.aborted ? (tracked.signal.reason as ShutdownError | undefined)?.reason : undefined
+    const reason = tracked.abortReason?.reason
     if (reason === 'timeout' && runtime && timeLimitMs !== undefined) {
       // save what the handler left before the platform's 433 recycles the instance
       const left = timeLimitMs - (performance.now() - started) - 20
@@ -175,7 +207,7 @@ export function createFunctionRuntime<TEvent, TResult>(
           logger().error(`flush before timeout failed ${fields({ requestId })}: ${(err as Error)?.message ?? String(err)}`)
         }
       }
-    } else if (shape.awaitCycle && controller.cycle && reason !== 'client-closed' && reason !== 'timeout') {
+    } else if (shape.awaitCycle && reason !== undefined && reason !== 'client-closed' && reason !== 'timeout' && controller.cycle) {
       // code deployment: the platform may freeze the instance once we return, so the hooks and flush finish first
       await controller.cycle
     }
@@ -186,40 +218,33 @@ export function createFunctionRuntime<TEvent, TResult>(
   return { invoke, ready, persistence: () => persistence }
 }
 
-function settle<T>(fn: () => T | Promise<T>): Promise<Outcome<T>> {
-  try {
-    return Promise.resolve(fn()).then(
-      (value) => ({ ok: true as const, value }),
-      (error: unknown) => ({ ok: false as const, error }),
-    )
-  } catch (error) {
-    return Promise.resolve({ ok: false as const, error })
+class InvocationImpl implements Invocation {
+  constructor(
+    private readonly tracked: TrackedInvocation,
+    readonly requestId: string,
+    private readonly started: number,
+    private readonly timeLimitMs: number | undefined,
+    private readonly runtime: PersistenceRuntime | undefined,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.tracked.signal
   }
-}
 
-function unrefTimer(fn: () => void, ms: number): NodeJS.Timeout {
-  const t = setTimeout(fn, ms)
-  t.unref()
-  return t
-}
+  get shouldStop(): boolean {
+    return this.tracked.isAborted
+  }
 
-function createInvocation(tracked: TrackedInvocation, requestId: string, started: number, timeLimitMs: number | undefined, runtime: PersistenceRuntime | undefined): Invocation {
-  const { signal } = tracked
-  return {
-    signal,
-    requestId,
-    get shouldStop() {
-      return signal.aborted
-    },
-    remainingTimeMs() {
-      return timeLimitMs === undefined ? Infinity : Math.max(0, timeLimitMs - (performance.now() - started))
-    },
-    throwIfStopped() {
-      signal.throwIfAborted()
-    },
-    checkpoint() {
-      if (!runtime) return Promise.reject(new ScfGracefulError('SCFG_ERR_PERSIST_NOT_CONFIGURED', 'inv.checkpoint() needs the `persist` option'))
-      return runtime.checkpoint()
-    },
+  remainingTimeMs(): number {
+    return this.timeLimitMs === undefined ? Infinity : Math.max(0, this.timeLimitMs - (performance.now() - this.started))
+  }
+
+  throwIfStopped(): void {
+    if (this.tracked.isAborted) throw this.tracked.abortReason
+  }
+
+  checkpoint(): Promise<void> {
+    if (!this.runtime) return Promise.reject(new ScfGracefulError('SCFG_ERR_PERSIST_NOT_CONFIGURED', 'inv.checkpoint() needs the `persist` option'))
+    return this.runtime.checkpoint()
   }
 }

@@ -91,29 +91,73 @@ function fallbackRequestId(): string {
   return `local-${process.pid}-${Date.now().toString(36)}-${fallbackCounter}`
 }
 
-function attachCredentials(context: ScfContext, credentials: ScfCredentials | undefined): ScfContext {
-  Object.defineProperty(context, 'credentials', { value: credentials, enumerable: false, configurable: true })
+const kCredentials = Symbol('credentials')
+
+/**
+ * The context's prototype: `credentials` is a getter here, so it is neither an own nor an enumerable property
+ * (JSON.stringify, spreading and logging never see the keys) and costs nothing to set up per invocation.
+ */
+class ContextBase {
+  declare [kCredentials]: ScfCredentials | undefined | null
+  get credentials(): ScfCredentials | undefined {
+    // read lazily: most handlers never ask, and process.env reads are slow
+    let c = this[kCredentials]
+    if (c === undefined) {
+      c = credentialsFromEnv((this as unknown as { [kEnv]?: NodeJS.ProcessEnv })[kEnv] ?? process.env) ?? null
+      Object.defineProperty(this, kCredentials, { value: c, enumerable: false, writable: true })
+    }
+    return c ?? undefined
+  }
+}
+const kEnv = Symbol('env')
+
+function withCredentials<T extends object>(context: T, credentials: ScfCredentials | undefined, env: NodeJS.ProcessEnv): T {
+  if (credentials) Object.defineProperty(context, kCredentials, { value: credentials, enumerable: false, writable: true })
+  else if (env !== process.env) Object.defineProperty(context, kEnv, { value: env, enumerable: false })
   return context
+}
+
+/** Environment-derived defaults, read once per env object (process.env reads cost about a microsecond each). */
+interface EnvDefaults {
+  functionName: string
+  functionVersion: string
+  namespace: string
+  region: string | undefined
+  appId: string | undefined
+  uin: string | undefined
+}
+let cachedDefaults: EnvDefaults | undefined
+function envDefaults(env: NodeJS.ProcessEnv): EnvDefaults {
+  if (env === process.env && cachedDefaults) return cachedDefaults
+  const d: EnvDefaults = {
+    functionName: env.SCF_FUNCTIONNAME ?? '',
+    functionVersion: env.SCF_FUNCTIONVERSION ?? '$LATEST',
+    namespace: env.SCF_NAMESPACE ?? 'default',
+    region: env.TENCENTCLOUD_REGION,
+    appId: env.TENCENTCLOUD_APPID,
+    uin: env.TENCENTCLOUD_UIN,
+  }
+  if (env === process.env) cachedDefaults = d
+  return d
 }
 
 /** Normalizes the context SCF's Node.js runtime passes (tolerates a missing or partial one). */
 export function normalizeContext(raw: unknown, env: NodeJS.ProcessEnv = process.env): ScfContext {
   const r = (raw && typeof raw === 'object' ? raw : {}) as ScfRuntimeContext
-  const context = {
-    ...r,
-    requestId: toText(r.request_id) ?? fallbackRequestId(),
-    functionName: toText(r.function_name) ?? env.SCF_FUNCTIONNAME ?? '',
-    functionVersion: toText(r.function_version) ?? env.SCF_FUNCTIONVERSION ?? '$LATEST',
-    namespace: toText(r.namespace) ?? env.SCF_NAMESPACE ?? 'default',
-    memoryLimitMb: toNumber(r.memory_limit_in_mb),
-    timeLimitMs: toNumber(r.time_limit_in_ms),
-    region: toText(r.tencentcloud_region) ?? env.TENCENTCLOUD_REGION,
-    appId: toText(r.tencentcloud_appid) ?? env.TENCENTCLOUD_APPID,
-    uin: toText(r.tencentcloud_uin) ?? env.TENCENTCLOUD_UIN,
-    env: parseEnviron(r.environ),
-    triggerSource: undefined,
-  } as ScfContext
-  return attachCredentials(context, credentialsFromEnv(env))
+  const d = envDefaults(env)
+  const context = Object.assign(Object.create(ContextBase.prototype) as ScfContext, r)
+  context.requestId = toText(r.request_id) ?? fallbackRequestId()
+  context.functionName = toText(r.function_name) ?? d.functionName
+  context.functionVersion = toText(r.function_version) ?? d.functionVersion
+  context.namespace = toText(r.namespace) ?? d.namespace
+  context.memoryLimitMb = toNumber(r.memory_limit_in_mb)
+  context.timeLimitMs = toNumber(r.time_limit_in_ms)
+  context.region = toText(r.tencentcloud_region) ?? d.region
+  context.appId = toText(r.tencentcloud_appid) ?? d.appId
+  context.uin = toText(r.tencentcloud_uin) ?? d.uin
+  context.env = parseEnviron(r.environ)
+  context.triggerSource = undefined
+  return withCredentials(context, undefined, env)
 }
 
 function credentialsFromEnv(env: NodeJS.ProcessEnv): ScfCredentials | undefined {
@@ -152,7 +196,7 @@ export function contextFromHeaders(headers: HeaderBag, env: NodeJS.ProcessEnv = 
   const h = (name: string) => header(headers, name)
   const timeLimitMs = parseTimeoutHeader(h('x-scf-timeout'))
   const memoryLimitMb = parseMemoryHeader(h('x-scf-memory'))
-  const context = {
+  const context = Object.assign(Object.create(ContextBase.prototype) as ScfContext, {
     request_id: h('x-scf-request-id'),
     memory_limit_in_mb: memoryLimitMb,
     time_limit_in_ms: timeLimitMs,
@@ -172,11 +216,11 @@ export function contextFromHeaders(headers: HeaderBag, env: NodeJS.ProcessEnv = 
     uin: h('x-scf-uin') ?? env.TENCENTCLOUD_UIN,
     env: {},
     triggerSource: h('x-scf-trigger-src'),
-  } as ScfContext
+  })
   const secretId = h('x-scf-secret-id')
   const secretKey = h('x-scf-secret-key')
-  const credentials = secretId && secretKey ? { secretId, secretKey, sessionToken: h('x-scf-session-token') } : credentialsFromEnv(env)
-  return attachCredentials(context, credentials)
+  const credentials = secretId && secretKey ? { secretId, secretKey, sessionToken: h('x-scf-session-token') } : undefined
+  return withCredentials(context, credentials, env)
 }
 
 /** Builds the context of a Job image function from its environment (SCF_* and TENCENTCLOUD_* variables). */

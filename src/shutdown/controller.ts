@@ -31,21 +31,50 @@ export interface CycleParticipant {
   onRearm?(): void
 }
 
-interface InFlight {
-  requestId: string
-  abort(error: ShutdownError): void
-  settled: Promise<void>
-}
+/**
+ * An in-flight unit of work as the controller tracks it. Cheap on purpose (it is created per invocation): the
+ * AbortController exists only once someone reads `signal`, and no listener is attached to anything.
+ */
+export class TrackedInvocation {
+  private ac: AbortController | undefined
+  private error: ShutdownError | undefined
+  /** Called by the controller when a cycle's deadline for in-flight work passes while this one still runs. */
+  onGiveUp: ((error: ShutdownError) => void) | undefined
 
-/** An in-flight unit of work as the controller tracks it. */
-export interface TrackedInvocation {
-  readonly signal: AbortSignal
-  /** Aborts this invocation alone (timeout margin, client gone). The first cause wins. */
-  abort(reason: ShutdownReason): void
-  /** Resolves when the current shutdown cycle's deadline for in-flight work passes (never if none starts). */
-  readonly deadline: Promise<ShutdownError>
+  constructor(
+    readonly requestId: string,
+    private readonly owner: ShutdownController,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (!this.ac) {
+      this.ac = new AbortController()
+      if (this.error) this.ac.abort(this.error)
+    }
+    return this.ac.signal
+  }
+
+  get isAborted(): boolean {
+    return this.error !== undefined
+  }
+
+  /** The ShutdownError this work was aborted with, if it was. */
+  get abortReason(): ShutdownError | undefined {
+    return this.error
+  }
+
+  /** Aborts this invocation alone (timeout margin, client gone) or as part of a cycle. The first cause wins. */
+  abort(reason: ShutdownReason | ShutdownError): void {
+    if (this.error) return
+    this.error = typeof reason === 'string' ? new ShutdownError(reason) : reason
+    this.ac?.abort(this.error)
+  }
+
   /** Marks the work as settled (handler returned or was given up on). */
-  end(): void
+  end(): void {
+    this.onGiveUp = undefined
+    this.owner.untrack(this)
+  }
 }
 
 const kController = Symbol.for('scf-graceful.controller.v1')
@@ -57,12 +86,12 @@ class ShutdownController {
   /** The running (or last) cycle; undefined while running. */
   cycle: Promise<void> | undefined
   private readonly hooks = new Set<HookEntry>()
-  private readonly inflight = new Set<InFlight>()
+  private readonly inflight = new Set<TrackedInvocation>()
+  private drainWaiter: (() => void) | undefined
   private readonly participants = new Set<CycleParticipant>()
   private hookSeq = 0
   private installed = false
   private sigintWhileStopping = false
-  private inflightDeadline: { promise: Promise<void>; resolve: () => void } | undefined
   private readonly onSigterm = () => this.handleSignal('SIGTERM')
   private readonly onSigint = () => this.handleSignal('SIGINT')
 
@@ -120,47 +149,29 @@ class ShutdownController {
     }
   }
 
-  /** Starts tracking a unit of work; its signal aborts on shutdown (at once if a cycle is already running). */
+  /** Starts tracking a unit of work; it is aborted at once if a cycle is already running. */
   track(requestId: string): TrackedInvocation {
-    const ac = new AbortController()
-    let resolveSettled!: () => void
-    const settled = new Promise<void>((r) => (resolveSettled = r))
-    const entry: InFlight = { requestId, abort: (error) => ac.abort(error), settled }
-    this.inflight.add(entry)
-    const controller = this
-    let deadline: Promise<ShutdownError> | undefined
-    const tracked: TrackedInvocation = {
-      signal: ac.signal,
-      abort(reason) {
-        if (!ac.signal.aborted) ac.abort(new ShutdownError(reason))
-      },
-      get deadline() {
-        return (deadline ??= controller.deadlineFor(ac.signal))
-      },
-      end() {
-        controller.inflight.delete(entry)
-        resolveSettled()
-      },
-    }
-    if (this.state === 'stopping') ac.abort(this.currentReason ?? new ShutdownError('manual'))
+    const tracked = new TrackedInvocation(requestId, this)
+    this.inflight.add(tracked)
+    if (this.state === 'stopping') tracked.abort(this.currentReason ?? new ShutdownError('manual'))
     return tracked
+  }
+
+  /** @internal called by TrackedInvocation.end() */
+  untrack(tracked: TrackedInvocation): void {
+    if (this.inflight.delete(tracked) && this.inflight.size === 0) this.drainWaiter?.()
   }
 
   private currentReason: ShutdownError | undefined
 
-  /** Resolves with a deadline error once a cycle's in-flight deadline passes, for work aborted by that cycle. */
-  private deadlineFor(signal: AbortSignal): Promise<ShutdownError> {
-    return new Promise<ShutdownError>((resolve) => {
-      const wait = () => {
-        const reason = signal.reason as ShutdownError
-        // only a process-wide cycle has a deadline here; per-invocation aborts (timeout, client) are bounded by their adapter
-        if (!this.inflightDeadline || reason?.reason === 'timeout' || reason?.reason === 'client-closed') return
-        void this.inflightDeadline.promise.then(() =>
-          resolve(new ShutdownError(reason?.reason ?? 'manual', { code: 'SCFG_ERR_SHUTDOWN_DEADLINE', cause: reason })),
-        )
+  /** Resolves once no work is in flight. */
+  private drained(): Promise<void> {
+    if (this.inflight.size === 0) return Promise.resolve()
+    return new Promise<void>((resolve) => {
+      this.drainWaiter = () => {
+        this.drainWaiter = undefined
+        resolve()
       }
-      if (signal.aborted) wait()
-      else signal.addEventListener('abort', wait, { once: true })
     })
   }
 
@@ -195,35 +206,37 @@ class ShutdownController {
   }
 
   private async runCycle(reason: ShutdownReason): Promise<void> {
-    const { graceMs, logger } = this.settings
-    const started = performance.now()
+    // abort first: handlers learn of the stop before anything else is built or logged
     this.state = 'stopping'
     this.sigintWhileStopping = false
     const error = new ShutdownError(reason)
     this.currentReason = error
     const participants = [...this.participants]
+    for (const p of participants) if (p.onStopping) safely(this.settings.logger, 'onStopping', () => p.onStopping!(reason))
+    const aborted = [...this.inflight]
+    for (const entry of aborted) entry.abort(error)
+
+    const { graceMs, logger } = this.settings
+    const started = performance.now()
     const hasFlush = participants.some((p) => p.onFlush)
     // in-flight work gets the first 70% of the grace period when a flush must follow, so a handler that ignores its
     // signal cannot eat the time the flush needs
     const inflightMs = hasFlush ? Math.floor(graceMs * 0.7) : graceMs
     const deadline = timeoutSignal(graceMs)
     const inflightDeadline = timeoutSignal(inflightMs)
-    let resolveInflightDeadline!: () => void
-    this.inflightDeadline = { promise: new Promise<void>((r) => (resolveInflightDeadline = r)), resolve: () => resolveInflightDeadline() }
-    inflightDeadline.addEventListener('abort', () => resolveInflightDeadline(), { once: true })
 
-    logger.info(`shutdown ${fields({ reason, state: 'stopping', inflight: this.inflight.size, hooks: this.hooks.size, graceMs })}`)
-    for (const p of participants) safely(logger, 'onStopping', () => p.onStopping?.(reason))
-    for (const entry of this.inflight) {
-      entry.abort(error)
-      logger.info(`invocation aborted ${fields({ requestId: entry.requestId, reason })}`)
-    }
+    logger.info(`shutdown ${fields({ reason, state: 'stopping', inflight: aborted.length, hooks: this.hooks.size, graceMs })}`)
+    for (const entry of aborted) logger.info(`invocation aborted ${fields({ requestId: entry.requestId, reason })}`)
 
     const hooksDone = runHooks(sortHooks(this.hooks), reason, inflightDeadline, logger)
-    const settled = Promise.all([...this.inflight].map((e) => e.settled))
-    const drained = await Promise.race([Promise.all([hooksDone, settled]).then(() => true), abortedPromise(inflightDeadline).then(() => false)])
-    if (!drained) logger.warn(`shutdown deadline for in-flight work passed ${fields({ inflight: this.inflight.size, ms: inflightMs })}`)
-    resolveInflightDeadline()
+    const drained = await Promise.race([Promise.all([hooksDone, this.drained()]).then(() => true), abortedPromise(inflightDeadline).then(() => false)])
+    if (!drained) {
+      logger.warn(`shutdown deadline for in-flight work passed ${fields({ inflight: this.inflight.size, ms: inflightMs })}`)
+      for (const entry of [...this.inflight]) {
+        const current = entry.abortReason ?? error
+        entry.onGiveUp?.(new ShutdownError(current.reason, { code: 'SCFG_ERR_SHUTDOWN_DEADLINE', cause: current }))
+      }
+    }
 
     for (const p of participants) {
       if (!p.onFlush) continue
@@ -240,7 +253,6 @@ class ShutdownController {
       process.exit(reason === 'SIGINT' ? EXIT_SIGINT : 0)
     }
     // the process lives on (code deployment: SCF's runtime owns it): re-arm for the next invocation
-    this.inflightDeadline = undefined
     this.currentReason = undefined
     this.cycle = undefined
     this.state = 'running'
