@@ -20,6 +20,12 @@ export interface RestoreResult {
   durationMs: number
 }
 
+// temp names only need to be unique within this process and not collide with another process's (pid + counter);
+// a random per-file name costs a synchronous CSPRNG call per file
+let tmpCounter = 0
+const tmpName = () => `.scfg-${tmpPrefix}-${process.pid.toString(36)}-${(tmpCounter++).toString(36)}.tmp`
+const tmpPrefix = randomBytes(4).toString('hex')
+
 const FS_WRITE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EACCES', 'EPERM', 'EFBIG', 'EMFILE', 'ENFILE', 'ENAMETOOLONG', 'EISDIR', 'ENOTDIR', 'EEXIST', 'ENOTEMPTY'])
 
 function writeError(err: unknown, path: string): unknown {
@@ -64,7 +70,7 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
     for (const l of links) {
       throwIfAborted(signal, 'restore')
       const final = join(root, l.p)
-      const tmp = join(root, parentOf(l.p), `.scfg-${randomBytes(6).toString('hex')}.tmp`)
+      const tmp = join(root, parentOf(l.p), tmpName())
       try {
         await symlink(l.tg, tmp)
         await clearForFile(final)
@@ -157,7 +163,7 @@ async function restoreFile(
   onBytes: (n: number) => void,
 ): Promise<CacheRecord> {
   const final = join(root, file.p)
-  const tmp = join(root, parentOf(file.p), `.scfg-${randomBytes(6).toString('hex')}.tmp`)
+  const tmp = join(root, parentOf(file.p), tmpName())
   let fh
   try {
     fh = await open(tmp, 'wx', 0o600)

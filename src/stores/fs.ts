@@ -93,7 +93,7 @@ export function fsStore(options: FsStoreOptions): SnapshotStore {
         await fh.close()
         return undefined
       }
-      return fh.createReadStream({ highWaterMark: 256 * 1024, signal: opts.signal } as Parameters<typeof fh.createReadStream>[0])
+      return fh.createReadStream({ highWaterMark: 1024 * 1024, signal: opts.signal } as Parameters<typeof fh.createReadStream>[0])
     },
     async has(key, opts = {}) {
       const path = keyPath(dir, key)
