@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, inject, it } from 'vitest'
+import { describe, inject, it, onTestFinished } from 'vitest'
 import type { ServersInfo } from './servers.js'
 
 /**
@@ -33,9 +33,16 @@ export async function readAll(body: AsyncIterable<Uint8Array> | undefined): Prom
   return Buffer.concat(parts)
 }
 
-/** A temp dir with a few files: small ones, a nested one, and one of `bigBytes` random bytes. */
+/** A temp dir removed when the current test finishes, passed or failed. */
+export async function tempDir(name: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `scfg-${name}-`))
+  onTestFinished(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** A temp dir (removed after the test) with a few files: small ones, a nested one, and one of `bigBytes` random bytes. */
 export async function makeTree(bigBytes = 6 * 1024 * 1024): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'scfg-tree-'))
+  const root = await tempDir('tree')
   await mkdir(join(root, 'nested/deeper'), { recursive: true })
   await writeFile(join(root, 'a.txt'), 'alpha')
   await writeFile(join(root, 'nested/b.bin'), randomBytes(70_000))
@@ -60,12 +67,9 @@ export async function digestTree(root: string): Promise<Record<string, string>> 
   return out
 }
 
-export async function removeDirs(...dirs: string[]): Promise<void> {
-  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })))
-}
-
-export async function freshDir(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'scfg-restore-'))
+/** An empty temp dir to restore into (removed after the test). */
+export function freshDir(): Promise<string> {
+  return tempDir('restore')
 }
 
 /**

@@ -1,14 +1,13 @@
 // redisStore against a real redis-server started by test/setup/global.ts (and private ones for auth and kill tests).
 import { Redis } from 'ioredis'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSnapshotter } from '../../src/persistence/index.js'
 import { redisStore } from '../../src/stores/redis.js'
 import { freePort, startRedis, type RunningServer } from '../setup/servers.js'
-import { digestTree, freshDir, loadPeerProbe, makeTree, readAll, removeDirs, requireServer } from '../setup/store-tests.js'
+import { digestTree, freshDir, loadPeerProbe, makeTree, readAll, requireServer, tempDir } from '../setup/store-tests.js'
 import { describeStoreConformance } from './conformance.js'
 
 const redis = requireServer('redis', 'redisStore against redis-server')
@@ -128,7 +127,6 @@ if (redis) {
       await createSnapshotter({ store, root: target, key: 'fn/one', logger: false }).restore()
       expect(await digestTree(target)).toEqual(await digestTree(root))
       await store.close()
-      await removeDirs(root, target)
     }, 60_000)
   })
 
@@ -157,14 +155,12 @@ if (redis) {
 
   describe('redis killed mid-snapshot', () => {
     let server: RunningServer | undefined
-    let dataDir: string
     afterAll(async () => {
       await server?.stop()
-      await removeDirs(dataDir)
     })
 
     it('fails clearly within the deadline; the last snapshot stays restorable once the server is back; the next snapshot succeeds', async () => {
-      dataDir = await mkdtemp(join(tmpdir(), 'scfg-redis-'))
+      const dataDir = await tempDir('redis')
       // append-only file, fsync always: the data outlives SIGKILL, like a real Redis with persistence
       server = await startRedis({ dataDir })
       const port = server.port
@@ -202,7 +198,6 @@ if (redis) {
       await createSnapshotter({ store, root: target2, key: 'fn/kill', logger: false }).restore()
       expect(await digestTree(target2)).toEqual(await digestTree(root))
       await store.close()
-      await removeDirs(root, target, target2)
     }, 120_000)
   })
 
