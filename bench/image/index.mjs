@@ -3,6 +3,7 @@
 // echo throughput vs a bare Express JSON route, with autocannon. Prints markdown tables. Runs against dist/.
 import { spawn } from 'node:child_process'
 import { Agent, request } from 'node:http'
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -10,8 +11,11 @@ import autocannon from 'autocannon'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const DRAIN_RUNS = Number(process.env.BENCH_DRAIN_RUNS ?? 3)
-const ECHO_ROUNDS = Number(process.env.BENCH_ECHO_ROUNDS ?? 3)
-const ECHO_SECONDS = Number(process.env.BENCH_ECHO_SECONDS ?? 8)
+const ONLY = process.env.BENCH_ONLY // "drain" or "echo"
+const ECHO_ROUNDS = Number(process.env.BENCH_ECHO_ROUNDS ?? 4)
+const ECHO_SECONDS = Number(process.env.BENCH_ECHO_SECONDS ?? 6)
+// USER_HZ is 100 on every common Linux build
+const CLOCK_TICKS = 100
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 const median = (xs) => {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b)
@@ -104,6 +108,7 @@ const contenders = [
 const fmt = (ms) => (Number.isFinite(ms) ? ms.toFixed(1) : 'n/a')
 const mode = (xs) => [...new Set(xs.map(String))].join(' / ')
 
+if (ONLY !== 'echo') {
 console.log(`\n### Drain: one idle keep-alive socket + one 1 s in-flight request, SIGTERM at t = 100 ms, late request at SIGTERM + 200 ms (median of ${DRAIN_RUNS} fresh processes each)\n`)
 const drain = new Map(contenders.map(([name]) => [name, []]))
 for (let round = 0; round < DRAIN_RUNS; round++) {
@@ -118,6 +123,7 @@ for (const [name] of contenders) {
   const m = (k) => fmt(median(runs.map((r) => r[k])))
   console.log(`| ${name} | ${mode(runs.map((r) => r.slow))} | ${mode(runs.map((r) => r.late))} | ${m('idleClosedMs')} | ${m('closedAfterLastResponseMs')} | ${m('closedAfterSigtermMs')} | ${m('exitAfterSigtermMs')} | ${mode(runs.map((r) => r.exitCode))} |`)
 }
+}
 
 async function echoOnce(script) {
   const { child, port, exited } = await startChild(script)
@@ -128,22 +134,40 @@ async function echoOnce(script) {
     body: JSON.stringify({ id: 42, name: 'echo', items: [1, 2, 3, 4, 5], nested: { a: 'b', c: [true, false, null] }, text: 'x'.repeat(200) }),
     connections: 32,
   }
-  await autocannon({ ...opts, duration: 2 })
+  // warm up by count, not time: a loaded machine would otherwise leave the JIT cold
+  await autocannon({ ...opts, amount: 3000 })
+  const cpuBefore = cpuMs(child.pid)
   const result = await autocannon({ ...opts, duration: ECHO_SECONDS })
+  const cpu = cpuMs(child.pid) - cpuBefore
   child.kill('SIGKILL')
   await exited
-  return { rps: result.requests.average, p99: result.latency.p99, errors: result.errors + result.non2xx }
+  // CPU time the server process spent per request: unlike req/s, it hardly moves when other work shares the machine
+  return { rps: result.requests.average, p99: result.latency.p99, errors: result.errors + result.non2xx, cpuUsPerReq: (cpu * 1000) / result.requests.total }
 }
 
-console.log(`\n### /event-invoke JSON echo throughput (autocannon, 32 connections, ${ECHO_SECONDS} s after 2 s warm-up, median of ${ECHO_ROUNDS} alternating rounds)\n`)
+/** utime + stime of a process in ms, from /proc (Linux); NaN elsewhere. */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS
+  } catch {
+    return NaN
+  }
+}
+
+if (ONLY !== 'drain') {
+console.log(`\n### /event-invoke JSON echo throughput (autocannon, 32 connections, ${ECHO_SECONDS} s after 3000 warm-up requests, median of ${ECHO_ROUNDS} alternating rounds)\n`)
 const echo = { ours: [], express: [] }
 for (let round = 0; round < ECHO_ROUNDS; round++) {
   const pair = round % 2 === 0 ? ['ours', 'express'] : ['express', 'ours']
   for (const who of pair) echo[who].push(await echoOnce(who === 'ours' ? 'echo-scf-graceful.mjs' : 'echo-express.mjs'))
 }
 const rps = (who) => median(echo[who].map((r) => r.rps))
-console.log('| server | req/s | p99 latency (ms) | errors | ratio |')
-console.log('|---|---|---|---|---|')
-console.log(`| bare Express \`express.json()\` route | ${rps('express').toFixed(0)} | ${median(echo.express.map((r) => r.p99))} | ${echo.express.reduce((a, r) => a + r.errors, 0)} | 1.00 |`)
-console.log(`| scf-graceful serveEventFunction | ${rps('ours').toFixed(0)} | ${median(echo.ours.map((r) => r.p99))} | ${echo.ours.reduce((a, r) => a + r.errors, 0)} | ${(rps('ours') / rps('express')).toFixed(2)} |`)
+const cpu = (who) => median(echo[who].map((r) => r.cpuUsPerReq))
+console.log('| server | req/s | p99 latency (ms) | errors | req/s ratio | server CPU per request (µs) | CPU ratio |')
+console.log('|---|---|---|---|---|---|---|')
+console.log(`| bare Express \`express.json()\` route | ${rps('express').toFixed(0)} | ${median(echo.express.map((r) => r.p99))} | ${echo.express.reduce((a, r) => a + r.errors, 0)} | 1.00 | ${cpu('express').toFixed(0)} | 1.00 |`)
+console.log(`| scf-graceful serveEventFunction | ${rps('ours').toFixed(0)} | ${median(echo.ours.map((r) => r.p99))} | ${echo.ours.reduce((a, r) => a + r.errors, 0)} | ${(rps('ours') / rps('express')).toFixed(2)} | ${cpu('ours').toFixed(0)} | ${(cpu('ours') / cpu('express')).toFixed(2)} |`)
+}
+console.log(`\nload average at the end: ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`)
 console.log(`\nnode ${process.version}, ${(await import('node:os')).cpus().length} CPUs`)
