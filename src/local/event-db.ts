@@ -232,9 +232,14 @@ export class EventDb {
     const ids = this
       .#prepared(`SELECT request_id FROM events INDEXED BY ${byEnd ? 'events_by_end' : 'events_by_start'} WHERE ${clause} ORDER BY ${column} ${q.order}, request_id ${q.order} LIMIT ? OFFSET ?`)
       .all(...params, q.limit, q.offset) as Array<{ request_id: string }>
+    if (!ids.length) return { total, rows: [] }
+    // one statement for the whole page, then back into the index's order
+    const byId = new Map<string, EventRow>()
+    const raw = this.#prepared(`SELECT * FROM events WHERE request_id IN (${ids.map(() => '?').join(',')})`).all(...ids.map((r) => r.request_id)) as RawEvent[]
+    for (const r of raw) byId.set(r.request_id, fromRaw(r))
     const rows: EventRow[] = []
     for (const { request_id } of ids) {
-      const row = this.get(request_id)
+      const row = byId.get(request_id)
       if (row) rows.push(row)
     }
     return { total, rows }
