@@ -1,6 +1,8 @@
 // The /event-invoke contract of serveEventFunction, through a real child process and real HTTP.
+import { spawn } from 'node:child_process'
+import { createServer } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { post, spawnServer, type Spawned } from './helpers.js'
+import { fixture, post, spawnServer, type Spawned } from './helpers.js'
 
 const SECRET_ID = 'AKIDtestSECRETid0123456789'
 const SECRET_KEY = 'sEcReTkEy-never-in-logs-0123456789'
@@ -140,6 +142,23 @@ describe('serveEventFunction: options', () => {
     } finally {
       server.kill()
       await server.exit
+    }
+  })
+
+  it('a port already taken: says so and the process ends with code 1 (SCF would report 446)', async () => {
+    const blocker = createServer()
+    await new Promise<void>((resolve) => blocker.listen(0, '0.0.0.0', resolve))
+    const { port } = blocker.address() as { port: number }
+    try {
+      const child = spawn(process.execPath, [fixture('server.mjs')], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] })
+      let out = ''
+      child.stdout.on('data', (d: Buffer) => (out += d))
+      child.stderr.on('data', (d: Buffer) => (out += d))
+      const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)))
+      expect(out).toMatch(new RegExp(`could not listen host=0\\.0\\.0\\.0 port=${port} code=EADDRINUSE`))
+      expect(code).toBe(1)
+    } finally {
+      blocker.close()
     }
   })
 })
