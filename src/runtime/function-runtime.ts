@@ -113,7 +113,8 @@ export function createFunctionRuntime<TEvent, TResult>(
   if (options.persist) {
     const persist = options.persist
     // loaded lazily: functions without persistence never pay for it at cold start
-    persistence = import('../persistence/runtime.js').then(({ createPersistenceRuntime }) => {
+    // through the package's own public entry: the core entry stays one self-contained file (nothing shared with a chunk)
+    persistence = import('scf-graceful/persistence').then(({ createPersistenceRuntime }) => {
       const runtime = createPersistenceRuntime(persist, { logger: logger() })
       controller.addParticipant({ onFlush: (signal) => runtime.flush(signal) })
       return runtime
