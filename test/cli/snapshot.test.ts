@@ -1,5 +1,5 @@
 // The snapshot and restore commands, run as the user runs them: `node dist/cli.js ...` in a child process.
-import { execFile, spawnSync } from 'node:child_process'
+import { execFile, spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, writeFile } from 'node:fs/promises'
@@ -104,6 +104,38 @@ describe.skipIf(!built)('scf-graceful snapshot / restore', () => {
     const tree = await describeTree(target)
     expect(tree['sub/data.bin']).toBeUndefined()
     expect(Object.keys(tree).filter((p) => p.includes('.scfg-'))).toEqual([])
+  })
+
+  it('--store redis://HOST:PORT/DB?prefix=P round-trips through a real redis-server', async () => {
+    const hasRedis = spawnSync('redis-server', ['--version']).status === 0
+    if (!hasRedis) {
+      if (process.env.CI === 'true') throw new Error('redis-server is not installed')
+      console.warn('SKIPPED redis store spec check: redis-server is not installed')
+      return
+    }
+    const port = 20000 + Math.floor(Math.random() * 20000)
+    const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let out = ''
+        server.stdout!.on('data', (d: Buffer) => {
+          out += d
+          if (out.includes('Ready to accept connections')) resolve()
+        })
+        server.on('exit', () => reject(new Error(`redis-server exited: ${out}`)))
+      })
+      const spec = `redis://127.0.0.1:${port}/0?prefix=clitest:`
+      const s = await run('snapshot', '--root', root, '--store', spec, '--key', 'cli/redis', '--quiet')
+      expect(s.code, s.stderr).toBe(0)
+      const target = join(base.dir, 'restored-redis')
+      const r = await run('restore', '--root', target, '--store', spec, '--key', 'cli/redis', '--quiet')
+      expect(r.code, r.stderr).toBe(0)
+      expect(await describeTree(target)).toEqual(await describeTree(root))
+      const bad = await run('restore', '--root', target, '--store', `redis://127.0.0.1:${port}/0?prefix=other:`, '--key', 'cli/redis')
+      expect(bad.code).toBe(3)
+    } finally {
+      server.kill('SIGKILL')
+    }
   })
 
   it('on a TTY it draws a progress bar (cli-progress); piped, it prints plain lines', () => {
