@@ -22,9 +22,9 @@ export interface RestoreResult {
 
 // temp names only need to be unique within this process and not collide with another process's (pid + counter);
 // a random per-file name costs a synchronous CSPRNG call per file
+const tmpPrefix = randomBytes(4).toString('hex')
 let tmpCounter = 0
 const tmpName = () => `.scfg-${tmpPrefix}-${process.pid.toString(36)}-${(tmpCounter++).toString(36)}.tmp`
-const tmpPrefix = randomBytes(4).toString('hex')
 
 const FS_WRITE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EACCES', 'EPERM', 'EFBIG', 'EMFILE', 'ENFILE', 'ENAMETOOLONG', 'EISDIR', 'ENOTDIR', 'EEXIST', 'ENOTEMPTY'])
 
