@@ -28,9 +28,9 @@ export interface EventFunctionServer {
   /** Resolves once the server listens; rejects when it cannot (port taken: SCF would report 446). */
   readonly ready: Promise<void>
   /**
-   * Stops this server without ending the process: new requests get 503, idle keep-alive sockets close at once,
-   * busy ones after their response, bounded by `graceMs` (then every socket is cut). In-flight invocations are not
-   * aborted (use `shutdown()` from 'scf-graceful' for the whole cycle).
+   * Stops this server without ending the process: it stops listening, requests on connections still open get 503,
+   * idle keep-alive sockets close at once and busy ones after their response, bounded by `graceMs` (then every
+   * socket is cut). In-flight invocations are not aborted (use `shutdown()` from 'scf-graceful' for the whole cycle).
    */
   close(): Promise<void>
 }

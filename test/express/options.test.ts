@@ -1,5 +1,7 @@
 // Bad options fail fast, naming the option and the value, before anything is installed or listened on.
+import { spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
+import { fixture } from './helpers.js'
 import { parseTarget } from '../../src/cli/commands/run-job.js'
 import { encodeResult, errorBody } from '../../src/express/respond.js'
 import { eventInvokeRouter, serveEventFunction } from '../../src/express/index.js'
@@ -48,5 +50,20 @@ describe('run-job ENTRY[:EXPORT]', () => {
     expect(parseTarget('job.mjs')).toEqual({ entry: 'job.mjs', exportName: undefined })
     expect(parseTarget('./dist/job.js:handler')).toEqual({ entry: './dist/job.js', exportName: 'handler' })
     expect(parseTarget('C:\\jobs\\job.mjs')).toEqual({ entry: 'C:\\jobs\\job.mjs', exportName: undefined })
+  })
+})
+
+describe('EventFunctionServer.close()', () => {
+  it('answers the in-flight invocation, stops listening, and leaves the process to end on its own', async () => {
+    const child = spawn(process.execPath, [fixture('close.mjs')], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => (out += d))
+    child.stderr.on('data', (d: Buffer) => (out += d))
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)))
+    const line = out.split('\n').find((l) => l.startsWith('RESULT '))
+    expect(line, out).toBeDefined()
+    expect(JSON.parse(line!.slice(7))).toEqual({ slow: { status: 200, body: { aborted: false } }, after: 'ECONNREFUSED', listening: false })
+    expect(out).not.toMatch(/shutdown reason=/)
+    expect(code).toBe(0)
   })
 })
