@@ -31,13 +31,13 @@ import { invalidOption } from '../errors.js'
 import { safeLogger, type Logger } from '../log.js'
 import type { AsyncEventStatus } from '../scf/status.js'
 import { API_INVOKE_TYPE, runAction, type ActionCore, type InvokeResult } from './actions.js'
-import { FUNCTION_NAME_RE, NAMESPACE_RE, QUALIFIER_RE } from './api-params.js'
+import { ApiError, FUNCTION_NAME_RE, NAMESPACE_RE, QUALIFIER_RE } from './api-params.js'
 import { EventDb, type EventRow } from './event-db.js'
 import { DEFAULT_UTC_OFFSET_MINUTES, nowUs } from './event-time.js'
 import { FunctionPool, type PooledInstance, type StartFn } from './pool.js'
 import type { FunctionMode, LogLine } from './types.js'
 
-export { ApiError } from './api-params.js'
+export { ApiError }
 
 /** One function the emulator serves. */
 export interface LocalFunctionConfig {
@@ -244,8 +244,13 @@ export class Emulator extends EventEmitter {
 
   /** Runs an API action in-process (no signature, no rate limit). See the comment at the top of this file. */
   call(action: string, params: object = {}): Promise<Record<string, unknown>> {
-    if (this.#closed) return Promise.reject(new Error('the emulator is closed'))
-    return runAction(this.#core, action, params)
+    if (this.#closed) return Promise.reject(new ApiError('ResourceUnavailable', 'The emulator is closed.'))
+    // every rejection carries { code, message } like Response.Error; anything unexpected is logged and becomes InternalError
+    return runAction(this.#core, action, params).catch((err: unknown) => {
+      if (err instanceof ApiError) throw err
+      this.#log.error(`${action} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
+      throw new ApiError('InternalError', 'An internal error occurred in the emulator.')
+    })
   }
 
   /** The event's log lines, oldest first. */
