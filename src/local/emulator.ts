@@ -464,7 +464,9 @@ export class Emulator extends EventEmitter {
 
   #appendLog(ex: Execution, line: { stream: string; line: string; time: number }): void {
     if (ex.memLog) {
+      // only the tail is ever returned (LogType Tail, 4 KB)
       ex.memLog.push(line.line)
+      if (ex.memLog.length > 1000) ex.memLog.splice(0, 500)
       return
     }
     if (this.#closed) return
