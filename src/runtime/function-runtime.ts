@@ -90,7 +90,10 @@ export function validateRuntimeOptions(options: RuntimeOptions): void {
     throw invalidOption('persist.checkpointIntervalMs', persist.checkpointIntervalMs, 'an integer >= 0 (0 = off)')
   }
   if (persist?.restoreOnStart !== undefined && typeof persist.restoreOnStart !== 'boolean') throw invalidOption('persist.restoreOnStart', persist.restoreOnStart, 'a boolean')
-  if (persist?.key !== undefined && (typeof persist.key !== 'string' || persist.key === '')) throw invalidOption('persist.key', persist.key, 'a non-empty string')
+  // the same rule as src/persistence/layout.ts KEY_PATTERN (copied: importing it would pull the engine into the core entry)
+  if (persist?.key !== undefined && (typeof persist.key !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/.test(persist.key))) {
+    throw invalidOption('persist.key', persist.key, '"/"-separated segments of letters, digits, ".", "_" and "-", each starting with a letter or digit')
+  }
   if (persist?.root !== undefined && (typeof persist.root !== 'string' || persist.root === '')) throw invalidOption('persist.root', persist.root, 'a directory path')
 }
 

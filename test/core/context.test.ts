@@ -70,6 +70,9 @@ describe('graceful() options', () => {
     expect(() => graceful(async () => 1, { timeoutMarginMs: -1 })).toThrow(/option "timeoutMarginMs" must be a number of ms >= 0, got -1/)
     expect(() => graceful(async () => 1, { graceMs: Number.NaN })).toThrow(/option "graceMs"/)
     expect(() => graceful(async () => 1, { persist: { store: {} as never } })).toThrow(/option "persist.store"/)
+    const store = { kind: 'x', put: async () => {}, get: async () => undefined, has: async () => false, list: async function* () {}, delete: async () => {} }
+    expect(() => graceful(async () => 1, { persist: { store, key: '../escape' } })).toThrow(/option "persist.key"/)
+    expect(() => graceful(async () => 1, { persist: { store, checkpointIntervalMs: -5 } })).toThrow(/option "persist.checkpointIntervalMs"/)
     try {
       graceful(async () => 1, { logger: 5 as never })
     } catch (err) {
