@@ -1,4 +1,4 @@
-import { ShutdownError, invalidOption } from './errors.js'
+import { ShutdownError, invalidOption, type ShutdownReason } from './errors.js'
 import { fields } from './log.js'
 import { createFunctionRuntime, type Handler, type RuntimeOptions } from './runtime/function-runtime.js'
 import { contextFromEnv } from './scf/context.js'
@@ -73,10 +73,10 @@ export async function runJob<TEvent = any, TResult = unknown>(handler: Handler<T
   const runtime = createFunctionRuntime<TEvent, TResult>(handler, { ...runtimeOptions, exitAfterShutdown: false }, { exitAfterShutdown: false, awaitCycle: true })
   const controller = getController()
   const logger = controller.settings.logger
-  let cycleStarted = false
+  let stopReason: ShutdownReason | undefined
   const offParticipant = controller.addParticipant({
-    onStopping() {
-      cycleStarted = true
+    onStopping(reason) {
+      stopReason ??= reason
     },
   })
 
@@ -92,7 +92,10 @@ export async function runJob<TEvent = any, TResult = unknown>(handler: Handler<T
     const context = contextFromEnv(env)
     const started = performance.now()
     let code: number = jobExitCodes.success
+    await runtime.ready.catch(() => {})
     try {
+      // a signal during the start-up restore: the cycle already ran (and re-armed), so the job must not start now
+      if (stopReason) throw new ShutdownError(stopReason)
       await runtime.invoke(event, context)
     } catch (err) {
       code = exitCodeFor(err)
@@ -102,7 +105,7 @@ export async function runJob<TEvent = any, TResult = unknown>(handler: Handler<T
     // hooks and the final flush run once per job, also when it ended on its own
     controller.configure({ exitAfterShutdown: false })
     if (controller.cycle) await controller.cycle
-    else if (!cycleStarted) await controller.shutdown('manual')
+    else if (!stopReason) await controller.shutdown('manual')
     logger.info(`job done ${fields({ requestId: context.requestId, exitCode: code, ms: Math.round(performance.now() - started) })}`)
     return code
   })()

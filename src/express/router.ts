@@ -34,6 +34,8 @@ export interface EventInvokeEndpoint {
   startDraining(): void
   /** Express middleware: 503 + `Connection: close` for every request while draining. */
   gate(req: IncomingMessage, res: ServerResponse, next: () => void): void
+  /** Resolves once the start-up restore (persistence) finished; at once without it. Never rejects. */
+  ready: Promise<void>
 }
 
 /**
@@ -135,6 +137,7 @@ export function createEventInvokeEndpoint<TEvent, TResult>(handler: Handler<TEve
         // an empty body is an empty event, as the SCF console's default test event
         event = req.body.length === 0 ? {} : JSON.parse(req.body.toString('utf8'))
       } catch (err) {
+        logger().warn(`event malformed ${fields({ requestId, bytes: req.body.length })}: ${(err as Error).message}`)
         sendError(res, 400, { errorCode: 'SCFG_ERR_EVENT_MALFORMED', errorMessage: `the event is not valid JSON: ${(err as Error).message}`, requestId })
         return
       }
@@ -214,6 +217,10 @@ export function createEventInvokeEndpoint<TEvent, TResult>(handler: Handler<TEve
       draining = true
     },
     gate,
+    ready: runtime.ready.then(
+      () => {},
+      () => {},
+    ),
   }
 }
 

@@ -132,7 +132,10 @@ export function serveEventFunction<TEvent = any, TResult = unknown>(handler: Han
   })
   // awaiting `ready` is optional; a failed listen is already logged and sets the exit code
   ready.catch(() => {})
-  server.listen(port, host)
+  // listen once /tmp is restored: an event must not run before the state it resumes from is back
+  void endpoint.ready.then(() => {
+    if (!closing) server.listen(port, host)
+  })
 
   return {
     server,

@@ -106,4 +106,26 @@ describe('scf-graceful run-job', () => {
     expect(none.code).toBe(2)
     expect(none.output).toContain('SCFG_ERR_CLI_USAGE')
   })
+
+  it('SIGTERM during the start-up restore: the handler never starts, exit 143', async () => {
+    const entry = fileURLToPath(new URL('./fixtures/slow-restore.mjs', import.meta.url))
+    const run = await new Promise<Run>((resolve) => {
+      const child = spawn(process.execPath, [entry], { env: { ...process.env, SCF_CUSTOM_CONTAINER_EVENT: '{}' }, stdio: ['ignore', 'pipe', 'pipe'] })
+      let output = ''
+      let sent = false
+      const onData = (d: Buffer) => {
+        output += d.toString()
+        if (!sent && /restore start/.test(output)) {
+          sent = true
+          child.kill('SIGTERM')
+        }
+      }
+      child.stdout.on('data', onData)
+      child.stderr.on('data', onData)
+      child.once('exit', (code, signal) => resolve({ code, signal, output }))
+    })
+    expect(run.output).not.toContain('handler ran')
+    expect(run.output).toMatch(/job stopped requestId=\S+ reason=SIGTERM/)
+    expect(run.code).toBe(143)
+  })
 })
