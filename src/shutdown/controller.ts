@@ -209,7 +209,11 @@ class ShutdownController {
     // abort first: handlers learn of the stop before anything else is built or logged
     this.state = 'stopping'
     this.sigintWhileStopping = false
+    // the stack of an error made in a signal listener says nothing useful, and capturing it costs time here
+    const stackTraceLimit = Error.stackTraceLimit
+    Error.stackTraceLimit = 0
     const error = new ShutdownError(reason)
+    Error.stackTraceLimit = stackTraceLimit
     this.currentReason = error
     const participants = [...this.participants]
     for (const p of participants) if (p.onStopping) safely(this.settings.logger, 'onStopping', () => p.onStopping!(reason))
