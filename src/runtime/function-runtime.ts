@@ -119,7 +119,8 @@ export function createFunctionRuntime<TEvent, TResult>(
     // through the package's own public entry: the core entry stays one self-contained file (nothing shared with a chunk)
     persistence = import('scf-graceful/persistence').then(({ createPersistenceRuntime }) => {
       const runtime = createPersistenceRuntime(persist, { logger: logger() })
-      controller.addParticipant({ onFlush: (signal) => runtime.flush(signal) })
+      // the final flush stops periodic checkpoints; a process that lives on (code deployment) gets them back
+      controller.addParticipant({ onFlush: (signal) => runtime.flush(signal), onRearm: () => runtime.startInterval() })
       return runtime
     })
     ready = persistence.then(async (runtime) => {
@@ -210,6 +211,8 @@ export function createFunctionRuntime<TEvent, TResult>(
         } catch (err) {
           logger().error(`flush before timeout failed ${fields({ requestId })}: ${(err as Error)?.message ?? String(err)}`)
         }
+        // the instance may serve more invocations (SCF reuses it when the handler returned in time)
+        runtime.startInterval()
       }
     } else if (shape.awaitCycle && reason !== undefined && reason !== 'client-closed' && reason !== 'timeout' && controller.cycle) {
       // code deployment: the platform may freeze the instance once we return, so the hooks and flush finish first
