@@ -1,10 +1,11 @@
 // Restoring: validate the whole manifest first, then write every file to a temp name in its final directory,
 // verifying each chunk's SHA-256 before its bytes touch the disk, and rename into place. Never outside root.
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { chmod, lstat, mkdir, open, realpath, rename, rm, stat, symlink, unlink, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ScfGracefulError } from '../errors.js'
 import type { SnapshotContext, OperationOptions } from './context.js'
+import { type Hasher, hasherFor } from './hasher.js'
 import { chunkKey } from './layout.js'
 import type { DirEntry, FileEntry, LinkEntry } from './manifest.js'
 import { loadManifest } from './load.js'
@@ -58,15 +59,20 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
     const records: Record<string, CacheRecord> = {}
     const chunkSlots = createSemaphore(ctx.concurrency * 2)
     const buffers: Buffer[] = []
-    await runPool(files, ctx.concurrency, async (file) => {
-      throwIfAborted(signal, 'restore')
-      records[file.p] = await restoreFile(ctx, chunkSlots, buffers, root, manifest.chunkSize, file, signal, (n) => {
-        progress.bytes += n
+    const hasher = hasherFor(manifest.bytes)
+    try {
+      await runPool(files, ctx.concurrency, async (file) => {
+        throwIfAborted(signal, 'restore')
+        records[file.p] = await restoreFile(ctx, chunkSlots, buffers, hasher, root, manifest.chunkSize, file, signal, (n) => {
+          progress.bytes += n
+          onProgress?.({ ...progress })
+        })
+        progress.files++
         onProgress?.({ ...progress })
       })
-      progress.files++
-      onProgress?.({ ...progress })
-    })
+    } finally {
+      await hasher.close()
+    }
     for (const l of links) {
       throwIfAborted(signal, 'restore')
       const final = join(root, l.p)
@@ -132,30 +138,37 @@ async function clearForFile(abs: string): Promise<void> {
 const PER_FILE_CHUNKS = 2
 
 /**
- * Reads a chunk into one buffer of exactly `expected` bytes, hashing as it arrives; undefined when the size or the
- * SHA-256 is wrong (a hostile store cannot make it hold more than `expected` bytes).
+ * Reads a chunk into one buffer of exactly `expected` bytes and checks its SHA-256; 'missing' when the store lacks
+ * it, 'corrupt' when its size or hash is wrong (a hostile store cannot make it hold more than `expected` bytes).
  */
-async function readVerified(body: AsyncIterable<Uint8Array>, expected: number, hash: string, into: Buffer): Promise<Buffer | undefined> {
+async function readVerified(store: SnapshotContext['store'], key: string, expected: number, hash: string, into: Buffer, hasher: Hasher, signal: AbortSignal | undefined): Promise<Buffer | 'missing' | 'corrupt'> {
   const buf = into.subarray(0, expected)
-  const hasher = createHash('sha256')
-  let got = 0
-  for await (const part of body) {
-    if (got + part.byteLength > expected) {
-      ;(body as { destroy?: () => void }).destroy?.()
-      return undefined
+  if (store.readInto) {
+    const size = await store.readInto(key, buf, { signal })
+    if (size === undefined) return 'missing'
+    if (size !== expected) return 'corrupt'
+  } else {
+    const body = await store.get(key, { signal })
+    if (!body) return 'missing'
+    let got = 0
+    for await (const part of body) {
+      if (got + part.byteLength > expected) {
+        ;(body as { destroy?: () => void }).destroy?.()
+        return 'corrupt'
+      }
+      buf.set(part, got)
+      got += part.byteLength
     }
-    buf.set(part, got)
-    hasher.update(part)
-    got += part.byteLength
+    if (got !== expected) return 'corrupt'
   }
-  if (got !== expected || hasher.digest('hex') !== hash) return undefined
-  return buf
+  return (await hasher.hash(buf)) === hash ? buf : 'corrupt'
 }
 
 async function restoreFile(
   ctx: SnapshotContext,
   chunkSlots: { acquire(): Promise<() => void> },
   buffers: Buffer[],
+  hasher: Hasher,
   root: string,
   chunkSize: number,
   file: FileEntry,
@@ -179,14 +192,13 @@ async function restoreFile(
       throwIfAborted(signal, 'restore')
       const release = await chunkSlots.acquire()
       // slot buffers are reused: memory stays at slots x chunk size, with no garbage for the GC to chase
-      const slotBuffer = buffers.pop() ?? Buffer.allocUnsafe(chunkSize)
+      const slotBuffer = buffers.pop() ?? hasher.alloc(chunkSize)
       try {
         const hash = file.c[i]!
         const expected = Math.min(chunkSize, file.s - i * chunkSize)
-        const body = await ctx.store.get(chunkKey(hash), { signal })
-        if (!body) throw new ScfGracefulError('SCFG_ERR_CHUNK_MISSING', `chunk ${hash} of ${file.p} is missing from the ${ctx.store.kind} store`, { details: { path: file.p, chunk: hash } })
-        const verified = await readVerified(body, expected, hash, slotBuffer)
-        if (!verified) {
+        const verified = await readVerified(ctx.store, chunkKey(hash), expected, hash, slotBuffer, hasher, signal)
+        if (verified === 'missing') throw new ScfGracefulError('SCFG_ERR_CHUNK_MISSING', `chunk ${hash} of ${file.p} is missing from the ${ctx.store.kind} store`, { details: { path: file.p, chunk: hash } })
+        if (verified === 'corrupt') {
           throw new ScfGracefulError('SCFG_ERR_CHUNK_CORRUPT', `chunk ${hash} of ${file.p} does not match its SHA-256; ${file.p} was not written`, { details: { path: file.p, chunk: hash } })
         }
         let written = 0

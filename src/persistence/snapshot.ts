@@ -1,12 +1,12 @@
 // Taking a snapshot: walk, hash in fixed-size chunks, upload only chunks the store lacks, write the manifest,
 // then commit with one small ref write. Nothing before the ref write changes what restore sees.
-import { createHash } from 'node:crypto'
 import { open, realpath } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ScfGracefulError } from '../errors.js'
 import type { SnapshotContext, OperationOptions } from './context.js'
 import { takeLease } from './gc.js'
-import { CHUNK_SIZE, chunkKey, FORMAT, manifestKey, newSnapshotId } from './layout.js'
+import { type Hasher, hasherFor } from './hasher.js'
+import { CHUNK_SIZE, CHUNKS_PREFIX, chunkKey, FORMAT, manifestKey, newSnapshotId } from './layout.js'
 import { type FileEntry, type Manifest, type ManifestEntry, manifestChunks } from './manifest.js'
 import { loadManifest } from './load.js'
 import { readRef, writeRef } from './refs.js'
@@ -58,6 +58,25 @@ export async function takeSnapshot(ctx: SnapshotContext, options: OperationOptio
     const walked = await walkTree({ root, include: ctx.include, exclude: ctx.exclude, skipDirs, signal, logger })
     const files = walked.filter((e): e is WalkedFile => e.t === 'f')
     const totalBytes = files.reduce((n, f) => n + f.s, 0)
+    // files whose stat identity matches the state cache and whose chunks the current manifest references are not
+    // read again; knowing them up front tells how much there is to hash
+    const unchanged = new Map<string, CacheRecord>()
+    let bytesToRead = 0
+    for (const file of files) {
+      const rec = cache?.files[file.p]
+      if (rec && rec[0] === file.s && rec[1] === file.mt && rec[2] === file.ino && rec[3] === file.ct && (rec.slice(4) as string[]).every((h) => known.has(h))) unchanged.set(file.p, rec)
+      else bytesToRead += file.s
+    }
+    // a store with no chunk at all (a first snapshot) cannot have any of ours: asking has() per chunk would only
+    // double the requests. Skipping has() is always safe, only wasteful: a put of a content-addressed chunk that
+    // exists (a concurrent writer's) atomically replaces it with the same bytes.
+    let chunksMayExist = known.size > 0
+    if (!chunksMayExist && bytesToRead > 0) {
+      for await (const _ of store.list(CHUNKS_PREFIX, { signal })) {
+        chunksMayExist = true
+        break
+      }
+    }
 
     const progress = { phase: 'snapshot' as const, files: 0, totalFiles: files.length, bytes: 0, totalBytes }
     let uploadedChunks = 0
@@ -69,8 +88,9 @@ export async function takeSnapshot(ctx: SnapshotContext, options: OperationOptio
 
     // chunk-sized buffers are reused (bounded memory, no garbage for the GC to chase); a buffer returns to the pool
     // once its bytes are hashed and, if they had to be uploaded, once the store's put resolved
+    const hasher = hasherFor(bytesToRead)
     const pool: Buffer[] = []
-    const buffers = { take: () => pool.pop() ?? Buffer.allocUnsafe(CHUNK_SIZE), give: (b: Buffer) => pool.push(b) }
+    const buffers = { take: () => pool.pop() ?? hasher.alloc(CHUNK_SIZE), give: (b: Buffer) => pool.push(b) }
 
     const ensureChunk = async (hash: string, view: Buffer, backing: Buffer) => {
       if (putFailure) {
@@ -87,7 +107,7 @@ export async function takeSnapshot(ctx: SnapshotContext, options: OperationOptio
       const upload = (async () => {
         try {
           const storeKey = chunkKey(hash)
-          if (await store.has(storeKey, { signal })) return
+          if (chunksMayExist && (await store.has(storeKey, { signal }))) return
           await store.put(storeKey, buf, { signal, size: buf.byteLength })
           uploadedChunks++
           uploadedBytes += buf.byteLength
@@ -101,32 +121,33 @@ export async function takeSnapshot(ctx: SnapshotContext, options: OperationOptio
     }
 
     const results = new Map<string, { entry: FileEntry; record: CacheRecord }>()
-    await runPool(files, ctx.concurrency, async (file) => {
-      throwIfAborted(signal, 'snapshot')
-      const rec = cache?.files[file.p]
-      if (rec && rec[0] === file.s && rec[1] === file.mt && rec[2] === file.ino && rec[3] === file.ct) {
-        const chunks = rec.slice(4) as string[]
-        if (chunks.every((h) => known.has(h))) {
-          results.set(file.p, { entry: { p: file.p, t: 'f', m: file.m, mt: file.mt, s: file.s, c: chunks }, record: rec })
+    try {
+      await runPool(files, ctx.concurrency, async (file) => {
+        throwIfAborted(signal, 'snapshot')
+        const rec = unchanged.get(file.p)
+        if (rec) {
+          results.set(file.p, { entry: { p: file.p, t: 'f', m: file.m, mt: file.mt, s: file.s, c: rec.slice(4) as string[] }, record: rec })
           unchangedFiles++
           progress.files++
           progress.bytes += file.s
           onProgress?.({ ...progress })
           return
         }
-      }
-      const read = await readFileChunks(join(root, file.p), file.p, ensureChunk, buffers, signal, (n) => {
-        progress.bytes += n
+        const read = await readFileChunks(join(root, file.p), file.p, ensureChunk, buffers, hasher, signal, (n) => {
+          progress.bytes += n
+          onProgress?.({ ...progress })
+        })
+        progress.files++
+        if (!read) {
+          logger.warn(`snapshot: ${file.p} vanished during the walk, not included`)
+          return
+        }
+        results.set(file.p, read)
         onProgress?.({ ...progress })
       })
-      progress.files++
-      if (!read) {
-        logger.warn(`snapshot: ${file.p} vanished during the walk, not included`)
-        return
-      }
-      results.set(file.p, read)
-      onProgress?.({ ...progress })
-    })
+    } finally {
+      await hasher.close()
+    }
     await Promise.allSettled(inflight.values())
     if (putFailure) throw putFailure.error
     throwIfAborted(signal, 'snapshot')
@@ -149,6 +170,10 @@ export async function takeSnapshot(ctx: SnapshotContext, options: OperationOptio
     // the commit: before this line restore sees the previous snapshot, after it the new one
     await writeRef(store, key, id, signal)
 
+    // nothing read and nothing gone: the state cache on disk already says exactly this
+    if (unchangedFiles === results.size && cache && Object.keys(cache.files).length === results.size) {
+      return { id, files: results.size, bytes, uploadedChunks, uploadedBytes, unchangedFiles, durationMs: Date.now() - started }
+    }
     const records: Record<string, CacheRecord> = {}
     for (const [p, r] of results) records[p] = r.record
     await writeStateCache(root, key, records).catch((err: unknown) => logger.warn(`snapshot: could not write the local state cache (${(err as Error).message})`))
@@ -169,6 +194,7 @@ async function readFileChunks(
   rel: string,
   ensureChunk: (hash: string, view: Buffer, backing: Buffer) => Promise<void>,
   buffers: { take(): Buffer; give(b: Buffer): void },
+  hasher: Hasher,
   signal: AbortSignal | undefined,
   onBytes: (n: number) => void,
 ): Promise<{ entry: FileEntry; record: CacheRecord } | undefined> {
@@ -229,7 +255,14 @@ async function readFileChunks(
           changed = true
           break
         }
-        const hash = createHash('sha256').update(chunk.view).digest('hex')
+        let hash: string
+        try {
+          hash = await hasher.hash(chunk.view)
+        } catch (err) {
+          buffers.give(chunk.backing)
+          await dropNext(next)
+          throw err
+        }
         hashes.push(hash)
         const len = chunk.view.byteLength
         try {

@@ -31,6 +31,13 @@ export interface SnapshotStore {
   /** The value as a stream of bytes, or `undefined` when the key does not exist. */
   get(key: string, options?: StoreOperationOptions): Promise<AsyncIterable<Uint8Array> | undefined>
   has(key: string, options?: StoreOperationOptions): Promise<boolean>
+  /**
+   * Optional fast path for stores that can read a value straight into memory the caller owns (fsStore): reads the
+   * value into `into` and resolves with the value's size, or `undefined` when the key does not exist. When the
+   * size exceeds `into.byteLength`, no more than `into.byteLength` bytes are read and the caller must treat the value
+   * as wrong. Restore uses it instead of `get` to skip stream machinery and a copy per chunk.
+   */
+  readInto?(key: string, into: Uint8Array, options?: StoreOperationOptions): Promise<number | undefined>
   /** Every key that starts with `prefix` (in any order). */
   list(prefix: string, options?: StoreOperationOptions): AsyncIterable<string>
   /** Deletes the keys; keys that do not exist are ignored. */

@@ -16,6 +16,11 @@ export interface FsStoreOptions {
 
 const TMP_DIR = '.scfg-tmp'
 
+// unique across processes (random prefix + pid) and within one (a counter): a CSPRNG call per chunk put is not free
+const tmpPrefix = `${randomBytes(6).toString('hex')}-${process.pid.toString(36)}`
+let tmpCounter = 0
+const tmpName = () => `${tmpPrefix}-${(tmpCounter++).toString(36)}.tmp`
+
 function keyPath(dir: string, key: string): string {
   assertStoreKey(key)
   if (key.split('/').some((segment) => segment.startsWith('.scfg-'))) {
@@ -61,7 +66,7 @@ export function fsStore(options: FsStoreOptions): SnapshotStore {
         tmpReady = undefined
         throw err
       })
-      const tmp = join(tmpDir, `${randomBytes(8).toString('hex')}.tmp`)
+      const tmp = join(tmpDir, tmpName())
       try {
         await tmpReady
         if (body instanceof Uint8Array) await writeFile(tmp, body, { signal: opts.signal })
@@ -94,6 +99,33 @@ export function fsStore(options: FsStoreOptions): SnapshotStore {
         return undefined
       }
       return fh.createReadStream({ highWaterMark: 1024 * 1024, signal: opts.signal } as Parameters<typeof fh.createReadStream>[0])
+    },
+    async readInto(key, into, opts = {}) {
+      const path = keyPath(dir, key)
+      opts.signal?.throwIfAborted()
+      let fh
+      try {
+        fh = await open(path, 'r')
+      } catch (err) {
+        if (isMissing(err) || (err as NodeJS.ErrnoException).code === 'EISDIR') return undefined
+        throw storeError(err, `reading ${key}`)
+      }
+      try {
+        const st = await fh.stat()
+        if (st.isDirectory()) return undefined
+        if (st.size > into.byteLength) return st.size
+        let got = 0
+        while (got < st.size) {
+          const { bytesRead } = await fh.read(into, got, st.size - got, got)
+          if (bytesRead === 0) break
+          got += bytesRead
+        }
+        return got
+      } catch (err) {
+        throw storeError(err, `reading ${key}`)
+      } finally {
+        await fh.close()
+      }
     },
     async has(key, opts = {}) {
       const path = keyPath(dir, key)
