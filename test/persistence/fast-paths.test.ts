@@ -1,0 +1,137 @@
+// The performance paths must keep every guarantee: worker hashing gives the same hashes, the fsStore readInto path
+// still refuses a wrong chunk, skipping has() on an empty store still dedupes later.
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createSnapshotter, memoryStore, type SnapshotStore } from '../../src/persistence/index.js'
+import { inlineHasher, WORKER_HASH_THRESHOLD, workerHasher } from '../../src/persistence/hasher.js'
+import { chunkKey, CHUNK_SIZE } from '../../src/persistence/layout.js'
+import { fsStore } from '../../src/stores/fs.js'
+import { describeTree, scratch } from './helpers.js'
+
+let base: { dir: string; cleanup(): Promise<void> }
+beforeAll(async () => { base = await scratch() })
+afterAll(async () => { await base.cleanup() })
+let n = 0
+const fresh = async () => {
+  const dir = join(base.dir, `case-${++n}`)
+  await mkdir(join(dir, 'root'), { recursive: true })
+  return { dir, root: join(dir, 'root'), restored: join(dir, 'restored'), storeDir: join(dir, 'store') }
+}
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
+
+describe('worker hasher', () => {
+  it('hashes shared buffers in workers exactly as inline, many at once; plain buffers and empty views too', async () => {
+    const hasher = workerHasher()
+    try {
+      const bufs = Array.from({ length: 12 }, (_, i) => {
+        const b = hasher.alloc(1024 * 1024 + i)
+        randomBytes(b.length).copy(b)
+        return b
+      })
+      expect(bufs[0]!.buffer).toBeInstanceOf(SharedArrayBuffer)
+      const views = bufs.map((b, i) => b.subarray(i, b.length - i))
+      expect(await Promise.all(views.map((v) => hasher.hash(v)))).toEqual(views.map(sha))
+      const plain = randomBytes(1000)
+      expect(await hasher.hash(plain)).toBe(sha(plain))
+      expect(await hasher.hash(bufs[0]!.subarray(0, 0))).toBe(sha(Buffer.alloc(0)))
+    } finally {
+      await hasher.close()
+    }
+    const inline = inlineHasher()
+    expect(await inline.hash(Buffer.from('x'))).toBe(sha(Buffer.from('x')))
+  })
+
+  it('answers jobs still pending when closed (inline), so an aborted operation never hangs', async () => {
+    const hasher = workerHasher()
+    const b = hasher.alloc(8 * 1024 * 1024)
+    const pending = hasher.hash(b)
+    await hasher.close()
+    expect(await pending).toBe(sha(b))
+  })
+})
+
+describe('large trees (worker hashing, fsStore readInto)', () => {
+  const bigTree = async (root: string) => {
+    await writeFile(join(root, 'big.bin'), randomBytes(WORKER_HASH_THRESHOLD + CHUNK_SIZE + 777))
+    await mkdir(join(root, 'small'))
+    for (let i = 0; i < 20; i++) await writeFile(join(root, 'small', `f${i}`), randomBytes(1000 * i))
+  }
+
+  it('round trip is byte-identical; an unchanged re-snapshot reads and uploads nothing', async () => {
+    const { root, restored, storeDir } = await fresh()
+    await bigTree(root)
+    const snap = createSnapshotter({ store: fsStore({ dir: storeDir }), root, key: 'big' })
+    const first = await snap.snapshot()
+    expect(first.uploadedBytes).toBeGreaterThan(WORKER_HASH_THRESHOLD)
+    const again = await snap.snapshot()
+    expect(again).toMatchObject({ uploadedChunks: 0, unchangedFiles: 21 })
+    await createSnapshotter({ store: fsStore({ dir: storeDir }), root: restored, key: 'big' }).restore()
+    expect(await describeTree(restored)).toEqual(await describeTree(root))
+  }, 60_000)
+
+  it('a chunk with the right size but wrong bytes in an fsStore -> SCFG_ERR_CHUNK_CORRUPT, nothing of that file written', async () => {
+    const { root, restored, storeDir } = await fresh()
+    await bigTree(root)
+    const store = fsStore({ dir: storeDir })
+    await createSnapshotter({ store, root, key: 'k' }).snapshot()
+    const big = await readFile(join(root, 'big.bin'))
+    const victim = sha(big.subarray(CHUNK_SIZE, 2 * CHUNK_SIZE))
+    const evil = Buffer.from(big.subarray(CHUNK_SIZE, 2 * CHUNK_SIZE))
+    evil[12345] ^= 1
+    await store.put(chunkKey(victim), evil)
+    await expect(createSnapshotter({ store, root: restored, key: 'k', concurrency: 1 }).restore()).rejects.toMatchObject({ code: 'SCFG_ERR_CHUNK_CORRUPT' })
+    const left = await readdir(restored)
+    expect(left.filter((name) => name.endsWith('.tmp'))).toEqual([])
+    expect(left).not.toContain('big.bin')
+  }, 60_000)
+
+  it('an oversized or missing chunk in an fsStore is refused (readInto path)', async () => {
+    const { root, restored, storeDir } = await fresh()
+    await writeFile(join(root, 'f'), 'small content')
+    const store = fsStore({ dir: storeDir })
+    await createSnapshotter({ store, root, key: 'k' }).snapshot()
+    const key = chunkKey(sha(Buffer.from('small content')))
+    await store.put(key, Buffer.alloc(2 * 1024 * 1024))
+    await expect(createSnapshotter({ store, root: restored, key: 'k' }).restore()).rejects.toMatchObject({ code: 'SCFG_ERR_CHUNK_CORRUPT' })
+    await store.delete(key)
+    await expect(createSnapshotter({ store, root: restored, key: 'k' }).restore()).rejects.toMatchObject({ code: 'SCFG_ERR_CHUNK_MISSING' })
+    expect((await readdir(restored)).filter((name) => name !== '.scf-graceful')).toEqual([])
+  })
+})
+
+describe('fsStore.readInto', () => {
+  it('reads a value into the given memory and reports its size; undefined when missing; size only when too big', async () => {
+    const { storeDir } = await fresh()
+    const store = fsStore({ dir: storeDir })
+    await store.put('a/b', Buffer.from('hello'))
+    const into = Buffer.alloc(8)
+    expect(await store.readInto!('a/b', into)).toBe(5)
+    expect(into.subarray(0, 5).toString()).toBe('hello')
+    expect(await store.readInto!('a/missing', into)).toBeUndefined()
+    expect(await store.readInto!('a', into)).toBeUndefined()
+    const small = Buffer.alloc(3)
+    expect(await store.readInto!('a/b', small)).toBe(5)
+    await expect(store.readInto!('../x', into)).rejects.toMatchObject({ code: 'SCFG_ERR_STORE_KEY_INVALID' })
+  })
+})
+
+describe('has() is skipped only while the store holds no chunk', () => {
+  it('a first snapshot into an empty store asks has() nothing; later snapshots still dedupe', async () => {
+    const { root } = await fresh()
+    const inner = memoryStore()
+    let hasCalls = 0
+    const store: SnapshotStore = { ...inner, kind: 'counting', has: (k, o) => { hasCalls++; return inner.has(k, o) } }
+    for (let i = 0; i < 5; i++) await writeFile(join(root, `f${i}`), randomBytes(100))
+    await writeFile(join(root, 'dup'), 'same')
+    await writeFile(join(root, 'dup2'), 'same')
+    const first = await createSnapshotter({ store, root, key: 'a' }).snapshot()
+    expect(hasCalls).toBe(0)
+    expect(first.uploadedChunks).toBe(6)
+    // another key in the same store: its chunks already exist, has() finds them and nothing is sent again
+    const second = await createSnapshotter({ store, root, key: 'b' }).snapshot()
+    expect(hasCalls).toBeGreaterThan(0)
+    expect(second.uploadedChunks).toBe(0)
+  })
+})
