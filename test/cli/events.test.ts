@@ -195,7 +195,8 @@ describe('terminateEvent: the decisions (scripted API answers)', () => {
   })
 })
 
-describe('events CLI against scf-graceful local', () => {
+// each test starts several CLI processes (the SDK loads in each): room for a loaded 2-core machine
+describe('events CLI against scf-graceful local', { timeout: 180_000 }, () => {
   let local: LocalEmulator
   const cli = (args: string[], env?: Record<string, string>, timeoutMs?: number) => eventsCli(local, args, env, timeoutMs)
   const invoke = async (fn: string, payload = '{}') => {
@@ -408,7 +409,7 @@ describe('events CLI against scf-graceful local', () => {
   })
 })
 
-describe('events CLI: RequestLimitExceeded', () => {
+describe('events CLI: RequestLimitExceeded', { timeout: 180_000 }, () => {
   let local: LocalEmulator
   beforeAll(async () => {
     local = await startLocal({ stubborn: fixture('stubborn.mjs') }, ['--rate-limit', '1'])
