@@ -9,6 +9,8 @@ const STOP_GRACE_MS = 5000
  */
 export abstract class HostInstance implements FunctionInstance {
   abstract readonly mode: FunctionMode
+  /** Image servers and jobs exit after SIGTERM; a code-mode runtime process lives on (SCF's runtime owns it). */
+  protected readonly exitsAfterSigterm: boolean = true
   /** Settles when each running invocation settles (either way). */
   protected readonly pending = new Set<Promise<unknown>>()
 
@@ -73,6 +75,7 @@ export abstract class HostInstance implements FunctionInstance {
     ])
     clearTimeout(timer)
     if (outcome === 'timeout') return this.host.kill('timeout')
+    if (outcome === 'settled' && !this.exitsAfterSigterm) return this.host.isExited ? this.host.exited : { code: null, signal: null }
     if (outcome === 'settled') {
       // the invocations are answered; an image server exits right after (give it the rest of the bound)
       const rest = new Promise<'timeout'>((r) => {
@@ -89,6 +92,8 @@ export abstract class HostInstance implements FunctionInstance {
   async stop(): Promise<void> {
     if (this.host.child && !this.host.isExited) {
       this.host.killCause ??= 'stopped'
+      // a code-mode runtime ends when its IPC channel closes
+      if (this.host.child.connected) this.host.child.disconnect()
       this.host.signal('SIGTERM')
       const t = setTimeout(() => this.host.signal('SIGKILL'), STOP_GRACE_MS)
       t.unref()

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { ScfGracefulError, invalidOption } from '../errors.js'
 import { scfStatus } from '../scf/status.js'
 import { InvocationError } from './invocation-error.js'
+import { HostInstance } from './host-instance.js'
 import { RUNTIME_ENV, type ChildMessage, type InvokeMessage } from './protocol.js'
 import type { ExitInfo, FunctionInstance, FunctionMode, InvokeOptions, LogLine, StartFunctionOptions } from './types.js'
 
@@ -18,7 +19,6 @@ import type { ExitInfo, FunctionInstance, FunctionMode, InvokeOptions, LogLine, 
 
 const DEFAULT_TIMEOUT_MS = 3000
 const START_TIMEOUT_MS = 30_000
-const STOP_GRACE_MS = 5000
 
 function here(): string {
   // the build shims import.meta.url for CJS; under vitest (source) it is the real one
@@ -212,33 +212,11 @@ export class ProcessHost {
 }
 
 /** A code-deployment instance: a long-lived runtime process that calls the handler once per invocation. */
-class CodeInstance implements FunctionInstance {
+class CodeInstance extends HostInstance {
   readonly mode = 'code' as const
-  private readonly pending = new Map<string, Pending>()
-
-  constructor(private readonly host: ProcessHost) {}
-
-  get id() {
-    return this.host.id
-  }
-  get pid() {
-    return this.host.pid
-  }
-  get tmpDir() {
-    return this.host.tmpDir
-  }
-  get logs() {
-    return this.host.logs
-  }
-  get exited() {
-    return this.host.exited
-  }
-  get busy() {
-    return this.host.busy
-  }
-  get isExited() {
-    return this.host.isExited
-  }
+  // SCF's runtime process lives on after a graceful SIGTERM: terminate({ grace }) returns once invocations settled
+  protected override readonly exitsAfterSigterm = false
+  private readonly calls = new Map<string, Pending>()
 
   async start(): Promise<void> {
     const o = this.host.options
@@ -252,9 +230,9 @@ class CodeInstance implements FunctionInstance {
     this.host.attach(child)
     child.on('message', (m: ChildMessage) => this.onMessage(m))
     this.host.onExit((info) => {
-      for (const [id, p] of this.pending) {
+      for (const [id, p] of this.calls) {
         clearTimeout(p.timer)
-        this.pending.delete(id)
+        this.calls.delete(id)
         p.reject(this.host.exitError(p.requestId, info))
       }
     })
@@ -287,15 +265,15 @@ class CodeInstance implements FunctionInstance {
 
   private onMessage(m: ChildMessage): void {
     if (m.type !== 'result') return
-    const p = this.pending.get(m.id)
+    const p = this.calls.get(m.id)
     if (!p) return
-    this.pending.delete(m.id)
+    this.calls.delete(m.id)
     clearTimeout(p.timer)
     if (m.ok) p.resolve(JSON.parse(m.json))
     else p.reject(new InvocationError('SCFG_ERR_HANDLER_FAILED', scfStatus.USER_CODE_EXCEPTION, p.requestId, m.error.message, { errorType: m.error.name, stack: m.error.stack }))
   }
 
-  invoke(event: unknown, options: InvokeOptions = {}): Promise<unknown> {
+  override invoke(event: unknown, options: InvokeOptions = {}): Promise<unknown> {
     const requestId = options.requestId ?? randomUUID()
     if (this.host.isExited || !this.host.child?.connected) {
       return Promise.reject(new InvocationError('SCFG_ERR_INSTANCE_EXITED', scfStatus.CONTAINER_STATE_EXITED, requestId, 'the instance has exited'))
@@ -303,69 +281,24 @@ class CodeInstance implements FunctionInstance {
     const timeoutMs = options.timeoutMs ?? this.host.options.timeoutMs
     const env = instanceEnv(this.host.options, this.host.tmpDir)
     const end = this.host.begin(requestId)
-    return new Promise<unknown>((resolve, reject) => {
+    const running = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         // SCF recycles an instance whose invocation ran past its timeout
         void this.host.kill('timeout')
       }, timeoutMs)
       timer.unref()
-      this.pending.set(requestId, { requestId, resolve, reject, timer })
+      this.calls.set(requestId, { requestId, resolve, reject, timer })
       const message: InvokeMessage = { type: 'invoke', id: requestId, event, context: runtimeContext(this.host.options, env, requestId, timeoutMs) }
       this.host.child!.send(message, (err) => {
         if (!err) return
-        const p = this.pending.get(requestId)
+        const p = this.calls.get(requestId)
         if (!p) return
-        this.pending.delete(requestId)
+        this.calls.delete(requestId)
         clearTimeout(p.timer)
         reject(new InvocationError('SCFG_ERR_INSTANCE_EXITED', scfStatus.CONTAINER_STATE_EXITED, requestId, `could not reach the instance: ${err.message}`))
       })
     }).finally(end)
-  }
-
-  signal(name: NodeJS.Signals): boolean {
-    return this.host.signal(name)
-  }
-
-  async terminate(options: { grace?: boolean; graceMs?: number } = {}): Promise<ExitInfo> {
-    if (!options.grace) {
-      const info = await this.host.kill('terminated')
-      await this.host.wipeTmp()
-      return info
-    }
-    this.host.signal('SIGTERM')
-    // SCF does not document a hard kill after SIGTERM: the invocation's own timeout still applies
-    const bound = options.graceMs ?? this.host.options.timeoutMs
-    const settled = Promise.allSettled([...this.pending.values()].map((p) => new Promise<void>((r) => {
-      const prevResolve = p.resolve
-      const prevReject = p.reject
-      p.resolve = (v) => (prevResolve(v), r())
-      p.reject = (e) => (prevReject(e), r())
-    })))
-    let timer: NodeJS.Timeout | undefined
-    const outcome = await Promise.race([
-      this.host.exited.then(() => 'exited' as const),
-      settled.then(() => 'settled' as const),
-      new Promise<'timeout'>((r) => {
-        timer = setTimeout(() => r('timeout'), bound)
-        timer.unref()
-      }),
-    ])
-    clearTimeout(timer)
-    if (outcome === 'timeout') return this.host.kill('timeout')
-    return this.host.isExited ? this.host.exited : { code: null, signal: null }
-  }
-
-  async stop(): Promise<void> {
-    if (!this.host.isExited) {
-      this.host.killCause ??= 'stopped'
-      this.host.child?.disconnect?.()
-      this.host.signal('SIGTERM')
-      const t = setTimeout(() => this.host.signal('SIGKILL'), STOP_GRACE_MS)
-      t.unref()
-      await this.host.exited
-      clearTimeout(t)
-    }
-    if (this.host.ownsTmpDir) await this.host.wipeTmp()
+    return this.track(running)
   }
 }
 
