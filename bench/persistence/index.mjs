@@ -5,7 +5,7 @@
 // Env: BENCH_PERSIST_SMALL=1 for a 10x smaller tree (a quick check).
 import { execFileSync, spawnSync } from 'node:child_process'
 import { randomFillSync } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { appendFile, mkdir, open, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -16,10 +16,10 @@ const small = process.env.BENCH_PERSIST_SMALL === '1'
 const BIG = (small ? 51 : 512) * 1024 * 1024
 const COUNT = small ? 100 : 1000
 const SMALL = 512 * 1024
-const ROUNDS = 3
+const ROUNDS = Number(process.env.BENCH_PERSIST_ROUNDS) || 3
 const MiB = 1024 * 1024
 
-if (!existsSync(join(here, '../../dist/persistence.js'))) {
+if (!existsSync(join(process.env.SCFG_BENCH_DIST ?? join(here, '../../dist'), 'persistence.js'))) {
   console.error('bench/persistence: run `npm run build` first')
   process.exit(1)
 }
@@ -50,10 +50,11 @@ function ours(op, root, storeDir, key) {
 
 function timed(cmd, args) {
   const started = performance.now()
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8' })
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], { encoding: 'utf8' })
   const ms = performance.now() - started
   if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`)
-  return { ms, maxRssKiB: Number(r.stderr.trim().split('\n').pop()) }
+  const [rss, user, sys] = r.stderr.trim().split('\n').pop().split(' ').map(Number)
+  return { ms, cpuMs: (user + sys) * 1000, maxRssKiB: rss }
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -66,6 +67,7 @@ const tree = join(work, 'tree')
 console.error(`bench/persistence: generating ${(BIG + COUNT * SMALL) / MiB} MiB tree...`)
 await makeTree(tree)
 
+const loads = [readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')]
 const samples = {}
 const add = (name, sample) => (samples[name] ??= []).push(sample)
 for (let round = 0; round < ROUNDS; round++) {
@@ -98,17 +100,20 @@ for (let round = 0; round < ROUNDS; round++) {
   await rm(storeDir, { recursive: true, force: true })
 }
 await rm(work, { recursive: true, force: true })
+loads.push(readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '))
 
 const rows = Object.entries(samples).map(([name, s]) => {
   const uploaded = s[0].uploadedBytes === undefined ? '' : `${(median(s.map((x) => x.uploadedBytes + (x.manifestBytes ?? 0))) / MiB).toFixed(2)} MiB`
-  return { name, ms: median(s.map((x) => x.ms)), rss: median(s.map((x) => x.maxRssKiB)), uploaded }
+  return { name, ms: median(s.map((x) => x.ms)), cpu: median(s.map((x) => x.cpuMs)), rss: median(s.map((x) => x.maxRssKiB)), uploaded }
 })
 const get = (name) => rows.find((r) => r.name === name)
 console.log(`\n### persistence (${(BIG + COUNT * SMALL) / MiB} MiB tree: 1 x ${BIG / MiB} MiB + ${COUNT} x 512 KiB; median of ${ROUNDS})\n`)
-console.log('| operation | time | peak RSS | written to store (chunks + manifest) |')
-console.log('|---|---|---|---|')
-for (const r of rows) console.log(`| ${r.name} | ${fmtMs(r.ms)} | ${fmtMiB(r.rss)} | ${r.uploaded} |`)
-const ratio = (a, b) => (get(a).ms / get(b).ms).toFixed(2)
+console.log(`load average (1/5/15 min) at start: ${loads[0]}, at end: ${loads[1]}\n`)
+console.log('| operation | wall time | CPU (user+sys) | peak RSS | written to store (chunks + manifest) |')
+console.log('|---|---|---|---|---|')
+for (const r of rows) console.log(`| ${r.name} | ${fmtMs(r.ms)} | ${fmtMs(r.cpu)} | ${fmtMiB(r.rss)} | ${r.uploaded} |`)
+const ratio = (a, b, k = 'ms') => (get(a)[k] / get(b)[k]).toFixed(2)
 console.log(`\nfirst snapshot / cp -a = ${ratio('first snapshot: ours', 'first snapshot: cp -a')} (goal <= 1.5) · ` +
   `unchanged / first = ${ratio('unchanged re-snapshot: ours', 'first snapshot: ours')} (goal <= 0.02) · ` +
-  `restore / cp -a = ${ratio('restore: ours', 'restore: cp -a')} (goal <= 1.5) · total ${((Date.now() - started) / 1000).toFixed(0)} s`)
+  `restore / cp -a = ${ratio('restore: ours', 'restore: cp -a')} (goal <= 1.5) · CPU ratios: first snapshot / cp -a ` +
+  `${ratio('first snapshot: ours', 'first snapshot: cp -a', 'cpu')}, restore / cp -a ${ratio('restore: ours', 'restore: cp -a', 'cpu')} · total ${((Date.now() - started) / 1000).toFixed(0)} s`)

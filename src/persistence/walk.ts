@@ -1,14 +1,15 @@
 // Walks root without following symlinks. Yields what a manifest needs plus the local identity (inode, ctime)
 // used to recognise unchanged files without reading them.
-import type { Stats } from 'node:fs'
-import { lstat, opendir, readlink } from 'node:fs/promises'
+import { lstatSync, type Stats } from 'node:fs'
+import { lstat, readdir, readlink } from 'node:fs/promises'
 import { join, resolve, sep } from 'node:path'
 import type { Logger } from '../log.js'
 import { isContainedLinkTarget, STATE_DIR } from './manifest.js'
 import type { PathPredicate } from './filter.js'
 import { throwIfAborted } from './util.js'
 
-const STAT_BATCH = 64
+const STAT_BATCH = 32
+const SYNC_BATCH_BUDGET_MS = 4
 
 export interface WalkedDir { t: 'd'; p: string; m: number; mt: number }
 export interface WalkedFile { t: 'f'; p: string; m: number; mt: number; s: number; ino: number; ct: number }
@@ -30,25 +31,40 @@ export async function walkTree(options: WalkOptions): Promise<Walked[]> {
   const { root, include, exclude, signal, logger } = options
   const skip = new Set(options.skipDirs.map((d) => resolve(d)))
   const out: Walked[] = []
+  const syncStat = { ok: true }
   const walkDir = async (absDir: string, relDir: string): Promise<void> => {
     throwIfAborted(signal, 'snapshot')
-    let dir
+    let names: string[]
     try {
-      dir = await opendir(absDir)
+      names = await readdir(absDir)
     } catch (err) {
       if (isGone(err)) return
       throw err
     }
-    const names: string[] = []
-    for await (const d of dir) names.push(d.name)
     names.sort()
     const kept = names.filter((name) => !(!relDir && name === STATE_DIR) && !skip.has(join(absDir, name)) && !exclude?.(relDir ? `${relDir}/${name}` : name))
-    // lstat a directory's entries a batch at a time: one by one, 1,000 files cost 1,000 thread-pool round trips
-    // in a row, which dominates an unchanged re-snapshot
     const stats: (Stats | undefined)[] = []
     for (let i = 0; i < kept.length; i += STAT_BATCH) {
       throwIfAborted(signal, 'snapshot')
-      const batch = await Promise.allSettled(kept.slice(i, i + STAT_BATCH).map((name) => lstat(join(absDir, name))))
+      const names = kept.slice(i, i + STAT_BATCH)
+      if (syncStat.ok) {
+        // on a local disk an lstat is a few microseconds: a thread-pool round trip per file costs far more (it
+        // dominates an unchanged re-snapshot). A batch is small and the event loop gets a turn after each one; a
+        // slow batch (a network file system) switches this walk to asynchronous lstat for good.
+        const t0 = performance.now()
+        for (const name of names) {
+          try {
+            stats.push(lstatSync(join(absDir, name)))
+          } catch (err) {
+            if (!isGone(err)) throw err
+            stats.push(undefined)
+          }
+        }
+        if (performance.now() - t0 > SYNC_BATCH_BUDGET_MS) syncStat.ok = false
+        await new Promise<void>((resolve) => setImmediate(resolve))
+        continue
+      }
+      const batch = await Promise.allSettled(names.map((name) => lstat(join(absDir, name))))
       for (const r of batch) {
         if (r.status === 'fulfilled') stats.push(r.value)
         else if (isGone(r.reason)) stats.push(undefined)
