@@ -9,6 +9,7 @@ import { isAction } from './actions.js'
 import { ApiError, truncate } from './api-params.js'
 import type { Emulator } from './emulator.js'
 import { DEFAULT_MAX_SKEW_SECONDS, verifyTc3 } from './tc3.js'
+import { BodyTooLargeError, readBody } from './read-body.js'
 
 export const API_VERSION = '2018-04-16'
 
@@ -59,7 +60,7 @@ export function createApiHandler(emulator: Emulator, options: ApiHandlerOptions)
 
   async function handle(req: IncomingMessage, requestId: string): Promise<Record<string, unknown>> {
     void requestId
-    const body = await readBody(req, maxBody)
+    const body = await readApiBody(req, maxBody)
     // split by hand: `new URL()` throws on request targets like `//`
     const target = req.url ?? '/'
     const q = target.indexOf('?')
@@ -90,31 +91,14 @@ export function createApiHandler(emulator: Emulator, options: ApiHandlerOptions)
   }
 }
 
-class BodyTooLarge extends ApiError {}
-
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'])
-    if (declared > max) {
-      req.resume()
-      reject(new BodyTooLarge('RequestSizeLimitExceeded', `The request body is over ${max} bytes.`))
-      return
-    }
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > max) {
-        req.removeAllListeners('data')
-        req.resume()
-        reject(new BodyTooLarge('RequestSizeLimitExceeded', `The request body is over ${max} bytes.`))
-        return
-      }
-      chunks.push(chunk)
-    })
-    req.on('end', () => resolve(Buffer.concat(chunks)))
-    req.on('error', () => reject(new ApiError('InvalidRequest', 'The request could not be read.')))
-  })
+/** The API's own codes for a body it could not take. */
+async function readApiBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  try {
+    return await readBody(req, max)
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) throw new ApiError('RequestSizeLimitExceeded', err.message)
+    throw new ApiError('InvalidRequest', 'The request could not be read.')
+  }
 }
 
 function send(req: IncomingMessage, res: ServerResponse, response: Record<string, unknown>): void {

@@ -18,6 +18,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { tokenMatches, tokenOf } from './auth.js'
 import { renderPage } from './page.js'
 import { createStreams, type ConsoleEmulator, type EventRecord } from './streams.js'
+import { BodyTooLargeError, readBody } from '../read-body.js'
 
 export type { ConsoleEmulator } from './streams.js'
 
@@ -104,7 +105,7 @@ export function createConsoleHandler(emulator: ConsoleEmulator, options: Console
         body = JSON.parse((await readBody(req, maxBody)).toString('utf8')) as Record<string, unknown>
         if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('not an object')
       } catch (err) {
-        const tooLarge = (err as Error).message === 'too large'
+        const tooLarge = err instanceof BodyTooLargeError
         return sendJson(res, tooLarge ? 413 : 400, { error: { code: 'InvalidParameter', message: tooLarge ? `The body is over ${maxBody} bytes.` : 'The body must be a JSON object.' } })
       }
       return path === '/api/invoke' ? invoke(body, res) : terminate(body, res)
@@ -226,25 +227,6 @@ function refusedPage(status: number, message: string): { html: string; nonce: st
 <style nonce="${nonce}">body{font:16px/1.5 system-ui,sans-serif;margin:15vh auto;max-width:36rem;padding:0 1rem;color:#1f2937}h1{font-size:1.25rem}code{background:#f3f4f6;padding:.1rem .3rem;border-radius:4px}</style>
 </head><body><h1>${status === 401 ? 'Token needed' : 'Wrong token'}</h1><p>${message.replace(/`([^`]+)`/g, '<code>$1</code>')}</p></body></html>`
   return { html, nonce }
-}
-
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > max) {
-        req.removeAllListeners('data')
-        req.resume()
-        reject(new Error('too large'))
-        return
-      }
-      chunks.push(chunk)
-    })
-    req.on('end', () => resolve(Buffer.concat(chunks)))
-    req.on('error', reject)
-  })
 }
 
 export type { EventRecord }

@@ -1,6 +1,8 @@
 // Retry with exponential backoff and full jitter, always bounded by the caller's AbortSignal: the shutdown deadline
 // wins over any retry budget.
 
+import { delay } from '../../persistence/util.js'
+
 export interface RetryOptions {
   /** Attempts after the first one. */
   retries: number
@@ -11,23 +13,6 @@ export interface RetryOptions {
   signal?: AbortSignal | undefined
   /** Whether this error is worth another attempt (throttling, 5xx, a dropped connection). */
   isRetryable(error: unknown): boolean
-}
-
-/** Resolves after `ms`, or rejects with `signal.reason` as soon as the signal aborts. The timer never holds the process. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.reject(signal.reason)
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(signal!.reason)
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    timer.unref()
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
 }
 
 /** Runs `attempt` until it succeeds, fails with a non-retryable error, runs out of retries, or the signal aborts. */
@@ -43,7 +28,7 @@ export async function withRetry<T>(attempt: (n: number) => Promise<T>, options: 
       if (n >= options.retries || !options.isRetryable(error)) throw error
     }
     const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** n)
-    await sleep(Math.random() * ceiling, signal)
+    await delay(Math.random() * ceiling, signal)
   }
 }
 
