@@ -51,9 +51,11 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
     const dirs = manifest.entries.filter((e): e is DirEntry => e.t === 'd')
     const files = manifest.entries.filter((e): e is FileEntry => e.t === 'f')
     const links = manifest.entries.filter((e): e is LinkEntry => e.t === 'l')
+    // directories this restore created are empty: nothing can stand in a file's way there
+    const created = new Set<string>()
     for (const d of dirs) {
       throwIfAborted(signal, 'restore')
-      await ensureDir(root, d.p)
+      if (await ensureDir(root, d.p)) created.add(d.p)
     }
     const progress = { phase: 'restore' as const, files: 0, totalFiles: files.length, bytes: 0, totalBytes: manifest.bytes }
     const records: Record<string, CacheRecord> = {}
@@ -63,7 +65,7 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
     try {
       await runPool(files, ctx.concurrency, async (file) => {
         throwIfAborted(signal, 'restore')
-        records[file.p] = await restoreFile(ctx, chunkSlots, buffers, hasher, root, manifest.chunkSize, file, signal, (n) => {
+        records[file.p] = await restoreFile(ctx, chunkSlots, buffers, hasher, root, manifest.chunkSize, file, created.has(parentOf(file.p)), signal, (n) => {
           progress.bytes += n
           onProgress?.({ ...progress })
         })
@@ -108,18 +110,22 @@ function parentOf(p: string): string {
   return i === -1 ? '' : p.slice(0, i)
 }
 
-/** Makes root/p a real directory; anything else in the way (a symlink above all) is removed, never followed. */
-async function ensureDir(root: string, p: string): Promise<void> {
+/**
+ * Makes root/p a real directory; anything else in the way (a symlink above all) is removed, never followed.
+ * True when it created the directory.
+ */
+async function ensureDir(root: string, p: string): Promise<boolean> {
   const abs = join(root, p)
   try {
     const st = await lstat(abs)
-    if (st.isDirectory()) return
+    if (st.isDirectory()) return false
     await rm(abs, { force: true })
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw writeError(err, p)
   }
   try {
     await mkdir(abs, { mode: 0o700 })
+    return true
   } catch (err) {
     throw writeError(err, p)
   }
@@ -172,6 +178,7 @@ async function restoreFile(
   root: string,
   chunkSize: number,
   file: FileEntry,
+  parentCreated: boolean,
   signal: AbortSignal | undefined,
   onBytes: (n: number) => void,
 ): Promise<CacheRecord> {
@@ -218,7 +225,9 @@ async function restoreFile(
       await fh.utimes(file.mt / 1000, file.mt / 1000)
       await fh.close()
       fh = undefined
-      await clearForFile(final)
+      // in a directory this restore created, a directory in the way could only come from a concurrent writer: the
+      // rename then fails (EISDIR) instead of merging into it
+      if (!parentCreated) await clearForFile(final)
       await rename(tmp, final)
       done = true
       const st = await stat(final)

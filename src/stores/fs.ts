@@ -2,7 +2,7 @@
 // Writes go to a temp file in <dir>/.scfg-tmp and are renamed into place: a reader sees the old value or the new.
 import { randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { mkdir, open, opendir, rename, stat, unlink, writeFile } from 'node:fs/promises'
+import { mkdir, open, opendir, rename, stat, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -27,6 +27,17 @@ function keyPath(dir: string, key: string): string {
     throw new ScfGracefulError('SCFG_ERR_STORE_KEY_INVALID', `invalid store key ${JSON.stringify(key.slice(0, 80))}: segments starting with ".scfg-" are reserved by the fs store`)
   }
   return join(dir, ...key.split('/'))
+}
+
+/** One open, as few writes as the kernel allows, one close: writeFile() would cut a 4 MiB chunk into 512 KiB writes. */
+async function writeWhole(path: string, bytes: Uint8Array): Promise<void> {
+  const fh = await open(path, 'w')
+  try {
+    let done = 0
+    while (done < bytes.byteLength) done += (await fh.write(bytes, done, bytes.byteLength - done)).bytesWritten
+  } finally {
+    await fh.close()
+  }
 }
 
 function isMissing(err: unknown): boolean {
@@ -69,7 +80,7 @@ export function fsStore(options: FsStoreOptions): SnapshotStore {
       const tmp = join(tmpDir, tmpName())
       try {
         await tmpReady
-        if (body instanceof Uint8Array) await writeFile(tmp, body, { signal: opts.signal })
+        if (body instanceof Uint8Array) await writeWhole(tmp, body)
         else await pipeline(Readable.from(body as AsyncIterable<Uint8Array>, { objectMode: false }), createWriteStream(tmp), { signal: opts.signal })
         opts.signal?.throwIfAborted()
         try {

@@ -101,6 +101,20 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       expect((await readAll(await store.get(k('empty'))))!.length).toBe(0)
     })
 
+    test('readInto, when the store offers it, agrees with get (value, size, missing, too big)', async () => {
+      if (!store.readInto) return
+      const bytes = randomBytes(70_000)
+      await store.put(k('ri'), bytes)
+      const into = Buffer.alloc(80_000)
+      expect(await store.readInto(k('ri'), into)).toBe(bytes.length)
+      expect(into.subarray(0, bytes.length).equals(bytes)).toBe(true)
+      expect(await store.readInto(k('ri-missing'), into)).toBeUndefined()
+      const small = Buffer.alloc(10)
+      expect(await store.readInto(k('ri'), small)).toBeGreaterThan(small.length)
+      await store.put(k('ri-empty'), new Uint8Array(0))
+      expect(await store.readInto(k('ri-empty'), into)).toBe(0)
+    })
+
     test('a streamed body (async iterable) is stored whole', async () => {
       const parts = [Buffer.from('ab'), Buffer.from(''), Buffer.from('cdef'), randomBytes(100_000)]
       await store.put(k('stream'), (async function* () { yield* parts })())
