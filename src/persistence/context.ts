@@ -10,6 +10,8 @@ export interface SnapshotContext {
   include: PathPredicate | undefined
   exclude: PathPredicate | undefined
   concurrency: number
+  /** Hash in worker threads (see SnapshotterOptions.hashWorkers). */
+  hashWorkers: boolean
   logger: Logger
 }
 

@@ -95,11 +95,10 @@ export function workerHasher(max = 4): Hasher {
 }
 
 /**
- * Workers only when there is enough to hash to pay for starting them and a core looks idle (1-minute load average
- * below cores - 1). Measured on a 2-core machine already running other work, workers cost ~0.5 s more CPU per GiB
- * and ran no faster: without an idle core, a second thread only adds coordination.
+ * Workers only when asked for (`hashWorkers`), with enough to hash to pay for starting them, and a core that looks
+ * idle (1-minute load average below cores - 1): without an idle core a second thread only adds coordination.
  */
-export function hasherFor(bytesToHash: number): Hasher {
+export function hasherFor(bytesToHash: number, useWorkers: boolean): Hasher {
   const cores = availableParallelism()
-  return bytesToHash >= WORKER_HASH_THRESHOLD && cores >= 2 && loadavg()[0]! < cores - 1 ? workerHasher() : inlineHasher()
+  return useWorkers && bytesToHash >= WORKER_HASH_THRESHOLD && cores >= 2 && loadavg()[0]! < cores - 1 ? workerHasher() : inlineHasher()
 }

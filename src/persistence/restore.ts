@@ -61,7 +61,7 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
     const records: Record<string, CacheRecord> = {}
     const chunkSlots = createSemaphore(ctx.concurrency * 2)
     const buffers: Buffer[] = []
-    const hasher = hasherFor(manifest.bytes)
+    const hasher = hasherFor(manifest.bytes, ctx.hashWorkers)
     try {
       await runPool(files, ctx.concurrency, async (file) => {
         throwIfAborted(signal, 'restore')

@@ -88,7 +88,7 @@ export async function takeSnapshot(ctx: SnapshotContext, options: OperationOptio
 
     // chunk-sized buffers are reused (bounded memory, no garbage for the GC to chase); a buffer returns to the pool
     // once its bytes are hashed and, if they had to be uploaded, once the store's put resolved
-    const hasher = hasherFor(bytesToRead)
+    const hasher = hasherFor(bytesToRead, ctx.hashWorkers)
     const pool: Buffer[] = []
     const buffers = { take: () => pool.pop() ?? hasher.alloc(CHUNK_SIZE), give: (b: Buffer) => pool.push(b) }
 

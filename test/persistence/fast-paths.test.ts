@@ -62,12 +62,13 @@ describe('large trees (worker hashing, fsStore readInto)', () => {
   it('round trip is byte-identical; an unchanged re-snapshot reads and uploads nothing', async () => {
     const { root, restored, storeDir } = await fresh()
     await bigTree(root)
-    const snap = createSnapshotter({ store: fsStore({ dir: storeDir }), root, key: 'big' })
+    // hashWorkers: workers if a core looks idle at this moment, inline otherwise; both must give this result
+    const snap = createSnapshotter({ store: fsStore({ dir: storeDir }), root, key: 'big', hashWorkers: true })
     const first = await snap.snapshot()
     expect(first.uploadedBytes).toBeGreaterThan(WORKER_HASH_THRESHOLD)
     const again = await snap.snapshot()
     expect(again).toMatchObject({ uploadedChunks: 0, unchangedFiles: 21 })
-    await createSnapshotter({ store: fsStore({ dir: storeDir }), root: restored, key: 'big' }).restore()
+    await createSnapshotter({ store: fsStore({ dir: storeDir }), root: restored, key: 'big', hashWorkers: true }).restore()
     expect(await describeTree(restored)).toEqual(await describeTree(root))
   }, 60_000)
 
@@ -79,7 +80,7 @@ describe('large trees (worker hashing, fsStore readInto)', () => {
     const big = await readFile(join(root, 'big.bin'))
     const victim = sha(big.subarray(CHUNK_SIZE, 2 * CHUNK_SIZE))
     const evil = Buffer.from(big.subarray(CHUNK_SIZE, 2 * CHUNK_SIZE))
-    evil[12345] ^= 1
+    evil[12345] = evil[12345]! ^ 1
     await store.put(chunkKey(victim), evil)
     await expect(createSnapshotter({ store, root: restored, key: 'k', concurrency: 1 }).restore()).rejects.toMatchObject({ code: 'SCFG_ERR_CHUNK_CORRUPT' })
     const left = await readdir(restored)
@@ -98,6 +99,12 @@ describe('large trees (worker hashing, fsStore readInto)', () => {
     await store.delete(key)
     await expect(createSnapshotter({ store, root: restored, key: 'k' }).restore()).rejects.toMatchObject({ code: 'SCFG_ERR_CHUNK_MISSING' })
     expect((await readdir(restored)).filter((name) => name !== '.scf-graceful')).toEqual([])
+  })
+})
+
+describe('hashWorkers option', () => {
+  it('must be a boolean', () => {
+    expect(() => createSnapshotter({ store: memoryStore(), hashWorkers: 'yes' as never })).toThrow(expect.objectContaining({ code: 'SCFG_ERR_INVALID_OPTION' }))
   })
 })
 
