@@ -35,7 +35,9 @@ export interface SnapshotStore {
    * Optional fast path for stores that can read a value straight into memory the caller owns (fsStore): reads the
    * value into `into` and resolves with the value's size, or `undefined` when the key does not exist. When the
    * size exceeds `into.byteLength`, no more than `into.byteLength` bytes are read and the caller must treat the value
-   * as wrong. Restore uses it instead of `get` to skip stream machinery and a copy per chunk.
+   * as wrong. Restore uses it instead of `get` to skip stream machinery and a copy per chunk. It may block the
+   * event loop for one value's read (fsStore's does: a chunk is at most 4 MiB, and restore hashes it synchronously
+   * right after anyway).
    */
   readInto?(key: string, into: Uint8Array, options?: StoreOperationOptions): Promise<number | undefined>
   /** Every key that starts with `prefix` (in any order). */

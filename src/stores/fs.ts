@@ -1,7 +1,7 @@
 // 'scf-graceful/stores/fs': a store in a local directory or a mounted network file system (CFS, NFS).
 // Writes go to a temp file in <dir>/.scfg-tmp and are renamed into place: a reader sees the old value or the new.
 import { randomBytes } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
+import { closeSync, createWriteStream, fstatSync, openSync, readSync } from 'node:fs'
 import { mkdir, open, opendir, rename, stat, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { Readable } from 'node:stream'
@@ -114,28 +114,30 @@ export function fsStore(options: FsStoreOptions): SnapshotStore {
     async readInto(key, into, opts = {}) {
       const path = keyPath(dir, key)
       opts.signal?.throwIfAborted()
-      let fh
+      // synchronous: a chunk is at most a few MiB from a local disk or mount, and four thread-pool round trips per
+      // chunk (open, fstat, read, close) cost more than the read itself; the caller hashes it synchronously anyway
+      let fd
       try {
-        fh = await open(path, 'r')
+        fd = openSync(path, 'r')
       } catch (err) {
         if (isMissing(err) || (err as NodeJS.ErrnoException).code === 'EISDIR') return undefined
         throw storeError(err, `reading ${key}`)
       }
       try {
-        const st = await fh.stat()
+        const st = fstatSync(fd)
         if (st.isDirectory()) return undefined
         if (st.size > into.byteLength) return st.size
         let got = 0
         while (got < st.size) {
-          const { bytesRead } = await fh.read(into, got, st.size - got, got)
-          if (bytesRead === 0) break
-          got += bytesRead
+          const n = readSync(fd, into, got, st.size - got, got)
+          if (n === 0) break
+          got += n
         }
         return got
       } catch (err) {
         throw storeError(err, `reading ${key}`)
       } finally {
-        await fh.close()
+        closeSync(fd)
       }
     },
     async has(key, opts = {}) {
