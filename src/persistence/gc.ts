@@ -2,7 +2,8 @@
 //
 // The rule: every snapshot writes a lease (gc/leases/<id>) before it looks at which chunks exist and deletes it
 // after its ref is written (a lease older than LEASE_STALE_MS without refresh is a crashed writer and ignored).
-// prune writes a lock (gc/locks/<id>) and only then lists leases: with any live lease it deletes no chunk.
+// prune writes a lock (gc/locks/<id>) and only then lists leases: with any live lease it deletes nothing (a writer may
+// still commit a manifest older than the head, so manifests are as much at risk as chunks).
 // A writer, after writing its lease, lists locks and waits while a live prune lock exists. Because each side
 // writes first and reads second, at least one of them sees the other: chunks are never swept under a writer.
 import { hostname } from 'node:os'
@@ -81,25 +82,27 @@ export interface PruneResult {
  * may be about to commit), deletes the others, then sweeps chunks no manifest of any key references.
  */
 export async function prune(store: SnapshotStore, key: string, keepLast: number, signal?: AbortSignal): Promise<PruneResult> {
-  const ids: string[] = []
-  for await (const k of store.list(manifestsPrefix(key), { signal })) {
-    const id = manifestIdOf(k)
-    if (id) ids.push(id)
-  }
-  ids.sort().reverse()
-  const head = await readRef(store, key, signal)
-  const keep = new Set(ids.slice(0, keepLast))
-  if (head) {
-    keep.add(head)
-    for (const id of ids) if (id > head) keep.add(id)
-  }
-  const doomed = ids.filter((id) => !keep.has(id))
-  if (doomed.length) await store.delete(doomed.map((id) => manifestKey(key, id)), { signal })
-
   const lockKey = `${LOCKS_PREFIX}${newSnapshotId()}`
   await store.put(lockKey, marker(), { signal })
   try {
-    if ((await liveMarkers(store, LEASES_PREFIX, LEASE_STALE_MS, signal)).length > 0) return { deletedManifests: doomed.length, deletedChunks: 0, swept: false }
+    // a live writer may commit a manifest older than the head (writers can finish out of id order), so with any
+    // live lease nothing is deleted at all: neither manifests nor chunks. A later prune does the work.
+    if ((await liveMarkers(store, LEASES_PREFIX, LEASE_STALE_MS, signal)).length > 0) return { deletedManifests: 0, deletedChunks: 0, swept: false }
+    const ids: string[] = []
+    for await (const k of store.list(manifestsPrefix(key), { signal })) {
+      const id = manifestIdOf(k)
+      if (id) ids.push(id)
+    }
+    ids.sort().reverse()
+    const head = await readRef(store, key, signal)
+    const keep = new Set(ids.slice(0, keepLast))
+    if (head) {
+      keep.add(head)
+      for (const id of ids) if (id > head) keep.add(id)
+    }
+    const doomed = ids.filter((id) => !keep.has(id))
+    if (doomed.length) await store.delete(doomed.map((id) => manifestKey(key, id)), { signal })
+
     const referenced = new Set<string>()
     for await (const k of store.list(SNAPSHOTS_PREFIX, { signal })) {
       if (!manifestIdOf(k)) continue

@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSnapshotter, memoryStore, type SnapshotStore } from '../../src/persistence/index.js'
+import { refKey } from '../../src/persistence/layout.js'
 import { describeTree, scratch } from './helpers.js'
 
 let base: { dir: string; cleanup(): Promise<void> }
@@ -88,6 +89,43 @@ describe('prune and concurrent writers', () => {
     expect(await describeTree(other)).toEqual(await describeTree(root))
     // with no writer left, the next prune sweeps
     expect((await snap.prune({ keepLast: 1 })).swept).toBe(true)
+  })
+
+  it('a writer that commits after a newer one keeps its manifest through a prune (out-of-order commits)', async () => {
+    const inner = memoryStore()
+    const rootB = await freshRoot()
+    const rootA = await freshRoot()
+    await writeFile(join(rootB, 'b'), randomBytes(2000))
+    await writeFile(join(rootA, 'a'), randomBytes(2000))
+    await createSnapshotter({ store: inner, root: rootA, key: 'order' }).snapshot()
+    // B stops right before its ref write: its manifest is stored, its lease is live
+    let release!: () => void
+    const gate = new Promise<void>((r) => { release = r })
+    let signalAtRef!: () => void
+    const atRef = new Promise<void>((r) => { signalAtRef = r })
+    const slow: SnapshotStore = {
+      ...inner,
+      put: async (key, body, o) => {
+        if (key === refKey('order')) {
+          signalAtRef()
+          await gate
+        }
+        return inner.put(key, body, o)
+      },
+    }
+    const writingB = createSnapshotter({ store: slow, root: rootB, key: 'order' }).snapshot()
+    await atRef
+    // A starts later (a newer id) and commits first: the head is now A
+    await writeFile(join(rootA, 'a2'), randomBytes(2000))
+    await createSnapshotter({ store: inner, root: rootA, key: 'order' }).snapshot()
+    const pruned = await createSnapshotter({ store: inner, root: rootA, key: 'order' }).prune({ keepLast: 1 })
+    expect(pruned).toEqual({ deletedManifests: 0, deletedChunks: 0, swept: false })
+    release()
+    await writingB
+    // the last commit wins, and what it points at is there
+    const other = await freshRoot()
+    await createSnapshotter({ store: inner, root: other, key: 'order' }).restore()
+    expect(await describeTree(other)).toEqual(await describeTree(rootB))
   })
 
   it('two writers on one key: each manifest is complete, the last commit wins, restore is one of the two trees', async () => {
