@@ -3,22 +3,14 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createSnapshotter, memoryStore, type SnapshotStore } from '../../src/persistence/index.js'
 import { inlineHasher, WORKER_HASH_THRESHOLD, workerHasher } from '../../src/persistence/hasher.js'
 import { chunkKey, CHUNK_SIZE } from '../../src/persistence/layout.js'
 import { fsStore } from '../../src/stores/fs.js'
-import { describeTree, scratch } from './helpers.js'
+import { describeTree, useCases } from './helpers.js'
 
-let base: { dir: string; cleanup(): Promise<void> }
-beforeAll(async () => { base = await scratch() })
-afterAll(async () => { await base.cleanup() })
-let n = 0
-const fresh = async () => {
-  const dir = join(base.dir, `case-${++n}`)
-  await mkdir(join(dir, 'root'), { recursive: true })
-  return { dir, root: join(dir, 'root'), restored: join(dir, 'restored'), storeDir: join(dir, 'store') }
-}
+const fresh = useCases()
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
 
 describe('worker hasher', () => {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
-import { lstat, mkdtemp, opendir, readFile, readlink, rm } from 'node:fs/promises'
+import { lstat, mkdir, mkdtemp, opendir, readFile, readlink, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { afterAll, beforeAll } from 'vitest'
 import type { Logger } from '../../src/log.js'
 
 export async function scratch(prefix = 'scfg-persist-'): Promise<{ dir: string; cleanup(): Promise<void> }> {
@@ -38,4 +39,20 @@ export async function describeTree(root: string, options: { mtimes?: boolean; sk
 export function captureLogger(): Logger & { lines: string[] } {
   const lines: string[] = []
   return { lines, info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) }
+}
+
+/**
+ * One scratch folder per test file (made before, removed after) and a fresh case folder per call:
+ * `{ dir, root (created), restored, storeDir }`.
+ */
+export function useCases(prefix?: string): () => Promise<{ dir: string; root: string; restored: string; storeDir: string }> {
+  let base: { dir: string; cleanup(): Promise<void> } | undefined
+  beforeAll(async () => { base = await scratch(prefix) })
+  afterAll(async () => { await base?.cleanup() })
+  let n = 0
+  return async () => {
+    const dir = join(base!.dir, `case-${++n}`)
+    await mkdir(join(dir, 'root'), { recursive: true })
+    return { dir, root: join(dir, 'root'), restored: join(dir, 'restored'), storeDir: join(dir, 'store') }
+  }
 }

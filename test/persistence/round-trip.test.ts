@@ -1,20 +1,15 @@
 import { randomBytes } from 'node:crypto'
 import { chmod, mkdir, readFile, symlink, utimes, writeFile, appendFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CHUNK_SIZE, createSnapshotter, memoryStore } from '../../src/persistence/index.js'
 import { fsStore } from '../../src/stores/fs.js'
-import { captureLogger, describeTree, scratch } from './helpers.js'
+import { captureLogger, describeTree, useCases } from './helpers.js'
 
-let base: { dir: string; cleanup(): Promise<void> }
-beforeAll(async () => { base = await scratch() })
-afterAll(async () => { await base.cleanup() })
-
-let n = 0
+const nextCase = useCases()
 const fresh = async () => {
-  const dir = join(base.dir, `case-${++n}`)
-  await mkdir(join(dir, 'root'), { recursive: true })
-  return { root: join(dir, 'root'), restored: join(dir, 'restored'), store: fsStore({ dir: join(dir, 'store') }) }
+  const c = await nextCase()
+  return { root: c.root, restored: c.restored, store: fsStore({ dir: c.storeDir }) }
 }
 
 describe('round trip', () => {

@@ -2,21 +2,13 @@
 // chunk of it is being stored), so these tests are deterministic.
 import { randomBytes } from 'node:crypto'
 import { appendFileSync, rmSync } from 'node:fs'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CHUNK_SIZE, createSnapshotter, memoryStore, type SnapshotStore } from '../../src/persistence/index.js'
-import { captureLogger, describeTree, scratch } from './helpers.js'
+import { captureLogger, describeTree, useCases } from './helpers.js'
 
-let base: { dir: string; cleanup(): Promise<void> }
-beforeAll(async () => { base = await scratch() })
-afterAll(async () => { await base.cleanup() })
-let n = 0
-const fresh = async () => {
-  const dir = join(base.dir, `case-${++n}`)
-  await mkdir(join(dir, 'root'), { recursive: true })
-  return { root: join(dir, 'root'), restored: join(dir, 'restored') }
-}
+const fresh = useCases()
 
 /** Calls `onPut` before each chunk put (the file being read is mid-read at that moment). */
 function hookedStore(onPut: () => void): SnapshotStore {
