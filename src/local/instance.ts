@@ -311,17 +311,17 @@ export async function createHost(o: ResolvedInstanceOptions): Promise<ProcessHos
 
 type ModeStarter = (host: ProcessHost) => Promise<FunctionInstance>
 
-const starters: Partial<Record<FunctionMode, ModeStarter>> = {
-  code: async (host) => {
-    const instance = new CodeInstance(host)
-    await instance.start()
-    return instance
-  },
+async function startCodeInstance(host: ProcessHost): Promise<FunctionInstance> {
+  const instance = new CodeInstance(host)
+  await instance.start()
+  return instance
 }
 
-/** Lets the image and job modes plug in without this file importing them eagerly. */
-export function registerMode(mode: FunctionMode, starter: ModeStarter): void {
-  starters[mode] = starter
+/** The image and job modes load only when used (the emulator and most tests need code mode alone). */
+async function modeStarter(mode: FunctionMode): Promise<ModeStarter> {
+  if (mode === 'code') return startCodeInstance
+  if (mode === 'image') return (await import('./image-instance.js')).startImageInstance
+  return (await import('./job-instance.js')).startJobInstance
 }
 
 /**
@@ -337,7 +337,7 @@ export function registerMode(mode: FunctionMode, starter: ModeStarter): void {
  */
 export async function startFunction(options: StartFunctionOptions): Promise<FunctionInstance> {
   const o = resolveInstanceOptions(options)
-  const starter = starters[o.mode] ?? (await loadModeStarter(o.mode))
+  const starter = await modeStarter(o.mode)
   const host = await createHost(o)
   try {
     return await starter(host)
@@ -345,10 +345,4 @@ export async function startFunction(options: StartFunctionOptions): Promise<Func
     if (host.ownsTmpDir) await host.wipeTmp()
     throw err
   }
-}
-
-async function loadModeStarter(mode: FunctionMode): Promise<ModeStarter> {
-  if (mode === 'image') return (await import('./image-instance.js')).startImageInstance
-  if (mode === 'job') return (await import('./job-instance.js')).startJobInstance
-  throw invalidOption('mode', mode, "'code', 'image' or 'job'")
 }

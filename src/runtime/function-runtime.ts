@@ -55,10 +55,8 @@ export interface InvokeExtras {
 
 export interface FunctionRuntime<TEvent, TResult> {
   invoke(event: TEvent, context: ScfContext, extras?: InvokeExtras): Promise<TResult>
-  /** Resolves once the start-up restore finished (at once without persistence). */
+  /** Resolves once the start-up restore finished (at once without persistence); rejects if persistence failed to load. */
   readonly ready: Promise<void>
-  /** The persistence runtime, once loaded (undefined without `persist`). */
-  persistence(): Promise<PersistenceRuntime | undefined>
 }
 
 interface ShapeDefaults {
@@ -111,20 +109,17 @@ export function createFunctionRuntime<TEvent, TResult>(
   controller.install()
   const logger = () => controller.settings.logger
 
-  let persistence: Promise<PersistenceRuntime | undefined> = Promise.resolve(undefined)
-  let ready: Promise<void> = Promise.resolve()
+  // resolves with the persistence runtime once the start-up restore is over (at once, undefined, without `persist`)
+  let persistenceReady: Promise<PersistenceRuntime | undefined> = Promise.resolve(undefined)
+  let loaded: PersistenceRuntime | undefined
+  let isReady = !options.persist
   if (options.persist) {
     const persist = options.persist
-    // loaded lazily: functions without persistence never pay for it at cold start
-    // through the package's own public entry: the core entry stays one self-contained file (nothing shared with a chunk)
-    persistence = import('scf-graceful/persistence').then(({ createPersistenceRuntime }) => {
+    // loaded lazily, through the package's own public entry: the core entry stays one self-contained file
+    persistenceReady = import('scf-graceful/persistence').then(async ({ createPersistenceRuntime }) => {
       const runtime = createPersistenceRuntime(persist, { logger: logger() })
       // the final flush stops periodic checkpoints; a process that lives on (code deployment) gets them back
       controller.addParticipant({ onFlush: (signal) => runtime.flush(signal), onRearm: () => runtime.startInterval() })
-      return runtime
-    })
-    ready = persistence.then(async (runtime) => {
-      if (!runtime) return
       if (persist.restoreOnStart !== false) {
         try {
           await runtime.restore()
@@ -134,26 +129,15 @@ export function createFunctionRuntime<TEvent, TResult>(
         }
       }
       runtime.startInterval()
+      loaded = runtime
+      isReady = true
+      return runtime
     })
   }
 
-  let isReady = !options.persist
-  let loaded: PersistenceRuntime | undefined
-  void ready.then(
-    async () => {
-      loaded = await persistence
-      isReady = true
-    },
-    () => {},
-  )
-
   async function invoke(event: TEvent, context: ScfContext, extras?: InvokeExtras): Promise<TResult> {
-    // the common case (no persistence, already loaded) takes no extra turn of the event loop
-    if (!isReady) {
-      await ready
-      loaded = await persistence
-    }
-    const runtime = loaded
+    // the common case (no persistence, or already restored) takes no extra turn of the event loop
+    const runtime = isReady ? loaded : await persistenceReady
     const requestId = context.requestId
     const tracked = controller.track(requestId)
     const started = performance.now()
@@ -222,7 +206,10 @@ export function createFunctionRuntime<TEvent, TResult>(
     throw outcome.error
   }
 
-  return { invoke, ready, persistence: () => persistence }
+  const ready = persistenceReady.then(() => {})
+  // a failed load reaches every invocation (and `ready` for whoever awaits it); never an unhandled rejection
+  ready.catch(() => {})
+  return { invoke, ready }
 }
 
 class InvocationImpl implements Invocation {

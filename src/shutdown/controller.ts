@@ -111,10 +111,6 @@ class ShutdownController {
     process.removeListener('SIGINT', this.onSigint)
   }
 
-  get isInstalled(): boolean {
-    return this.installed
-  }
-
   configure(partial: Partial<Omit<ControllerSettings, 'logger'>> & { logger?: Logger | false }): void {
     if (partial.graceMs !== undefined) {
       if (typeof partial.graceMs !== 'number' || !(partial.graceMs >= 0) || !Number.isFinite(partial.graceMs)) throw invalidOption('graceMs', partial.graceMs, 'a finite number of ms >= 0')
@@ -173,10 +169,6 @@ class ShutdownController {
         resolve()
       }
     })
-  }
-
-  get inflightCount(): number {
-    return this.inflight.size
   }
 
   /** Starts a cycle (or returns the running one). */
