@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, inject, it, onTestFinished } from 'vitest'
+import { describe, expect, inject, it, onTestFinished } from 'vitest'
+import { createSnapshotter } from '../../src/persistence/index.js'
+import type { SnapshotStore } from '../../src/persistence/store.js'
 import type { ServersInfo } from './servers.js'
 
 /**
@@ -87,4 +89,47 @@ export function loadPeerProbe(entry: string, peer: string, setup: string, operat
     return out.stdout + out.stderr
   }
   return { quiet: run(''), loads: run(operation) }
+}
+
+/**
+ * The story every remote store must survive: a first snapshot; a bigger change; the server killed as soon as bytes
+ * flow; a clear error within the deadline; then, with the server back, the last snapshot restores and the next
+ * snapshot succeeds.
+ */
+export async function expectSurvivesServerKill(store: SnapshotStore, server: { kill(): void; revive(): Promise<void> }): Promise<void> {
+  const root = await makeTree(1024 * 1024)
+  const snapshotter = createSnapshotter({ store, root, key: 'fn/kill', logger: false })
+  await snapshotter.snapshot()
+  const before = await digestTree(root)
+
+  // a bigger change, so the kill lands mid-upload
+  for (let i = 0; i < 8; i++) await writeFile(join(root, `grow-${i}.bin`), randomBytes(8 * 1024 * 1024))
+  let killed = false
+  const deadlineMs = 20_000
+  const started = Date.now()
+  const err = await snapshotter
+    .snapshot({
+      signal: AbortSignal.timeout(deadlineMs),
+      onProgress: (p) => {
+        if (!killed && p.bytes > 0) {
+          killed = true
+          server.kill()
+        }
+      },
+    })
+    .catch((e: { code?: string }) => e)
+  expect(killed).toBe(true)
+  expect(err).toBeInstanceOf(Error)
+  expect(['SCFG_ERR_STORE_UNAVAILABLE', 'SCFG_ERR_SNAPSHOT_ABORTED']).toContain((err as { code?: string }).code)
+  expect(Date.now() - started).toBeLessThan(deadlineMs + 5000)
+
+  await server.revive()
+  const target = await freshDir()
+  await createSnapshotter({ store, root: target, key: 'fn/kill', logger: false }).restore()
+  expect(await digestTree(target)).toEqual(before)
+
+  expect((await snapshotter.snapshot()).files).toBe(12)
+  const target2 = await freshDir()
+  await createSnapshotter({ store, root: target2, key: 'fn/kill', logger: false }).restore()
+  expect(await digestTree(target2)).toEqual(await digestTree(root))
 }

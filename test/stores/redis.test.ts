@@ -1,13 +1,11 @@
 // redisStore against a real redis-server started by test/setup/global.ts (and private ones for auth and kill tests).
 import { Redis } from 'ioredis'
 import { randomBytes } from 'node:crypto'
-import { writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSnapshotter } from '../../src/persistence/index.js'
 import { redisStore } from '../../src/stores/redis.js'
 import { freePort, startRedis, type RunningServer } from '../setup/servers.js'
-import { digestTree, freshDir, loadPeerProbe, makeTree, readAll, requireServer, tempDir } from '../setup/store-tests.js'
+import { digestTree, expectSurvivesServerKill, freshDir, loadPeerProbe, makeTree, readAll, requireServer, tempDir } from '../setup/store-tests.js'
 import { describeStoreConformance } from './conformance.js'
 
 const redis = requireServer('redis', 'redisStore against redis-server')
@@ -165,38 +163,12 @@ if (redis) {
       server = await startRedis({ dataDir })
       const port = server.port
       const store = redisStore({ url: `redis://127.0.0.1:${port}`, prefix: 'kill:', commandTimeoutMs: 5000, maxRetriesPerRequest: 2 })
-      const root = await makeTree(1024 * 1024)
-      const snapshotter = createSnapshotter({ store, root, key: 'fn/kill', logger: false })
-      await snapshotter.snapshot()
-      const before = await digestTree(root)
-
-      for (let i = 0; i < 8; i++) await writeFile(join(root, `grow-${i}.bin`), randomBytes(8 * 1024 * 1024))
-      let killed = false
-      const deadlineMs = 20_000
-      const started = Date.now()
-      const err = await snapshotter.snapshot({
-        signal: AbortSignal.timeout(deadlineMs),
-        onProgress: (p) => {
-          if (!killed && p.bytes > 0) {
-            killed = true
-            server!.kill('SIGKILL')
-          }
+      await expectSurvivesServerKill(store, {
+        kill: () => server!.kill('SIGKILL'),
+        revive: async () => {
+          server = await startRedis({ dataDir, port })
         },
-      }).catch((e) => e)
-      expect(killed).toBe(true)
-      expect(err).toBeInstanceOf(Error)
-      expect(['SCFG_ERR_STORE_UNAVAILABLE', 'SCFG_ERR_SNAPSHOT_ABORTED']).toContain(err.code)
-      expect(Date.now() - started).toBeLessThan(deadlineMs + 5000)
-
-      server = await startRedis({ dataDir, port })
-      const target = await freshDir()
-      await createSnapshotter({ store, root: target, key: 'fn/kill', logger: false }).restore()
-      expect(await digestTree(target)).toEqual(before)
-
-      expect((await snapshotter.snapshot()).files).toBe(12)
-      const target2 = await freshDir()
-      await createSnapshotter({ store, root: target2, key: 'fn/kill', logger: false }).restore()
-      expect(await digestTree(target2)).toEqual(await digestTree(root))
+      })
       await store.close()
     }, 120_000)
   })

@@ -1,14 +1,12 @@
 // s3Store / cosStore against a real single-node Ceph radosgw started by test/setup/global.ts (SigV4 verified).
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
 import { randomBytes } from 'node:crypto'
-import { writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSnapshotter } from '../../src/persistence/index.js'
 import { cosStore, s3Store, type S3StoreOptions } from '../../src/stores/s3.js'
 import { freePort, startRadosgw, type RunningServer } from '../setup/servers.js'
-import { digestTree, freshDir, loadPeerProbe, makeTree, readAll, requireServer } from '../setup/store-tests.js'
+import { digestTree, expectSurvivesServerKill, freshDir, loadPeerProbe, makeTree, readAll, requireServer } from '../setup/store-tests.js'
 import { describeStoreConformance } from './conformance.js'
 
 const ceph = requireServer('ceph', 's3Store against Ceph radosgw')
@@ -214,40 +212,12 @@ if (ceph) {
       const port = rgw.port
       const bucket = await newBucket()
       const store = storeFor(bucket, { endpoint: `http://127.0.0.1:${port}`, requestTimeoutMs: 3000, retries: 3, retryBaseDelayMs: 50 })
-      const root = await makeTree(1024 * 1024)
-      const snapshotter = createSnapshotter({ store, root, key: 'fn/kill', logger: false })
-      await snapshotter.snapshot()
-      const before = await digestTree(root)
-
-      // a bigger change, so the kill lands mid-upload
-      for (let i = 0; i < 8; i++) await writeFile(join(root, `grow-${i}.bin`), randomBytes(8 * 1024 * 1024))
-      let killed = false
-      const deadlineMs = 20_000
-      const started = Date.now()
-      const err = await snapshotter.snapshot({
-        signal: AbortSignal.timeout(deadlineMs),
-        onProgress: (p) => {
-          if (!killed && p.bytes > 0) {
-            killed = true
-            rgw!.kill('SIGKILL')
-          }
+      await expectSurvivesServerKill(store, {
+        kill: () => rgw!.kill('SIGKILL'),
+        revive: async () => {
+          rgw = await startRadosgw(ceph, port)
         },
-      }).catch((e) => e)
-      expect(killed).toBe(true)
-      expect(err).toBeInstanceOf(Error)
-      expect(['SCFG_ERR_STORE_UNAVAILABLE', 'SCFG_ERR_SNAPSHOT_ABORTED']).toContain(err.code)
-      expect(Date.now() - started).toBeLessThan(deadlineMs + 5000)
-
-      rgw = await startRadosgw(ceph, port)
-      const target = await freshDir()
-      await createSnapshotter({ store, root: target, key: 'fn/kill', logger: false }).restore()
-      expect(await digestTree(target)).toEqual(before)
-
-      const second = await snapshotter.snapshot()
-      expect(second.files).toBe(12)
-      const target2 = await freshDir()
-      await createSnapshotter({ store, root: target2, key: 'fn/kill', logger: false }).restore()
-      expect(await digestTree(target2)).toEqual(await digestTree(root))
+      })
       await store.close()
     }, 120_000)
   })
