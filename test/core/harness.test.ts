@@ -1,18 +1,11 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { InvocationError, startFunction, type FunctionInstance } from 'scf-graceful/testing'
-import { fixture } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { InvocationError, startFunction, type StartFunctionOptions } from 'scf-graceful/testing'
+import { fixture, useInstances } from './helpers.js'
 
-const started: FunctionInstance[] = []
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((fn) => fn.stop()))
-})
-async function start(handler: string, options: Partial<Parameters<typeof startFunction>[0]> = {}) {
-  const fn = await startFunction({ entry: fixture('basics.cjs'), handler, ...options })
-  started.push(fn)
-  return fn
-}
+const startInstance = useInstances()
+const start = (handler: string, options: Partial<StartFunctionOptions> = {}) => startInstance(fixture('basics.cjs'), { handler, ...options })
 
 describe('startFunction (code mode)', () => {
   it('calls a callback-style CommonJS handler with an SCF-like context, and reuses the process', async () => {

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
-import type { FunctionInstance } from 'scf-graceful/testing'
+import { afterEach, expect } from 'vitest'
+import { InvocationError, startFunction, type FunctionInstance, type StartFunctionOptions } from 'scf-graceful/testing'
 
 export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
 
@@ -25,4 +26,27 @@ export async function waitForCount(fn: FunctionInstance, pattern: RegExp, n: num
     if (Date.now() - started > timeoutMs) throw new Error(`fewer than ${n} log lines matching ${pattern} within ${timeoutMs} ms; logs:\n${lines(fn).join('\n')}`)
     await new Promise((r) => setTimeout(r, 10))
   }
+}
+
+/** A `start(entry, options)` whose instances are all stopped after each test. */
+export function useInstances(defaults: Partial<StartFunctionOptions> = {}): (entry: string, options?: Partial<StartFunctionOptions>) => Promise<FunctionInstance> {
+  const started: FunctionInstance[] = []
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((fn) => fn.stop()))
+  })
+  return async (entry, options = {}) => {
+    const fn = await startFunction({ entry, ...defaults, ...options })
+    started.push(fn)
+    return fn
+  }
+}
+
+/** The InvocationError an invocation rejected with (fails the test if it resolved or rejected otherwise). */
+export async function invocationFailure(p: Promise<unknown>): Promise<InvocationError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  expect(err).toBeInstanceOf(InvocationError)
+  return err as InvocationError
 }

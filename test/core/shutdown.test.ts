@@ -1,16 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { InvocationError, startFunction, type FunctionInstance } from 'scf-graceful/testing'
-import { count, fixture, lines, waitForCount, waitForLog } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { InvocationError, type StartFunctionOptions } from 'scf-graceful/testing'
+import { count, fixture, lines, useInstances, waitForCount, waitForLog } from './helpers.js'
 
-const started: FunctionInstance[] = []
-async function start(entry: string, options: Partial<Parameters<typeof startFunction>[0]> = {}) {
-  const fn = await startFunction({ entry: fixture(entry), timeoutMs: 30_000, ...options })
-  started.push(fn)
-  return fn
-}
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((fn) => fn.stop()))
-})
+const startInstance = useInstances({ timeoutMs: 30_000 })
+const start = (entry: string, options: Partial<StartFunctionOptions> = {}) => startInstance(fixture(entry), options)
 
 describe('SIGTERM in a real child process', () => {
   it('aborts the running invocation; the handler sees shouldStop and returns its own result', async () => {

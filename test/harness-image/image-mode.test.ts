@@ -1,31 +1,16 @@
 // startFunction({ mode: 'image' }): the entry runs as `node ENTRY` on a free PORT and is invoked over real HTTP.
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { InvocationError, startFunction, type FunctionInstance } from 'scf-graceful/testing'
-import { afterEach, describe, expect, it } from 'vitest'
+import { startFunction, type FunctionInstance } from 'scf-graceful/testing'
+import { invocationFailure, useInstances } from '../core/helpers.js'
+import { describe, expect, it } from 'vitest'
 
 const server = fileURLToPath(new URL('../express/fixtures/server.mjs', import.meta.url))
 const bare = fileURLToPath(new URL('./fixtures/bare.mjs', import.meta.url))
 const crash = fileURLToPath(new URL('./fixtures/crash.mjs', import.meta.url))
 
-const started: FunctionInstance[] = []
-async function start(entry: string, options: Parameters<typeof startFunction>[0] extends infer O ? Partial<O> : never = {}) {
-  const fn = await startFunction({ entry, mode: 'image', ...options })
-  started.push(fn)
-  return fn
-}
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((fn) => fn.stop()))
-})
-
-async function failure(p: Promise<unknown>): Promise<InvocationError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(InvocationError)
-  return err as InvocationError
-}
+const start = useInstances({ mode: 'image' })
+const failure = invocationFailure
 
 describe("startFunction({ mode: 'image' })", () => {
   it('invokes POST /event-invoke with the X-Scf-* headers SCF sends', async () => {

@@ -4,38 +4,14 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { InvocationError, startFunction, type FunctionInstance } from 'scf-graceful/testing'
-import { afterEach, describe, expect, it } from 'vitest'
+import { invocationFailure, useInstances, waitForLog } from '../core/helpers.js'
+import { describe, expect, it } from 'vitest'
 
 const jobEntry = fileURLToPath(new URL('./fixtures/job-entry.mjs', import.meta.url))
 const runJobApi = fileURLToPath(new URL('./fixtures/run-job-api.mjs', import.meta.url))
 
-const started: FunctionInstance[] = []
-async function start(entry: string, options: Record<string, unknown> = {}) {
-  const fn = await startFunction({ entry, mode: 'job', ...options })
-  started.push(fn)
-  return fn
-}
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((fn) => fn.stop()))
-})
-
-async function failure(p: Promise<unknown>): Promise<InvocationError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(InvocationError)
-  return err as InvocationError
-}
-
-async function waitForLog(fn: FunctionInstance, text: string, timeoutMs = 15_000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (!fn.logs.some((l) => l.line.includes(text))) {
-    if (Date.now() > until) throw new Error(`no "${text}" in logs:\n${fn.logs.map((l) => l.line).join('\n')}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
+const start = useInstances({ mode: 'job' })
+const failure = invocationFailure
 
 describe("startFunction({ mode: 'job' })", () => {
   it('runs the process once per invoke: exit 0 resolves { exitCode: 0 }', async () => {
