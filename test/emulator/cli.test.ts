@@ -62,7 +62,8 @@ describe('scf-graceful local', () => {
       '--timeout', '30',
     ])
     try {
-      expect(cli.out()).toMatch(/console: http:\/\/127\.0\.0\.1:\d+\/console\?token=[0-9a-f]{32}/)
+      // the endpoint and console lines are separate writes: a pipe may deliver them in separate chunks
+      await cli.waitFor(/console: http:\/\/127\.0\.0\.1:\d+\/console\?token=[0-9a-f]{32}/)
       expect(cli.out()).not.toContain('cli-test-secret-key')
       const scf = sdkClient(cli.port, 'AKIDclitest0001', 'cli-test-secret-key')
       const id = (await scf.Invoke({ FunctionName: 'loop', InvocationType: 'Event', ClientContext: '{}' })).Result.FunctionRequestId as string
