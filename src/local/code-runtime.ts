@@ -4,7 +4,7 @@
  * without the library, SIGTERM kills the process exactly as on SCF (status 439).
  */
 import { pathToFileURL } from 'node:url'
-import { RUNTIME_ENV, type ChildMessage, type InvokeMessage } from './protocol.js'
+import { RUNTIME_ENV, SYNC_MARK, type ChildMessage, type InvokeMessage } from './protocol.js'
 
 type AnyHandler = (event: unknown, context: unknown, callback?: (err: unknown, value?: unknown) => void) => unknown
 
@@ -47,6 +47,28 @@ function callHandler(handler: AnyHandler, event: unknown, context: unknown): Pro
   })
 }
 
+/** Sends a result once both stdio pipes took a sync marker, so every line logged before it reaches the parent first. */
+function sendResult(message: Extract<ChildMessage, { type: 'result' }>): void {
+  let pending = 2
+  let sent = false
+  const go = () => {
+    if (sent) return
+    sent = true
+    clearTimeout(fallback)
+    send(message)
+  }
+  // user code may have replaced process.stdout.write: never hold a result for longer than this
+  const fallback = setTimeout(go, 1000)
+  const line = `${SYNC_MARK}${message.id}\n`
+  for (const stream of [process.stdout, process.stderr]) {
+    try {
+      stream.write(line, () => --pending === 0 && go())
+    } catch {
+      go()
+    }
+  }
+}
+
 function describeError(err: unknown): { message: string; name: string; code?: string; stack?: string } {
   if (err instanceof Error) return { message: err.message, name: err.name, code: (err as { code?: string }).code, stack: err.stack }
   return { message: typeof err === 'string' ? err : JSON.stringify(err) ?? String(err), name: 'Error' }
@@ -57,8 +79,17 @@ if (handler) {
   process.on('message', (message: InvokeMessage) => {
     if (message?.type !== 'invoke') return
     callHandler(handler, message.event, message.context).then(
-      (value) => send({ type: 'result', id: message.id, ok: true, json: JSON.stringify(value === undefined ? null : value) }),
-      (err: unknown) => send({ type: 'result', id: message.id, ok: false, error: describeError(err) }),
+      (value) => {
+        let json: string
+        try {
+          json = JSON.stringify(value === undefined ? null : value)
+        } catch (err) {
+          // SCF answers a result it cannot serialize as a failed invocation; so does the harness
+          return sendResult({ type: 'result', id: message.id, ok: false, error: describeError(err) })
+        }
+        sendResult({ type: 'result', id: message.id, ok: true, json })
+      },
+      (err: unknown) => sendResult({ type: 'result', id: message.id, ok: false, error: describeError(err) }),
     )
   })
   // the parent going away ends the instance, like a recycled SCF instance

@@ -9,7 +9,7 @@ import { ScfGracefulError, invalidOption } from '../errors.js'
 import { scfStatus } from '../scf/status.js'
 import { InvocationError } from './invocation-error.js'
 import { HostInstance } from './host-instance.js'
-import { RUNTIME_ENV, type ChildMessage, type InvokeMessage } from './protocol.js'
+import { RUNTIME_ENV, SYNC_MARK, type ChildMessage, type InvokeMessage } from './protocol.js'
 import type { ExitInfo, FunctionInstance, FunctionMode, InvokeOptions, LogLine, StartFunctionOptions } from './types.js'
 
 /**
@@ -19,6 +19,7 @@ import type { ExitInfo, FunctionInstance, FunctionMode, InvokeOptions, LogLine, 
 
 const DEFAULT_TIMEOUT_MS = 3000
 const START_TIMEOUT_MS = 30_000
+const SYNC_WAIT_MS = 1000
 
 function here(): string {
   // the build shims import.meta.url for CJS; under vitest (source) it is the real one
@@ -127,6 +128,8 @@ export class ProcessHost {
   killCause: 'terminated' | 'timeout' | 'stopped' | undefined
   private readonly running = new Set<string>()
   private exitListeners = new Set<(info: ExitInfo) => void>()
+  private readonly marks = new Map<string, number>()
+  private readonly markWaiters = new Map<string, () => void>()
 
   constructor(
     readonly options: ResolvedInstanceOptions,
@@ -161,12 +164,46 @@ export class ProcessHost {
 
   /** Adds a log line (the emulator also writes its [PLATFORM] lines through here). */
   log(stream: LogLine['stream'], line: string, requestId?: string): void {
+    const mark = line.indexOf(SYNC_MARK)
+    if (mark >= 0) {
+      // a partial line the code left without a newline ends just before the marker
+      if (mark > 0) this.log(stream, line.slice(0, mark), requestId)
+      return this.mark(line.slice(mark + SYNC_MARK.length))
+    }
     const only = this.running.size === 1 ? [...this.running][0] : undefined
     const entry: LogLine = { stream, line, time: Date.now(), requestId: requestId ?? only }
     this.logs.push(entry)
     // keep memory bounded for long-lived instances
     if (this.logs.length > 10_000) this.logs.splice(0, this.logs.length - 10_000)
     this.options.onLog?.(entry)
+  }
+
+  private mark(id: string): void {
+    const seen = (this.marks.get(id) ?? 0) + 1
+    this.marks.set(id, seen)
+    if (seen === 2) this.markWaiters.get(id)?.()
+  }
+
+  /**
+   * Resolves once the runtime's sync markers for `id` came through stdout and stderr, so every line it logged
+   * before its result is in `logs` (bounded: a function that replaced process.stdout.write sends none).
+   */
+  synced(id: string): Promise<void> {
+    if (this.marks.get(id) === 2) {
+      this.marks.delete(id)
+      return Promise.resolve()
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.markWaiters.delete(id)
+        this.marks.delete(id)
+        resolve()
+      }
+      const timer = setTimeout(done, SYNC_WAIT_MS)
+      timer.unref()
+      this.markWaiters.set(id, done)
+    })
   }
 
   begin(requestId: string): () => void {
@@ -269,8 +306,10 @@ class CodeInstance extends HostInstance {
     if (!p) return
     this.calls.delete(m.id)
     clearTimeout(p.timer)
-    if (m.ok) p.resolve(JSON.parse(m.json))
-    else p.reject(new InvocationError('SCFG_ERR_HANDLER_FAILED', scfStatus.USER_CODE_EXCEPTION, p.requestId, m.error.message, { errorType: m.error.name, stack: m.error.stack }))
+    void this.host.synced(m.id).then(() => {
+      if (m.ok) p.resolve(JSON.parse(m.json))
+      else p.reject(new InvocationError('SCFG_ERR_HANDLER_FAILED', scfStatus.USER_CODE_EXCEPTION, p.requestId, m.error.message, { errorType: m.error.name, stack: m.error.stack }))
+    })
   }
 
   override invoke(event: unknown, options: InvokeOptions = {}): Promise<unknown> {

@@ -15,3 +15,10 @@ export type ChildMessage =
 
 /** Environment variables the harness passes to the code runtime. */
 export const RUNTIME_ENV = { entry: 'SCFG_RUNTIME_ENTRY', handler: 'SCFG_RUNTIME_HANDLER' } as const
+
+/**
+ * A line the runtime writes to stdout and to stderr (each) just before it sends an invocation's result. The stdio
+ * pipes and the IPC channel are separate, so without it the result can overtake the last log lines; the parent
+ * holds the result until both markers came through, and never shows them as log lines.
+ */
+export const SYNC_MARK = '\u0000scfg-sync '

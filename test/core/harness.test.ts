@@ -55,3 +55,35 @@ describe('startFunction (code mode)', () => {
     await expect(startFunction({ entry: fixture('basics.cjs'), timeoutMs: -1 })).rejects.toMatchObject({ code: 'SCFG_ERR_INVALID_OPTION', message: expect.stringContaining('"timeoutMs"') })
   })
 })
+
+describe('startFunction logs', () => {
+  const startChatty = (handler = 'main_handler') => startInstance(fixture('chatty.mjs'), { handler, timeoutMs: 30_000 })
+
+  it('has every line the function logged on either stream by the time invoke() resolves', async () => {
+    const fn = await startChatty()
+    // the stdio pipes and the IPC channel race: without the harness's sync, some rounds lose their last lines
+    for (let round = 0; round < 30; round++) {
+      expect(await fn.invoke({ round, lines: round % 3 === 0 ? 2000 : 1 })).toEqual({ round })
+      const seen = fn.logs.filter((l) => l.line.startsWith('last ')).map((l) => `${l.stream}: ${l.line}`)
+      // each stream keeps its own order; the two streams interleave as they arrive
+      expect(seen).toContain(`stdout: last stdout line of ${round}`)
+      expect(seen).toContain(`stderr: last stderr line of ${round}`)
+    }
+    expect(fn.logs.some((l) => l.line.includes('scfg-sync'))).toBe(false)
+  }, 60_000)
+
+  it('keeps a partial last line, reports an unserializable result as a 430, and survives muted stdio', async () => {
+    const partial = await startChatty('partial_handler')
+    expect(await partial.invoke({})).toBe('ok')
+    expect(partial.logs.map((l) => l.line)).toContain('progress 100%')
+
+    const circular = await startChatty('circular_handler')
+    const err = (await circular.invoke({}).catch((e: unknown) => e)) as InvocationError
+    expect(err).toBeInstanceOf(InvocationError)
+    expect([err.statusCode, err.errorType]).toEqual([430, 'TypeError'])
+    expect(circular.isExited).toBe(false)
+
+    const muted = await startChatty('muted_handler')
+    expect(await muted.invoke({})).toBe('muted')
+  })
+})

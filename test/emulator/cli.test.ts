@@ -42,7 +42,7 @@ async function startCli(args: string[]): Promise<Running> {
   const port = Number((await waitFor(/API 3\.0 endpoint: http:\/\/127\.0\.0\.1:(\d+)/))[1])
   const stop = async () => {
     if (child.exitCode !== null) return child.exitCode
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)))
     child.kill('SIGINT')
     return exited
   }
@@ -113,7 +113,7 @@ describe('scf-graceful local', () => {
     const bad = spawn(process.execPath, [CLI, 'local', '--function', 'no-entry'], { stdio: ['ignore', 'pipe', 'pipe'] })
     let err = ''
     bad.stderr.on('data', (c: Buffer) => (err += c.toString()))
-    const code = await new Promise<number | null>((resolve) => bad.once('exit', resolve))
+    const code = await new Promise<number | null>((resolve) => bad.once('close', resolve))
     expect(code).not.toBe(0)
     expect(err).toContain('SCFG_ERR_CLI_USAGE')
   })

@@ -16,7 +16,7 @@ describe('npm run demo', () => {
       let out = ''
       child.stdout.on('data', (c: Buffer) => (out += c.toString()))
       child.stderr.on('data', (c: Buffer) => (out += c.toString()))
-      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+      const code = await new Promise<number | null>((resolve) => child.once('close', resolve))
       expect(code, out).toBe(0)
       expect(out).toContain('GetAsyncEventStatus -> ABORTED/499')
       expect(out).toMatch(/no longer exists/)

@@ -155,7 +155,7 @@ describe('serveEventFunction: options', () => {
       let out = ''
       child.stdout.on('data', (d: Buffer) => (out += d))
       child.stderr.on('data', (d: Buffer) => (out += d))
-      const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)))
+      const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)))
       expect(out).toMatch(new RegExp(`could not listen host=0\\.0\\.0\\.0 port=${port} code=EADDRINUSE`))
       expect(code).toBe(1)
     } finally {

@@ -38,7 +38,7 @@ export async function spawnServer(name: string, env: Record<string, string> = {}
   }
   child.stdout!.on('data', onData)
   child.stderr!.on('data', onData)
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })))
   const waitFor = (pattern: RegExp | ((output: string) => boolean), timeoutMs = 20_000) =>
     new Promise<void>((resolve, reject) => {
       const check = () => {

@@ -59,7 +59,7 @@ describe('EventFunctionServer.close()', () => {
     let out = ''
     child.stdout.on('data', (d: Buffer) => (out += d))
     child.stderr.on('data', (d: Buffer) => (out += d))
-    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)))
+    const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)))
     const line = out.split('\n').find((l) => l.startsWith('RESULT '))
     expect(line, out).toBeDefined()
     expect(JSON.parse(line!.slice(7))).toEqual({ slow: { status: 200, body: { aborted: false } }, after: 'ECONNREFUSED', listening: false })

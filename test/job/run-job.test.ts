@@ -26,7 +26,7 @@ function runJob(args: string[], env: Record<string, string | undefined>, options
     }
     child.stdout.on('data', onData)
     child.stderr.on('data', onData)
-    child.once('exit', (code, signal) => resolve({ code, signal, output }))
+    child.once('close', (code, signal) => resolve({ code, signal, output }))
   })
 }
 
@@ -122,7 +122,7 @@ describe('scf-graceful run-job', () => {
       }
       child.stdout.on('data', onData)
       child.stderr.on('data', onData)
-      child.once('exit', (code, signal) => resolve({ code, signal, output }))
+      child.once('close', (code, signal) => resolve({ code, signal, output }))
     })
     expect(run.output).not.toContain('handler ran')
     expect(run.output).toMatch(/job stopped requestId=\S+ reason=SIGTERM/)

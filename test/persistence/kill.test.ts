@@ -50,7 +50,7 @@ function runChild(root: string, storeDir: string, key: string, killAfterReadyMs?
         }
       }
     })
-    child.on('exit', (code, signal) => resolve({ code, signal, out }))
+    child.on('close', (code, signal) => resolve({ code, signal, out }))
   })
   return run
 }
