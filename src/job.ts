@@ -3,6 +3,7 @@ import { fields } from './log.js'
 import { createFunctionRuntime, type Handler, type RuntimeOptions } from './runtime/function-runtime.js'
 import { contextFromEnv } from './scf/context.js'
 import { getController } from './shutdown/controller.js'
+import { exitAfterOutput } from './shutdown/exit.js'
 
 /**
  * Job image functions: no HTTP server; the event arrives in SCF_CUSTOM_CONTAINER_EVENT, the process runs the job
@@ -111,6 +112,6 @@ export async function runJob<TEvent = any, TResult = unknown>(handler: Handler<T
   })()
 
   offParticipant()
-  if (exit) process.exit(code)
+  if (exit) exitAfterOutput(code)
   return code
 }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, dirname, extname, join, resolve as resolvePath } from 'node:path'
+import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { ScfGracefulError, invalidOption } from '../errors.js'
@@ -20,6 +21,9 @@ import type { ExitInfo, FunctionInstance, FunctionMode, InvokeOptions, LogLine, 
 const DEFAULT_TIMEOUT_MS = 3000
 const START_TIMEOUT_MS = 30_000
 const SYNC_WAIT_MS = 1000
+const DRAIN_WAIT_MS = 500
+const LOG_LINES_KEPT = 10_000
+const LOG_TRIM_STEP = 2_000
 
 function here(): string {
   // the build shims import.meta.url for CJS; under vitest (source) it is the real one
@@ -141,20 +145,25 @@ export class ProcessHost {
   attach(child: ChildProcess): void {
     this.child = child
     this.isExited = false
+    const capture = (stream: NodeJS.ReadableStream | null, name: LogLine['stream']) =>
+      stream ? once(createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => this.log(name, line)), 'close') : undefined
+    const drained = Promise.all([capture(child.stdout, 'stdout'), capture(child.stderr, 'stderr')])
     this.exited = new Promise<ExitInfo>((resolve) => {
       child.once('exit', (code, signal) => {
-        this.isExited = true
-        const info = { code, signal }
-        for (const l of this.exitListeners) l(info)
-        resolve(info)
+        // 'exit' can come before the last output was read: the exit counts once every line the process wrote is in
+        // `logs` (bounded, since a grandchild that inherited the pipes can hold them open)
+        void new Promise<void>((read) => {
+          const bound = setTimeout(read, DRAIN_WAIT_MS)
+          const done = () => (clearTimeout(bound), read())
+          drained.then(done, done)
+        }).then(() => {
+          this.isExited = true
+          const info = { code, signal }
+          for (const l of this.exitListeners) l(info)
+          resolve(info)
+        })
       })
     })
-    const capture = (stream: NodeJS.ReadableStream | null, name: LogLine['stream']) => {
-      if (!stream) return
-      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => this.log(name, line))
-    }
-    capture(child.stdout, 'stdout')
-    capture(child.stderr, 'stderr')
   }
 
   onExit(listener: (info: ExitInfo) => void): () => void {
@@ -173,8 +182,9 @@ export class ProcessHost {
     const only = this.running.size === 1 ? [...this.running][0] : undefined
     const entry: LogLine = { stream, line, time: Date.now(), requestId: requestId ?? only }
     this.logs.push(entry)
-    // keep memory bounded for long-lived instances
-    if (this.logs.length > 10_000) this.logs.splice(0, this.logs.length - 10_000)
+    // keep memory bounded for long-lived instances: the last 10,000 lines at least, trimmed in steps (a splice per
+    // line would move 10,000 entries for every line a chatty function writes)
+    if (this.logs.length > LOG_LINES_KEPT + LOG_TRIM_STEP) this.logs.splice(0, this.logs.length - LOG_LINES_KEPT)
     this.options.onLog?.(entry)
   }
 

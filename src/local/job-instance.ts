@@ -80,7 +80,6 @@ class JobInstance extends HostInstance {
     this.host.killCause = undefined
     const child = spawn(process.execPath, [o.entry], { cwd: o.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
     child.once('error', (err) => this.host.log('stderr', `could not spawn ${o.entry}: ${err.message}`))
-    const firstLine = this.host.logs.length
     this.host.attach(child)
     const end = this.host.begin(requestId)
     const timer = setTimeout(() => void this.host.kill('timeout'), timeoutMs)
@@ -89,7 +88,7 @@ class JobInstance extends HostInstance {
       clearTimeout(timer)
       if (this.host.killCause || info.signal || info.code === null) throw this.host.exitError(requestId, info)
       if (info.code === 0) return { exitCode: 0 } satisfies JobResult
-      const last = this.lastStderr(firstLine)
+      const last = this.lastStderr(requestId)
       if (info.code === EXIT_HANDLER_FAILED || info.code === EXIT_MALFORMED_EVENT) {
         throw new InvocationError('SCFG_ERR_HANDLER_FAILED', scfStatus.USER_CODE_EXCEPTION, requestId, `job exited with code ${info.code}${last ? `: ${last}` : ''}`, { errorType: info.code === EXIT_MALFORMED_EVENT ? 'MalformedEvent' : 'JobFailed' })
       }
@@ -99,10 +98,12 @@ class JobInstance extends HostInstance {
     return run.finally(end)
   }
 
-  private lastStderr(from: number): string | undefined {
-    for (let i = this.host.logs.length - 1; i >= Math.min(from, this.host.logs.length - 1) && i >= 0; i--) {
-      const l = this.host.logs[i]
-      if (l?.stream === 'stderr' && l.line.trim()) return l.line.slice(0, 500)
+  private lastStderr(requestId: string): string | undefined {
+    // by request id, not by index: the log keeps its last 10,000 lines, so indices shift
+    for (let i = this.host.logs.length - 1; i >= 0; i--) {
+      const l = this.host.logs[i]!
+      // the error's own line, not the last frame of its stack
+      if (l.requestId === requestId && l.stream === 'stderr' && l.line.trim() && !/^\s+at /.test(l.line)) return l.line.slice(0, 500)
     }
     return undefined
   }

@@ -67,9 +67,9 @@ export interface FunctionInstance {
   readonly pid: number | undefined
   /** The instance's private tmp dir (its TMPDIR, standing in for /tmp). */
   readonly tmpDir: string
-  /** Every log line so far. */
+  /** Its log lines, oldest first: the last 10,000 at least (older ones are dropped). */
   readonly logs: readonly LogLine[]
-  /** Resolves when the child process exits (never rejects). */
+  /** Resolves when the child process has exited and its output has been read (never rejects). */
   readonly exited: Promise<ExitInfo>
   /** True while an invocation is running. */
   readonly busy: boolean

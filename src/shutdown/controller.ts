@@ -1,5 +1,6 @@
 import { ShutdownError, invalidOption, type ShutdownReason } from '../errors.js'
 import { fields, safeLogger, type Logger } from '../log.js'
+import { exitAfterOutput } from './exit.js'
 import { runHooks, sortHooks, type HookEntry, type HookOptions, type ShutdownHook } from './hooks.js'
 
 /**
@@ -149,7 +150,7 @@ class ShutdownController {
   track(requestId: string): TrackedInvocation {
     const tracked = new TrackedInvocation(requestId, this)
     this.inflight.add(tracked)
-    if (this.state === 'stopping') tracked.abort(this.currentReason ?? new ShutdownError('manual'))
+    if (this.state !== 'running') tracked.abort(this.currentReason ?? new ShutdownError('manual'))
     return tracked
   }
 
@@ -173,7 +174,8 @@ class ShutdownController {
 
   /** Starts a cycle (or returns the running one). */
   shutdown(reason: ShutdownReason = 'manual'): Promise<void> {
-    if (this.state === 'stopping' && this.cycle) {
+    // 'stopped' lasts only while an exiting process drains its output: it is still the same cycle
+    if (this.state !== 'running' && this.cycle) {
       this.settings.logger.info(`${reason} received while stopping: ignored`)
       return this.cycle
     }
@@ -182,7 +184,7 @@ class ShutdownController {
   }
 
   private handleSignal(signal: 'SIGTERM' | 'SIGINT'): void {
-    if (this.state === 'stopping') {
+    if (this.state !== 'running') {
       if (signal === 'SIGINT') {
         if (this.sigintWhileStopping || this.currentReason?.reason === 'SIGINT') {
           // second Ctrl-C: the person at the terminal wants out now
@@ -246,7 +248,9 @@ class ShutdownController {
     this.state = 'stopped'
     logger.info(`shutdown ${fields({ reason, state: 'stopped', ms: Math.round(performance.now() - started) })}`)
     if (this.settings.exitAfterShutdown || reason === 'SIGINT') {
-      process.exit(reason === 'SIGINT' ? EXIT_SIGINT : 0)
+      exitAfterOutput(reason === 'SIGINT' ? EXIT_SIGINT : 0)
+      // as after process.exit(): nothing that awaits this cycle runs on while the output drains
+      return new Promise<never>(() => {})
     }
     // the process lives on (code deployment: SCF's runtime owns it): re-arm for the next invocation
     this.currentReason = undefined

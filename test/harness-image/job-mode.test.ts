@@ -33,8 +33,19 @@ describe("startFunction({ mode: 'job' })", () => {
     const fn = await start(jobEntry)
     const err = await failure(fn.invoke({ action: 'throw' }))
     expect(err).toMatchObject({ statusCode: 430, code: 'SCFG_ERR_HANDLER_FAILED' })
-    expect(err.errorMessage).toMatch(/^job exited with code 1/)
+    expect(err.errorMessage).toMatch(/^job exited with code 1: .*job broke/)
   })
+
+  it('the exit counts once the output is read: every line logged, and the error line named, in every run', async () => {
+    const fn = await start(jobEntry, { timeoutMs: 20_000 })
+    // 'exit' races the stdio pipes: without the harness waiting for them, some runs lose their last lines
+    for (let round = 0; round < 8; round++) {
+      const err = await failure(fn.invoke({ action: 'throw', lines: 2000 }, { requestId: `burst-${round}` }))
+      expect(err.errorMessage, `round ${round}`).toMatch(/^job exited with code 1: .*job broke/)
+      const mine = fn.logs.filter((l) => l.requestId === `burst-${round}`)
+      expect(mine.filter((l) => l.line.startsWith('burst ')).length).toBe(2000)
+    }
+  }, 60_000)
 
   it('terminate({ grace: true }): the job sees SIGTERM and its outcome decides (returned: exit 0)', async () => {
     const fn = await start(jobEntry, { timeoutMs: 20_000 })

@@ -12,7 +12,7 @@ interface Run {
   output: string
 }
 
-function runJob(args: string[], env: Record<string, string | undefined>, options: { signalAfter?: { pattern: RegExp; signal: NodeJS.Signals } } = {}): Promise<Run> {
+function runJob(args: string[], env: Record<string, string | undefined>, options: { signalAfter?: { pattern: RegExp; signal: NodeJS.Signals }; slowReaderMs?: number } = {}): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [cli, 'run-job', ...args], { env: { ...process.env, SCF_FUNCTIONNAME: 'job-fn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
@@ -26,6 +26,12 @@ function runJob(args: string[], env: Record<string, string | undefined>, options
     }
     child.stdout.on('data', onData)
     child.stderr.on('data', onData)
+    if (options.slowReaderMs) {
+      // a log collector that falls behind: the pipes fill and the job's writes queue up inside it
+      child.stdout.pause()
+      child.stderr.pause()
+      setTimeout(() => (child.stdout.resume(), child.stderr.resume()), options.slowReaderMs)
+    }
     child.once('close', (code, signal) => resolve({ code, signal, output }))
   })
 }
@@ -50,6 +56,14 @@ describe('scf-graceful run-job', () => {
     expect(run.code).toBe(1)
     expect(run.output).toMatch(/job failed requestId=\S+ error=Error: job broke/)
     expect(run.output).toContain('hook ran')
+  })
+
+  it('exits only once its output is written: a slow log reader still gets every line and the error', async () => {
+    const run = await runJob([handlerModule], { SCF_CUSTOM_CONTAINER_EVENT: '{"action":"throw","lines":4000}' }, { slowReaderMs: 300 })
+    expect(run.code).toBe(1)
+    expect(run.output.match(/^burst \d+ z+$/gm)).toHaveLength(4000)
+    expect(run.output).toMatch(/job failed requestId=\S+ error=Error: job broke/)
+    expect(run.output).toMatch(/job done requestId=\S+ exitCode=1/)
   })
 
   it('exits 65 with a clear message when SCF_CUSTOM_CONTAINER_EVENT is not JSON', async () => {
