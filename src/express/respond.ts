@@ -18,15 +18,26 @@ export interface ErrorBody {
   requestId?: string
 }
 
-/** The bytes and content type of a handler's result: string -> text, Buffer/Uint8Array -> bytes, anything else -> JSON. */
-export function encodeResult(result: unknown): { body: Buffer; contentType: string } {
-  if (typeof result === 'string') return { body: Buffer.from(result), contentType: 'text/plain; charset=utf-8' }
-  if (Buffer.isBuffer(result)) return { body: result, contentType: 'application/octet-stream' }
-  if (result instanceof Uint8Array) return { body: Buffer.from(result.buffer, result.byteOffset, result.byteLength), contentType: 'application/octet-stream' }
-  // undefined has no JSON form; the handler returned nothing, which reads as null
-  const json = result === undefined ? 'null' : JSON.stringify(result)
-  return { body: Buffer.from(json ?? 'null'), contentType: 'application/json; charset=utf-8' }
+/** An encoded response body: text stays a string, so Node sends it in one write with the headers. */
+export interface EncodedBody {
+  body: string | Buffer
+  bytes: number
+  contentType: string
 }
+
+const JSON_TYPE = 'application/json; charset=utf-8'
+
+/** The body and content type of a handler's result: string -> text, Buffer/Uint8Array -> bytes, anything else -> JSON. */
+export function encodeResult(result: unknown): EncodedBody {
+  if (typeof result === 'string') return { body: result, bytes: Buffer.byteLength(result), contentType: 'text/plain; charset=utf-8' }
+  if (Buffer.isBuffer(result)) return { body: result, bytes: result.length, contentType: 'application/octet-stream' }
+  if (result instanceof Uint8Array) return { body: Buffer.from(result.buffer, result.byteOffset, result.byteLength), bytes: result.byteLength, contentType: 'application/octet-stream' }
+  // undefined has no JSON form; the handler returned nothing, which reads as null
+  const json = (result === undefined ? undefined : JSON.stringify(result)) ?? 'null'
+  return jsonBody(json)
+}
+
+export const jsonBody = (json: string): EncodedBody => ({ body: json, bytes: Buffer.byteLength(json), contentType: JSON_TYPE })
 
 /** The public body of a failed invocation: stable code and message (secrets redacted), never the stack. */
 export function errorBody(error: unknown, requestId: string | undefined): ErrorBody {
@@ -50,14 +61,14 @@ function safeJson(value: unknown): string | undefined {
   }
 }
 
-export function sendBytes(res: ServerResponse, status: number, body: Buffer, contentType: string): void {
+export function sendBody(res: ServerResponse, status: number, { body, bytes, contentType }: EncodedBody): void {
   if (res.headersSent || res.destroyed) return
   res.statusCode = status
   res.setHeader('Content-Type', contentType)
-  res.setHeader('Content-Length', body.length)
+  res.setHeader('Content-Length', bytes)
   res.end(body)
 }
 
 export function sendError(res: ServerResponse, status: number, body: ErrorBody): void {
-  sendBytes(res, status, Buffer.from(JSON.stringify(body)), 'application/json; charset=utf-8')
+  sendBody(res, status, jsonBody(JSON.stringify(body)))
 }

@@ -5,7 +5,7 @@ import { fields, registerSecret } from '../log.js'
 import { createFunctionRuntime, type Handler, type RuntimeOptions } from '../runtime/function-runtime.js'
 import { contextFromHeaders } from '../scf/context.js'
 import { getController } from '../shutdown/controller.js'
-import { DEFAULT_RESPONSE_LIMIT, encodeResult, errorBody, sendBytes, sendError } from './respond.js'
+import { DEFAULT_RESPONSE_LIMIT, encodeResult, errorBody, jsonBody, sendBody, sendError, type EncodedBody } from './respond.js'
 
 /** Options of `eventInvokeRouter()` and `serveEventFunction()`. */
 export interface EventInvokeOptions extends RuntimeOptions {
@@ -154,22 +154,19 @@ export function createEventInvokeEndpoint<TEvent, TResult>(handler: Handler<TEve
     owed += 1
     try {
       let status = 200
-      let body: Buffer
-      let contentType: string
+      let out: EncodedBody
       try {
         const result = await runtime.invoke(event as TEvent, context, { clientSignal: client as unknown as AbortSignal })
-        ;({ body, contentType } = encodeResult(result))
-        if (body.length > responseLimit) {
-          logger().error(`response too large ${fields({ requestId, bytes: body.length, limit: responseLimit })}`)
+        out = encodeResult(result)
+        if (out.bytes > responseLimit) {
+          logger().error(`response too large ${fields({ requestId, bytes: out.bytes, limit: responseLimit })}`)
           status = 500
-          body = Buffer.from(JSON.stringify({ errorCode: 'SCFG_ERR_RESPONSE_TOO_LARGE', errorMessage: `ResponseTooLarge: the result is ${body.length} bytes, over the limit of ${responseLimit}`, requestId }))
-          contentType = 'application/json; charset=utf-8'
+          out = jsonBody(JSON.stringify({ errorCode: 'SCFG_ERR_RESPONSE_TOO_LARGE', errorMessage: `ResponseTooLarge: the result is ${out.bytes} bytes, over the limit of ${responseLimit}`, requestId }))
         }
       } catch (err) {
         logger().error(`invocation failed ${fields({ requestId })} error=${(err as Error)?.stack ?? String(err)}`)
         status = 500
-        body = Buffer.from(JSON.stringify(errorBody(err, requestId)))
-        contentType = 'application/json; charset=utf-8'
+        out = jsonBody(JSON.stringify(errorBody(err, requestId)))
       }
       if (client.aborted) {
         logger().info(`client gone, response dropped ${fields({ requestId })}`)
@@ -177,7 +174,7 @@ export function createEventInvokeEndpoint<TEvent, TResult>(handler: Handler<TEve
       }
       // draining may have begun while the handler ran: this socket closes after its response
       if (draining) res.setHeader('Connection', 'close')
-      sendBytes(res, status, body, contentType)
+      sendBody(res, status, out)
     } finally {
       res.off('close', onClose)
       if (res.writableEnded && !res.writableFinished) res.once('close', paid)

@@ -32,10 +32,12 @@ describe('options', () => {
 
 describe('result and error encoding', () => {
   it('maps strings to text, bytes to octet-stream, the rest to JSON', () => {
-    expect(encodeResult('hi')).toEqual({ body: Buffer.from('hi'), contentType: 'text/plain; charset=utf-8' })
+    expect(encodeResult('hí')).toEqual({ body: 'hí', bytes: 3, contentType: 'text/plain; charset=utf-8' })
+    expect(encodeResult(Buffer.from('ab'))).toEqual({ body: Buffer.from('ab'), bytes: 2, contentType: 'application/octet-stream' })
     expect(encodeResult(new Uint8Array([1, 2])).contentType).toBe('application/octet-stream')
     expect(encodeResult(undefined).body.toString()).toBe('null')
     expect(encodeResult({ a: 1 }).body.toString()).toBe('{"a":1}')
+    expect(encodeResult({ s: '€' }).bytes).toBe(Buffer.byteLength('{"s":"€"}'))
   })
 
   it('keeps library codes and never includes a stack', () => {
