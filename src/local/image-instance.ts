@@ -131,13 +131,15 @@ class ImageInstance extends HostInstance {
         res.once('error', lost)
         res.once('end', () => {
           if (!res.complete) return lost(new Error('response cut short'))
-          finish(() => {
+          // what the server logged before it answered is in the stdio pipes already (a pipe write is synchronous on
+          // Linux), but the response can be read first: two loop turns let the pipes be read too
+          void afterTwoTurns().then(() => finish(() => {
             try {
               resolve(readResult(requestId, res, Buffer.concat(chunks)))
             } catch (err) {
               reject(err)
             }
-          })
+          }))
         })
       })
       req.once('error', lost)
@@ -213,4 +215,9 @@ export async function startImageInstance(host: ProcessHost): Promise<FunctionIns
   const instance = new ImageInstance(host)
   await instance.start()
   return instance
+}
+
+/** Resolves after two event-loop turns, each with a poll phase, so data already waiting on a pipe gets read. */
+function afterTwoTurns(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)))
 }

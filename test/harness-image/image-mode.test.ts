@@ -23,6 +23,16 @@ describe("startFunction({ mode: 'image' })", () => {
     expect(fn.logs.some((l) => /listening/.test(l.line))).toBe(true)
   })
 
+  it('has the lines the server logged before answering by the time invoke() resolves', async () => {
+    const fn = await start(server, { timeoutMs: 30_000 })
+    for (let round = 0; round < 30; round++) {
+      expect(await fn.invoke({ action: 'chatty', round, lines: round % 3 === 0 ? 200 : 1 })).toEqual({ round })
+      const seen = fn.logs.filter((l) => l.line.startsWith('last ')).map((l) => `${l.stream}: ${l.line}`)
+      expect(seen, `round ${round}`).toContain(`stdout: last stdout line of ${round}`)
+      expect(seen, `round ${round}`).toContain(`stderr: last stderr line of ${round}`)
+    }
+  }, 60_000)
+
   it('maps a thrown error to 430 and a too-large result to 407', async () => {
     const fn = await start(server)
     const err = await failure(fn.invoke({ action: 'throw', message: 'nope' }))
