@@ -76,6 +76,22 @@ describe('serveEventFunction: SIGTERM drain', () => {
     }
   })
 
+  it('exits only once its output is written: a slow log reader still gets every hook line and the stopped line', async () => {
+    const server = await spawnServer('server.mjs', { FIXTURE_HOOK_LINES: '4000' })
+    try {
+      // a log collector that falls behind: the pipe fills and the server's writes queue up inside it
+      server.child.stdout!.pause()
+      server.child.kill('SIGTERM')
+      setTimeout(() => server.child.stdout!.resume(), 300)
+      expect(await server.exit).toEqual({ code: 0, signal: null })
+      expect(countLines(server.output(), /^hook line \d+ h+$/)).toBe(4000)
+      expect(server.output()).toContain('hook ran')
+      expect(server.output()).toMatch(/state=stopped/)
+    } finally {
+      server.kill()
+    }
+  })
+
   it('exits 130 on SIGINT after the same drain', async () => {
     const server = await spawnServer('server.mjs')
     try {
