@@ -2,7 +2,7 @@
  * The Redis store. `ioredis` is an optional peer dependency, imported on the first operation. Values are binary
  * (Buffers), listing uses SCAN (never KEYS), an optional TTL lets abandoned state expire.
  */
-import type { Redis, RedisOptions } from 'ioredis'
+import type { Cluster, Redis, RedisOptions } from 'ioredis'
 import { randomBytes } from 'node:crypto'
 import { ScfGracefulError, importPeer, invalidOption } from '../errors.js'
 import { redact, registerSecret } from '../log.js'
@@ -12,8 +12,11 @@ import { intOption, isBytesBody } from './internal/options.js'
 import { raceSignal } from './internal/retry.js'
 
 export interface RedisStoreOptions {
-  /** A ready ioredis client. The store never closes it. */
-  client?: Redis
+  /**
+   * A ready ioredis client, `Redis` or `Cluster`. The store never closes it. On a cluster, a streamed put's temp key
+   * shares its final key's hash slot, `list` scans every master and `delete` goes key by key.
+   */
+  client?: RedisStoreClient
   /** e.g. `redis://:password@127.0.0.1:6379/0` (`rediss://` for TLS). Used when no `client` is given. */
   url?: string
   /**
@@ -43,6 +46,8 @@ export interface RedisStoreInstance extends SnapshotStore {
 }
 
 type IORedisModule = { Redis?: new (url: string, options: RedisOptions) => Redis; default?: new (url: string, options: RedisOptions) => Redis }
+/** What the store talks to: a single server, or a cluster. */
+export type RedisStoreClient = Redis | Cluster
 
 // a streamed value goes to a temp key first; these never show in list() (a valid store key has no NUL)
 const TEMP_MARK = '\0tmp\0'
@@ -50,9 +55,10 @@ const TEMP_TTL_SECONDS = 3600
 const APPEND_BYTES = 1024 * 1024
 const APPENDS_IN_FLIGHT = 8
 const READ_SLICE = 1024 * 1024
+const CLUSTER_DELETES_IN_FLIGHT = 64
 
 /**
- * Builds a store over Redis (standalone, or a cluster as long as you pass a client).
+ * Builds a store over Redis: a single server (from `url` or `client`), or a Redis Cluster (pass a `Cluster` client).
  *
  * `put` of bytes is one `SET`; `put` of a stream appends it to a temp key (bounded memory, pipelined `APPEND`s) and
  * `RENAME`s it into place in a `MULTI`, so readers see the old value or the new one. `get` reads the whole value
@@ -87,7 +93,7 @@ export function redisStore(options: RedisStoreOptions): RedisStoreInstance {
   const connectTimeout = intOption('connectTimeoutMs', options.connectTimeoutMs, 5000, 1)
   const maxRetriesPerRequest = intOption('maxRetriesPerRequest', options.maxRetriesPerRequest, 2, 0)
 
-  let loaded: Promise<Redis> | undefined
+  let loaded: Promise<RedisStoreClient> | undefined
   let created: Redis | undefined
   const load = () =>
     (loaded ??= (async () => {
@@ -122,7 +128,7 @@ export function redisStore(options: RedisStoreOptions): RedisStoreInstance {
     return new ScfGracefulError('SCFG_ERR_STORE_UNAVAILABLE', what, { cause: error })
   }
 
-  const run = async <T>(op: string, key: string | undefined, signal: AbortSignal | undefined, command: (client: Redis) => Promise<T>): Promise<T> => {
+  const run = async <T>(op: string, key: string | undefined, signal: AbortSignal | undefined, command: (client: RedisStoreClient) => Promise<T>): Promise<T> => {
     signal?.throwIfAborted()
     try {
       const client = await load()
@@ -134,13 +140,13 @@ export function redisStore(options: RedisStoreOptions): RedisStoreInstance {
 
   const putStream = async (key: string, body: AsyncIterable<Uint8Array>, signal: AbortSignal | undefined) => {
     const full = prefix + key
-    const temp = `${full}${TEMP_MARK}${randomBytes(8).toString('hex')}`
+    const temp = tempKeyFor(full)
     const inFlight = new Set<Promise<unknown>>()
     let failure: unknown
     let started = false
     let pending: Uint8Array[] = []
     let pendingBytes = 0
-    const send = async (client: Redis) => {
+    const send = async (client: RedisStoreClient) => {
       const buf = Buffer.concat(pending, pendingBytes)
       pending = []
       pendingBytes = 0
@@ -159,7 +165,7 @@ export function redisStore(options: RedisStoreOptions): RedisStoreInstance {
       if (failure) throw failure
     }
     signal?.throwIfAborted()
-    let client: Redis
+    let client: RedisStoreClient
     try {
       client = await load()
     } catch (error) {
@@ -225,22 +231,33 @@ export function redisStore(options: RedisStoreOptions): RedisStoreInstance {
       const pattern = `${escapeGlob(prefix + listPrefix)}*`
       // SCAN may return a key twice across pages
       const seen = new Set<string>()
-      let cursor = '0'
-      do {
-        const [next, keys] = await run('list', listPrefix, signal, (client) => client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000))
-        cursor = next
-        for (const full of keys) {
-          if (full.includes(TEMP_MARK) || seen.has(full)) continue
-          seen.add(full)
-          yield full.slice(prefix.length)
-        }
-      } while (cursor !== '0')
+      // a cluster keeps each key on one master: SCAN them all (a Cluster client would ask just one)
+      const nodes = await run('list', listPrefix, signal, async (client) => (isCluster(client) ? client.nodes('master') : [client]))
+      for (const node of nodes) {
+        let cursor = '0'
+        do {
+          const [next, keys] = await run('list', listPrefix, signal, () => node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000))
+          cursor = next
+          for (const full of keys) {
+            if (full.includes(TEMP_MARK) || seen.has(full)) continue
+            seen.add(full)
+            yield full.slice(prefix.length)
+          }
+        } while (cursor !== '0')
+      }
     },
 
     async delete(keys: string | readonly string[], opts: StoreOperationOptions = {}) {
       const list = keyList(keys)
       if (list.length === 0) return
       await run('delete', list[0], opts.signal, async (client) => {
+        if (isCluster(client)) {
+          // a multi-key UNLINK must stay in one hash slot on a cluster: one key per command, a bounded number at once
+          for (let i = 0; i < list.length; i += CLUSTER_DELETES_IN_FLIGHT) {
+            await Promise.all(list.slice(i, i + CLUSTER_DELETES_IN_FLIGHT).map((key) => client.unlink(prefix + key)))
+          }
+          return
+        }
         const pipeline = client.pipeline()
         for (let i = 0; i < list.length; i += 1000) pipeline.unlink(...list.slice(i, i + 1000).map((key) => prefix + key))
         const results = await pipeline.exec()
@@ -261,6 +278,23 @@ export function redisStore(options: RedisStoreOptions): RedisStoreInstance {
       clearTimeout(timer)
     },
   }
+}
+
+function isCluster(client: RedisStoreClient): client is Cluster {
+  return (client as Cluster).isCluster === true
+}
+
+/**
+ * The temp key of a streamed put: `RENAME` needs it in its final key's hash slot on a cluster. A key with a hash tag
+ * (`{...}`) shares the tag as a prefix; a key without one is hashed whole, so the temp key tags itself with the
+ * whole key. Only a key with a `}` but no valid tag cannot be matched (it gets CROSSSLOT on a cluster).
+ */
+function tempKeyFor(full: string): string {
+  const suffix = `${TEMP_MARK}${randomBytes(8).toString('hex')}`
+  const open = full.indexOf('{')
+  const hasTag = open !== -1 && full.indexOf('}', open + 1) > open + 1
+  if (hasTag || full.includes('}')) return `${full}${suffix}`
+  return `{${full}}${suffix}`
 }
 
 function escapeGlob(text: string): string {

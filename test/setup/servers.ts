@@ -135,6 +135,51 @@ export async function startRedis(options: RedisOptions = {}): Promise<RunningSer
   return { port, child, kill: (signal) => signalGroup(child, signal), stop: () => killGroup(child) }
 }
 
+export interface RedisCluster {
+  /** The masters' ports (each holds a third of the hash slots). */
+  readonly ports: number[]
+  stop(): Promise<void>
+}
+
+/**
+ * A throwaway Redis Cluster of `masters` redis-servers on 127.0.0.1 (no replicas, no persistence), slots split by
+ * `redis-cli --cluster create`; resolves once every node reports `cluster_state:ok`.
+ */
+export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'scfg-redis-cluster-'))
+  const nodes: RunningServer[] = []
+  const stop = async () => {
+    await Promise.all(nodes.map((n) => n.stop()))
+    await rm(dir, { recursive: true, force: true })
+  }
+  try {
+    for (let i = 0; i < masters; i++) {
+      const port = await freePort()
+      const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--dir', dir,
+        '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '5000']
+      const child = spawnGuarded('redis-server', args)
+      nodes.push({ port, child, kill: (signal) => signalGroup(child, signal), stop: () => killGroup(child) })
+      await waitForRedis(port, 30_000, child)
+    }
+    const ports = nodes.map((n) => n.port)
+    const create = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 })
+    if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stderr || create.stdout}`)
+    const deadline = Date.now() + 30_000
+    for (const port of ports) {
+      for (;;) {
+        const info = spawnSync('redis-cli', ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8', timeout: 5_000 }).stdout ?? ''
+        if (info.includes('cluster_state:ok')) break
+        if (Date.now() > deadline) throw new Error(`redis cluster node ${port} not ok within 30 s:\n${info}`)
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+    }
+    return { ports, stop }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}
+
 export interface CephCluster extends RunningServer {
   readonly endpoint: string
   readonly region: string
