@@ -20,5 +20,6 @@ const ms = performance.now() - started
 const cpu = process.cpuUsage(cpuBefore)
 const cpuMs = (cpu.user + cpu.system) / 1000
 let manifestBytes = 0
-if (op === 'snapshot') manifestBytes = (await stat(join(storeDir, 'snapshots', ...key.split('/'), '_manifests', `${result.id}.json`))).size
+// an untouched tree commits nothing (result.committed false): no manifest was written
+if (op === 'snapshot' && result.committed) manifestBytes = (await stat(join(storeDir, 'snapshots', ...key.split('/'), '_manifests', `${result.id}.json`))).size
 process.stdout.write(`${JSON.stringify({ ms, cpuMs, maxRssKiB: process.resourceUsage().maxRSS, manifestBytes, ...result })}\n`)

@@ -10,7 +10,7 @@ import { chunkKey } from './layout.js'
 import type { DirEntry, FileEntry, LinkEntry } from './manifest.js'
 import { loadManifest } from './load.js'
 import { readRef } from './refs.js'
-import { type CacheRecord, writeStateCache } from './state-cache.js'
+import { type CacheRecord, entriesDigest, writeStateCache } from './state-cache.js'
 import { asAbortError, createSemaphore, runPool, throwIfAborted } from './util.js'
 
 export interface RestoreResult {
@@ -98,7 +98,10 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
         throw writeError(err, d.p)
       }
     }
-    await writeStateCache(root, key, records).catch((err: unknown) => ctx.logger.warn(`restore: could not write the local state cache (${(err as Error).message})`))
+    // the head lets the next snapshot of an untouched tree skip writing a copy of this manifest, when the walk finds
+    // the tree exactly as the manifest says (mtimes set by utimes can come back a microsecond off: then the first
+    // snapshot writes a manifest once, and the ones after it nothing)
+    await writeStateCache(root, key, records, { id, digest: entriesDigest(manifest.entries) }).catch((err: unknown) => ctx.logger.warn(`restore: could not write the local state cache (${(err as Error).message})`))
     return { id, files: files.length, bytes: manifest.bytes, durationMs: Date.now() - started }
   } catch (err) {
     throw asAbortError(err, signal, 'restore')

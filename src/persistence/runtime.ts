@@ -66,7 +66,7 @@ export function createPersistenceRuntime(options: PersistOptions, deps: { logger
     logger.info(`persist: ${phase} start ${fields(where)}`)
     try {
       const r = await takeSnapshot(ctx, { signal })
-      logger.info(`persist: ${phase} done ${fields({ id: r.id, files: r.files, bytes: r.bytes, uploadedBytes: r.uploadedBytes, unchangedFiles: r.unchangedFiles, ms: r.durationMs })}`)
+      logger.info(`persist: ${phase} done ${fields({ id: r.id, committed: r.committed, files: r.files, bytes: r.bytes, uploadedBytes: r.uploadedBytes, unchangedFiles: r.unchangedFiles, ms: r.durationMs })}`)
     } catch (err) {
       const code = (err as ScfGracefulError).code
       logger.error(`persist: ${phase} failed ${fields({ code, key: ctx.key })}: ${(err as Error).message}`)

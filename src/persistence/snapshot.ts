@@ -10,13 +10,18 @@ import { CHUNK_SIZE, CHUNKS_PREFIX, chunkKey, FORMAT, manifestKey, newSnapshotId
 import { type FileEntry, type Manifest, type ManifestEntry, manifestChunks } from './manifest.js'
 import { loadManifest } from './load.js'
 import { readRef, writeRef } from './refs.js'
-import { type CacheRecord, readStateCache, writeStateCache } from './state-cache.js'
+import { type CacheRecord, entriesDigest, readStateCache, type StateCache, writeStateCache } from './state-cache.js'
 import { asAbortError, createSemaphore, runPool, throwIfAborted, withinMs } from './util.js'
-import { isGone, isInside, walkTree, type WalkedFile } from './walk.js'
+import { isGone, isInside, walkTree, type Walked, type WalkedFile } from './walk.js'
 
 export interface SnapshotResult {
-  /** The new snapshot's id (the ref now points at it). */
+  /** The snapshot's id (the ref points at it). */
   id: string
+  /**
+   * True when a new snapshot was written and the ref moved to it; false when the tree was exactly the snapshot the
+   * ref already pointed at (nothing was written, `id` is that snapshot's).
+   */
+  committed: boolean
   files: number
   bytes: number
   /** Chunks and bytes actually sent to the store (new content only). */
@@ -29,16 +34,68 @@ export interface SnapshotResult {
 
 const READ_ATTEMPTS = 3
 
+/** Size, mtime, inode and ctime as the state cache recorded them: the file was not touched since. */
+const sameFile = (rec: CacheRecord, file: WalkedFile) => rec[0] === file.s && rec[1] === file.mt && rec[2] === file.ino && rec[3] === file.ct
+
+const otherEntry = (e: Exclude<Walked, WalkedFile>): ManifestEntry => (e.t === 'd' ? { p: e.p, t: 'd', m: e.m, mt: e.mt } : { p: e.p, t: 'l', tg: e.tg, mt: e.mt })
+
+/** The manifest entries of the walked tree if every file still matches its state-cache record; else undefined. */
+function entriesFromCache(walked: readonly Walked[], cache: StateCache): ManifestEntry[] | undefined {
+  const entries: ManifestEntry[] = []
+  for (const e of walked) {
+    if (e.t !== 'f') {
+      entries.push(otherEntry(e))
+      continue
+    }
+    const rec = cache.files[e.p]
+    if (!rec || !sameFile(rec, e)) return undefined
+    entries.push({ p: e.p, t: 'f', m: e.m, mt: e.mt, s: e.s, c: rec.slice(4) as string[] })
+  }
+  return entries
+}
+
 export async function takeSnapshot(ctx: SnapshotContext, options: OperationOptions = {}): Promise<SnapshotResult> {
   const { store, key, logger } = ctx
   const { signal, onProgress } = options
   const started = Date.now()
   throwIfAborted(signal, 'snapshot')
+  let root: string
+  let cache: StateCache | undefined
+  let walked: Walked[]
+  try {
+    root = await realpath(ctx.root)
+    cache = await readStateCache(root, key)
+    const skipDirs: string[] = []
+    if (store.localDir) {
+      const dir = await realpath(store.localDir).catch(() => store.localDir!)
+      if (isInside(root, dir)) skipDirs.push(dir)
+    }
+    walked = await walkTree({ root, include: ctx.include, exclude: ctx.exclude, skipDirs, signal, logger })
+  } catch (err) {
+    throw asAbortError(err, signal, 'snapshot')
+  }
+  const files = walked.filter((e): e is WalkedFile => e.t === 'f')
+  const totalBytes = files.reduce((n, f) => n + f.s, 0)
+
+  // nothing changed since the snapshot the ref still points at: that snapshot is this one, nothing to write (no
+  // lease, no manifest, no ref: a periodic checkpoint of an idle tree costs one ref read)
+  if (cache?.head) {
+    const same = entriesFromCache(walked, cache)
+    if (same && entriesDigest(same) === cache.head.digest) {
+      const headId = await readRef(store, key, signal).catch((err: unknown) => {
+        throw asAbortError(err, signal, 'snapshot')
+      })
+      if (headId === cache.head.id) {
+        onProgress?.({ phase: 'snapshot', files: files.length, totalFiles: files.length, bytes: totalBytes, totalBytes })
+        return { id: headId, committed: false, files: files.length, bytes: totalBytes, uploadedChunks: 0, uploadedBytes: 0, unchangedFiles: files.length, durationMs: Date.now() - started }
+      }
+    }
+  }
+
   const lease = await takeLease(store, signal).catch((err: unknown) => {
     throw asAbortError(err, signal, 'snapshot')
   })
   try {
-    const root = await realpath(ctx.root)
     const known = new Set<string>()
     const headId = await readRef(store, key, signal)
     if (headId) {
@@ -49,22 +106,13 @@ export async function takeSnapshot(ctx: SnapshotContext, options: OperationOptio
         logger.warn(`snapshot: previous manifest ${headId} unreadable, re-checking every chunk (${(err as Error).message})`)
       }
     }
-    const cache = await readStateCache(root, key)
-    const skipDirs: string[] = []
-    if (store.localDir) {
-      const dir = await realpath(store.localDir).catch(() => store.localDir!)
-      if (isInside(root, dir)) skipDirs.push(dir)
-    }
-    const walked = await walkTree({ root, include: ctx.include, exclude: ctx.exclude, skipDirs, signal, logger })
-    const files = walked.filter((e): e is WalkedFile => e.t === 'f')
-    const totalBytes = files.reduce((n, f) => n + f.s, 0)
     // files whose stat identity matches the state cache and whose chunks the current manifest references are not
     // read again; knowing them up front tells how much there is to hash
     const unchanged = new Map<string, CacheRecord>()
     let bytesToRead = 0
     for (const file of files) {
       const rec = cache?.files[file.p]
-      if (rec && rec[0] === file.s && rec[1] === file.mt && rec[2] === file.ino && rec[3] === file.ct && (rec.slice(4) as string[]).every((h) => known.has(h))) unchanged.set(file.p, rec)
+      if (rec && sameFile(rec, file) && (rec.slice(4) as string[]).every((h) => known.has(h))) unchanged.set(file.p, rec)
       else bytesToRead += file.s
     }
     // a store with no chunk at all (a first snapshot) cannot have any of ours: asking has() per chunk would only
@@ -160,8 +208,7 @@ export async function takeSnapshot(ctx: SnapshotContext, options: OperationOptio
         if (!r) continue
         entries.push(r.entry)
         bytes += r.entry.s
-      } else if (e.t === 'd') entries.push({ p: e.p, t: 'd', m: e.m, mt: e.mt })
-      else entries.push({ p: e.p, t: 'l', tg: e.tg, mt: e.mt })
+      } else entries.push(otherEntry(e))
     }
     const id = newSnapshotId()
     const manifest: Manifest = { format: FORMAT, id, key, createdAt: new Date().toISOString(), chunkSize: CHUNK_SIZE, files: results.size, bytes, entries }
@@ -170,14 +217,10 @@ export async function takeSnapshot(ctx: SnapshotContext, options: OperationOptio
     // the commit: before this line restore sees the previous snapshot, after it the new one
     await writeRef(store, key, id, signal)
 
-    // nothing read and nothing gone: the state cache on disk already says exactly this
-    if (unchangedFiles === results.size && cache && Object.keys(cache.files).length === results.size) {
-      return { id, files: results.size, bytes, uploadedChunks, uploadedBytes, unchangedFiles, durationMs: Date.now() - started }
-    }
     const records: Record<string, CacheRecord> = {}
     for (const [p, r] of results) records[p] = r.record
-    await writeStateCache(root, key, records).catch((err: unknown) => logger.warn(`snapshot: could not write the local state cache (${(err as Error).message})`))
-    return { id, files: results.size, bytes, uploadedChunks, uploadedBytes, unchangedFiles, durationMs: Date.now() - started }
+    await writeStateCache(root, key, records, { id, digest: entriesDigest(entries) }).catch((err: unknown) => logger.warn(`snapshot: could not write the local state cache (${(err as Error).message})`))
+    return { id, committed: true, files: results.size, bytes, uploadedChunks, uploadedBytes, unchangedFiles, durationMs: Date.now() - started }
   } catch (err) {
     throw asAbortError(err, signal, 'snapshot')
   } finally {

@@ -5,15 +5,37 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { STATE_DIR } from './manifest.js'
+import { STATE_DIR, type ManifestEntry } from './manifest.js'
 
 /** [size, mtimeMs, ino, ctimeMs, ...chunkHashes] */
 export type CacheRecord = [number, number, number, number, ...string[]]
+
+/** The snapshot the files on disk were last known to equal: its id and the digest of its entries. */
+export interface CacheHead {
+  id: string
+  digest: string
+}
 
 export interface StateCache {
   version: 1
   key: string
   files: Record<string, CacheRecord>
+  /** Set after a snapshot commits or a restore: lets an unchanged tree skip writing a copy of that manifest. */
+  head?: CacheHead
+}
+
+/**
+ * A digest of manifest entries, field by field in a fixed order (independent of how the objects were built or
+ * parsed): two entry lists with equal digests describe the same tree.
+ */
+export function entriesDigest(entries: readonly ManifestEntry[]): string {
+  const hash = createHash('sha256')
+  for (const e of entries) {
+    if (e.t === 'f') hash.update(`f\0${e.p}\0${e.m}\0${e.mt}\0${e.s}\0${e.c.join(',')}\n`)
+    else if (e.t === 'd') hash.update(`d\0${e.p}\0${e.m}\0${e.mt}\n`)
+    else hash.update(`l\0${e.p}\0${e.tg}\0${e.mt}\n`)
+  }
+  return hash.digest('hex')
 }
 
 function cachePath(root: string, key: string): string {
@@ -24,6 +46,7 @@ export async function readStateCache(root: string, key: string): Promise<StateCa
   try {
     const parsed = JSON.parse(await readFile(cachePath(root, key), 'utf8')) as StateCache
     if (parsed.version !== 1 || parsed.key !== key || typeof parsed.files !== 'object' || parsed.files === null) return undefined
+    if (parsed.head !== undefined && (typeof parsed.head?.id !== 'string' || typeof parsed.head.digest !== 'string')) delete parsed.head
     return parsed
   } catch {
     // missing or damaged: every file is simply read again
@@ -31,12 +54,12 @@ export async function readStateCache(root: string, key: string): Promise<StateCa
   }
 }
 
-export async function writeStateCache(root: string, key: string, files: Record<string, CacheRecord>): Promise<void> {
+export async function writeStateCache(root: string, key: string, files: Record<string, CacheRecord>, head?: CacheHead): Promise<void> {
   const path = cachePath(root, key)
   await mkdir(join(root, STATE_DIR), { recursive: true })
   const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`
   try {
-    await writeFile(tmp, JSON.stringify({ version: 1, key, files } satisfies StateCache))
+    await writeFile(tmp, JSON.stringify({ version: 1, key, files, head } satisfies StateCache))
     await rename(tmp, path)
   } catch (err) {
     await rm(tmp, { force: true })

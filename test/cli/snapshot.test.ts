@@ -51,13 +51,29 @@ describe.skipIf(!built)('scf-graceful snapshot / restore', () => {
     expect(await describeTree(target)).toEqual(await describeTree(root))
   })
 
-  it('--json prints the result; a second snapshot uploads nothing; --keep-last prunes', async () => {
-    await run('snapshot', '--root', root, '--store', storeSpec, '--key', 'cli/json', '--quiet')
-    const s = await run('snapshot', '--root', root, '--store', storeSpec, '--key', 'cli/json', '--json', '--keep-last', '1')
-    expect(s.code, s.stderr).toBe(0)
-    const result = JSON.parse(s.stdout) as { files: number; uploadedBytes: number; unchangedFiles: number; pruned: { deletedManifests: number } }
-    expect(result).toMatchObject({ files: 2, uploadedBytes: 0, unchangedFiles: 2 })
-    expect(result.pruned.deletedManifests).toBe(1)
+  it('--json prints the result; a second snapshot uploads only what changed; --keep-last prunes; an untouched tree writes nothing', async () => {
+    const own = join(base.dir, 'root-json')
+    await mkdir(own, { recursive: true })
+    await writeFile(join(own, 'a.bin'), randomBytes(300_000))
+    await writeFile(join(own, 'b.txt'), 'b')
+    const snap = async (...extra: string[]) => {
+      const r = await run('snapshot', '--root', own, '--store', storeSpec, '--key', 'cli/json', '--json', ...extra)
+      expect(r.code, r.stderr).toBe(0)
+      return JSON.parse(r.stdout) as { id: string; committed: boolean; files: number; uploadedBytes: number; unchangedFiles: number; pruned?: { deletedManifests: number } }
+    }
+    const first = await snap()
+    await writeFile(join(own, 'c.txt'), 'added')
+    const second = await snap('--keep-last', '1')
+    expect(second).toMatchObject({ files: 3, uploadedBytes: 5, unchangedFiles: 2 })
+    expect(second.id).not.toBe(first.id)
+    expect(second.pruned!.deletedManifests).toBe(1)
+    // nothing touched since: the snapshot the ref points at is this one; no manifest is written, so none to prune
+    const third = await snap('--keep-last', '1')
+    expect(second.committed).toBe(true)
+    expect(third).toMatchObject({ id: second.id, committed: false, files: 3, uploadedBytes: 0, unchangedFiles: 3 })
+    const plain = await run('snapshot', '--root', own, '--store', storeSpec, '--key', 'cli/json')
+    expect(plain.stdout).toMatch(/the tree is that snapshot, nothing written/)
+    expect(third.pruned!.deletedManifests).toBe(0)
   })
 
   it('nothing to restore: exit 3 with the stable code on stderr', async () => {

@@ -1,7 +1,7 @@
 // The performance paths must keep every guarantee: worker hashing gives the same hashes, the fsStore readInto path
 // still refuses a wrong chunk, skipping has() on an empty store still dedupes later.
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readdir, readFile, symlink, unlink, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createSnapshotter, memoryStore, type SnapshotStore } from '../../src/persistence/index.js'
@@ -132,5 +132,86 @@ describe('has() is skipped only while the store holds no chunk', () => {
     const second = await createSnapshotter({ store, root, key: 'b' }).snapshot()
     expect(hasCalls).toBeGreaterThan(0)
     expect(second.uploadedChunks).toBe(0)
+  })
+})
+
+describe('an untouched tree', () => {
+  /** A memory store that counts what was written to it. */
+  const countingWrites = () => {
+    const inner = memoryStore()
+    const writes: string[] = []
+    const store: SnapshotStore = {
+      ...inner,
+      put: (key, body, o) => (writes.push(`put ${key}`), inner.put(key, body, o)),
+      delete: (keys, o) => (writes.push(`delete ${String(keys)}`), inner.delete(keys, o)),
+    }
+    return { store, writes }
+  }
+
+  it('writes nothing: the snapshot the ref points at is returned as this one', async () => {
+    const { root } = await fresh()
+    await mkdir(join(root, 'dir/empty'), { recursive: true })
+    await writeFile(join(root, 'dir/a.bin'), randomBytes(50_000))
+    await symlink('dir/a.bin', join(root, 'link'))
+    const { store, writes } = countingWrites()
+    const snap = createSnapshotter({ store, root, key: 'idle' })
+    const first = await snap.snapshot()
+    writes.length = 0
+    const again = await snap.snapshot()
+    expect(writes).toEqual([])
+    expect(first.committed).toBe(true)
+    expect(again).toMatchObject({ id: first.id, committed: false, files: 1, bytes: 50_000, uploadedChunks: 0, uploadedBytes: 0, unchangedFiles: 1 })
+    // a new instance that restored it and changed nothing: at most one manifest (utimes can put an mtime a
+    // microsecond off), uploads nothing, and its checkpoints after that write nothing
+    const { restored } = await fresh()
+    const there = createSnapshotter({ store, root: restored, key: 'idle' })
+    await there.restore()
+    const settled = await there.snapshot()
+    expect(settled.uploadedBytes).toBe(0)
+    writes.length = 0
+    expect((await there.snapshot()).id).toBe(settled.id)
+    expect(writes).toEqual([])
+  })
+
+  it('any change still makes a new snapshot: new dir, chmod, touched mtime, retargeted link, removed file', async () => {
+    const { root, restored } = await fresh()
+    await mkdir(join(root, 'd'))
+    await writeFile(join(root, 'd/f'), 'f')
+    await writeFile(join(root, 'g'), 'g')
+    await symlink('g', join(root, 'l'))
+    const { store } = countingWrites()
+    const snap = createSnapshotter({ store, root, key: 'changes' })
+    let last = (await snap.snapshot()).id
+    const changes: [string, () => Promise<unknown>][] = [
+      ['new empty dir', () => mkdir(join(root, 'd/new'))],
+      ['chmod', () => chmod(join(root, 'g'), 0o600)],
+      ['touched mtime, same bytes', () => utimes(join(root, 'd/f'), new Date(), new Date(Date.now() - 60_000))],
+      ['retargeted link', async () => (await unlink(join(root, 'l')), await symlink('d/f', join(root, 'l')))],
+      ['removed file', () => unlink(join(root, 'g'))],
+    ]
+    for (const [what, change] of changes) {
+      await change()
+      const id = (await snap.snapshot()).id
+      expect(id, what).not.toBe(last)
+      last = id
+    }
+    await createSnapshotter({ store, root: restored, key: 'changes' }).restore()
+    expect(await describeTree(restored)).toEqual(await describeTree(root))
+  })
+
+  it('another writer moved the ref: the untouched tree is written again, and restore gives it back', async () => {
+    const { root, restored, dir } = await fresh()
+    await writeFile(join(root, 'mine'), 'mine')
+    const other = join(dir, 'other')
+    await mkdir(other)
+    await writeFile(join(other, 'theirs'), 'theirs')
+    const { store } = countingWrites()
+    const mine = createSnapshotter({ store, root, key: 'shared' })
+    const first = await mine.snapshot()
+    await createSnapshotter({ store, root: other, key: 'shared' }).snapshot()
+    const again = await mine.snapshot()
+    expect(again.id).not.toBe(first.id)
+    await createSnapshotter({ store, root: restored, key: 'shared' }).restore()
+    expect(await describeTree(restored)).toEqual(await describeTree(root))
   })
 })

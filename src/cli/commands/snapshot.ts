@@ -176,7 +176,7 @@ export async function runPersistCommand(command: 'snapshot' | 'restore', argv: s
       const pruned = keepLast ? await snapshotter.prune({ keepLast, signal: controller.signal }) : undefined
       view.stop()
       process.stdout.write(json ? `${JSON.stringify({ ...r, root: snapshotter.root, key: snapshotter.key, pruned })}\n`
-        : `snapshot ${r.id} of ${snapshotter.root} as "${snapshotter.key}": ${r.files} files, ${formatBytes(r.bytes)}, uploaded ${formatBytes(r.uploadedBytes)} (${r.unchangedFiles} files unchanged) in ${r.durationMs} ms${pruned ? `; pruned ${pruned.deletedManifests} snapshots, ${pruned.deletedChunks} chunks` : ''}\n`)
+        : `snapshot ${r.id} of ${snapshotter.root} as "${snapshotter.key}": ${r.files} files, ${formatBytes(r.bytes)}, uploaded ${formatBytes(r.uploadedBytes)} (${r.unchangedFiles} files unchanged)${r.committed ? '' : '; the tree is that snapshot, nothing written'} in ${r.durationMs} ms${pruned ? `; pruned ${pruned.deletedManifests} snapshots, ${pruned.deletedChunks} chunks` : ''}\n`)
     } else {
       const r = await snapshotter.restore(options)
       view.stop()
