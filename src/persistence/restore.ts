@@ -1,7 +1,7 @@
 // Restoring: validate the whole manifest first, then write every file to a temp name in its final directory,
 // verifying each chunk's SHA-256 before its bytes touch the disk, and rename into place. Never outside root.
 import { randomBytes } from 'node:crypto'
-import { chmod, lstat, mkdir, open, realpath, rename, rm, stat, symlink, unlink, utimes } from 'node:fs/promises'
+import { chmod, lstat, lutimes, mkdir, open, realpath, rename, rm, stat, symlink, unlink, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ScfGracefulError } from '../errors.js'
 import type { SnapshotContext, OperationOptions } from './context.js'
@@ -81,6 +81,8 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
       const tmp = join(root, parentOf(l.p), tmpName())
       try {
         await symlink(l.tg, tmp)
+        // the link's own mtime, as the manifest has it (a rename keeps it)
+        await lutimes(tmp, l.mt / 1000, l.mt / 1000)
         await clearForFile(final)
         await rename(tmp, final)
       } catch (err) {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { chmod, mkdir, readFile, symlink, utimes, writeFile, appendFile, stat } from 'node:fs/promises'
+import { chmod, lstat, lutimes, mkdir, readFile, symlink, utimes, writeFile, appendFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CHUNK_SIZE, createSnapshotter, memoryStore } from '../../src/persistence/index.js'
@@ -38,6 +38,7 @@ describe('round trip', () => {
     await chmod(join(root, 'ro-dir'), 0o555)
     await utimes(join(root, 'private'), new Date('2001-02-03T04:05:06.789Z'), new Date('2001-02-03T04:05:06.789Z'))
     await utimes(join(root, 'empty-dir'), new Date('2010-01-01T00:00:00Z'), new Date('2010-01-01T00:00:00Z'))
+    await lutimes(join(root, 'link-to-exec'), new Date('2005-05-05T05:05:05.505Z'), new Date('2005-05-05T05:05:05.505Z'))
 
     const before = await describeTree(root)
     const result = await createSnapshotter({ store, root, key: 'fn/rt' }).snapshot()
@@ -45,6 +46,8 @@ describe('round trip', () => {
     await createSnapshotter({ store, root: restored, key: 'fn/rt' }).restore()
     expect(await describeTree(restored)).toEqual(before)
     expect((await stat(join(restored, 'private'))).mtime.toISOString()).toBe('2001-02-03T04:05:06.789Z')
+    // a symlink keeps its own mtime too
+    expect((await lstat(join(restored, 'link-to-exec'))).mtime.toISOString()).toBe('2005-05-05T05:05:05.505Z')
     await chmod(join(root, 'ro-dir'), 0o755)
     await chmod(join(restored, 'ro-dir'), 0o755)
   })
