@@ -232,7 +232,7 @@ export function redisStore(options: RedisStoreOptions): RedisStoreInstance {
       // SCAN may return a key twice across pages
       const seen = new Set<string>()
       // a cluster keeps each key on one master: SCAN them all (a Cluster client would ask just one)
-      const nodes = await run('list', listPrefix, signal, async (client) => (isCluster(client) ? client.nodes('master') : [client]))
+      const nodes = await run('list', listPrefix, signal, async (client) => (isCluster(client) ? masters(client) : [client]))
       for (const node of nodes) {
         let cursor = '0'
         do {
@@ -282,6 +282,14 @@ export function redisStore(options: RedisStoreOptions): RedisStoreInstance {
 
 function isCluster(client: RedisStoreClient): client is Cluster {
   return (client as Cluster).isCluster === true
+}
+
+/** The cluster's masters. A client still connecting knows none yet: a command first (queued until ready). */
+async function masters(client: Cluster): Promise<Redis[]> {
+  if (client.status !== 'ready') await client.ping()
+  const nodes = client.nodes('master')
+  if (nodes.length === 0) throw new Error('the cluster client knows no master node')
+  return nodes
 }
 
 /**

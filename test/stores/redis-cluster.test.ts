@@ -65,6 +65,16 @@ if (redis) {
       const listed: string[] = []
       for await (const key of store.list('k/')) listed.push(key)
       expect(listed.sort()).toEqual([...keys].sort())
+      // a client that has not connected yet knows no masters: list() must not take that for an empty store
+      const late = new Cluster(cluster.ports.map((port) => ({ host: '127.0.0.1', port })), { lazyConnect: true })
+      late.on('error', () => {})
+      try {
+        const fromLate: string[] = []
+        for await (const key of redisStore({ client: late, prefix: 'spread:' }).list('k/')) fromLate.push(key)
+        expect(fromLate.sort()).toEqual([...keys].sort())
+      } finally {
+        late.disconnect()
+      }
       await store.delete(keys)
       expect((await keysPerMaster('spread:*')).flat()).toEqual([])
     })
