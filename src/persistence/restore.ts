@@ -5,13 +5,14 @@ import { chmod, lstat, lutimes, mkdir, open, realpath, rename, rm, stat, symlink
 import { join } from 'node:path'
 import { ScfGracefulError } from '../errors.js'
 import type { SnapshotContext, OperationOptions } from './context.js'
+import { type Lease, takeLease } from './gc.js'
 import { type Hasher, hasherFor } from './hasher.js'
 import { chunkKey } from './layout.js'
 import type { DirEntry, FileEntry, LinkEntry } from './manifest.js'
 import { loadManifest } from './load.js'
 import { readRef } from './refs.js'
 import { type CacheRecord, entriesDigest, writeStateCache } from './state-cache.js'
-import { asAbortError, createSemaphore, runPool, throwIfAborted } from './util.js'
+import { asAbortError, createSemaphore, runPool, throwIfAborted, withinMs } from './util.js'
 
 export interface RestoreResult {
   /** The id of the snapshot that was restored. */
@@ -39,8 +40,12 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
   const { store, key } = ctx
   const { signal, onProgress } = options
   const started = Date.now()
+  let lease: Lease | undefined
   try {
     throwIfAborted(signal, 'restore')
+    // a reader lease: prune deletes nothing (no manifest, no chunk) while this restore runs, even when another writer
+    // commits and keepLast would drop the snapshot being read
+    lease = await takeLease(store, 'restore', signal)
     const id = await readRef(store, key, signal)
     if (!id) throw new ScfGracefulError('SCFG_ERR_SNAPSHOT_NOT_FOUND', `no snapshot under key "${key}" in the ${store.kind} store`, { details: { key } })
     // parseManifest (inside) rejects every hostile path before anything below writes a byte
@@ -107,6 +112,8 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
     return { id, files: files.length, bytes: manifest.bytes, durationMs: Date.now() - started }
   } catch (err) {
     throw asAbortError(err, signal, 'restore')
+  } finally {
+    if (lease) await withinMs(lease.release().catch(() => {}), 1000)
   }
 }
 
