@@ -8,7 +8,8 @@ import type { SnapshotContext, OperationOptions } from './context.js'
 import { type Lease, takeLease } from './gc.js'
 import { type Hasher, hasherFor } from './hasher.js'
 import { chunkKey } from './layout.js'
-import type { DirEntry, FileEntry, LinkEntry } from './manifest.js'
+import type { DirEntry, FileEntry, LinkEntry, ManifestEntry } from './manifest.js'
+import { diskLookup, entriesLookup, linkStaysInside } from './links.js'
 import { loadManifest } from './load.js'
 import { readRef } from './refs.js'
 import { type CacheRecord, entriesDigest, writeStateCache } from './state-cache.js'
@@ -50,6 +51,7 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
     if (!id) throw new ScfGracefulError('SCFG_ERR_SNAPSHOT_NOT_FOUND', `no snapshot under key "${key}" in the ${store.kind} store`, { details: { key } })
     // parseManifest (inside) rejects every hostile path before anything below writes a byte
     const manifest = await loadManifest(store, key, id, signal)
+    await refuseEscapingLinks(manifest.entries)
     await mkdir(ctx.root, { recursive: true }).catch((err: unknown) => { throw writeError(err, ctx.root) })
     const root = await realpath(ctx.root)
 
@@ -95,11 +97,14 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
         throw writeError(err, l.p)
       }
     }
+    // entries already on disk that the snapshot does not list (restore merges) can lead a link elsewhere than the
+    // manifest alone says: what counts is where the kernel resolves it now
+    await removeLinksLeadingOut(root, links)
     // directories last and deepest first: their mode may forbid writing, and writing inside moves their mtime
     for (const d of [...dirs].reverse()) {
       const abs = join(root, d.p)
       try {
-        await chmod(abs, d.m)
+        await chmod(abs, d.m & PERMISSION_BITS)
         await utimes(abs, d.mt / 1000, d.mt / 1000)
       } catch (err) {
         throw writeError(err, d.p)
@@ -115,6 +120,30 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
   } finally {
     if (lease) await withinMs(lease.release().catch(() => {}), 1000)
   }
+}
+
+/** Modes from a store keep only permission bits: a snapshot never brings back setuid, setgid or sticky. */
+const PERMISSION_BITS = 0o777
+
+/** Refuses a manifest with a symlink that leads out of root through its other symlinks, before anything is written. */
+async function refuseEscapingLinks(entries: readonly ManifestEntry[]): Promise<void> {
+  const lookup = entriesLookup(entries)
+  for (const e of entries) {
+    if (e.t === 'l' && !(await linkStaysInside(e.p, e.tg, lookup))) {
+      throw new ScfGracefulError('SCFG_ERR_MANIFEST_INVALID', `invalid manifest: symlink ${JSON.stringify(e.p)} -> ${JSON.stringify(e.tg)} leads out of root (through another symlink)`, { details: { path: e.p } })
+    }
+  }
+}
+
+/** Removes every restored link the kernel would resolve outside root, then fails the restore naming them. */
+async function removeLinksLeadingOut(root: string, links: readonly LinkEntry[]): Promise<void> {
+  if (links.length === 0) return
+  const lookup = diskLookup(root)
+  const out: string[] = []
+  for (const l of links) if (!(await linkStaysInside(l.p, l.tg, lookup))) out.push(l.p)
+  if (out.length === 0) return
+  for (const p of out) await rm(join(root, p), { force: true })
+  throw new ScfGracefulError('SCFG_ERR_RESTORE_WRITE', `restore removed symlink ${out.join(', ')}: with entries already under root that the snapshot does not list, it would lead out of root`, { details: { path: out[0], paths: out } })
 }
 
 function parentOf(p: string): string {
@@ -233,7 +262,7 @@ async function restoreFile(
       }
     })
     try {
-      await fh.chmod(file.m)
+      await fh.chmod(file.m & PERMISSION_BITS)
       await fh.utimes(file.mt / 1000, file.mt / 1000)
       await fh.close()
       fh = undefined
