@@ -64,7 +64,7 @@ export interface LocalFunctionConfig {
 
 export interface EmulatorOptions {
   functions: LocalFunctionConfig[]
-  /** Where `events.sqlite` lives; events survive restarts. @default in memory */
+  /** Where the event journals (`events.jsonl`, `logs.jsonl`) live; events survive restarts. One emulator per data dir (locked). @default in memory */
   dataDir?: string
   /** How long an ended event stays queryable. @default 3 days */
   retentionMs?: number
