@@ -57,6 +57,11 @@ export interface FunctionRuntime<TEvent, TResult> {
   invoke(event: TEvent, context: ScfContext, extras?: InvokeExtras): Promise<TResult>
   /** Resolves once the start-up restore finished (at once without persistence); rejects if persistence failed to load. */
   readonly ready: Promise<void>
+  /**
+   * Why the last final flush (the shutdown cycle's snapshot) did not save the state: its error, or an error saying
+   * the deadline cut it off. Undefined when it succeeded or never ran. runJob turns it into a non-zero exit.
+   */
+  flushFailure(): unknown
 }
 
 interface ShapeDefaults {
@@ -113,13 +118,29 @@ export function createFunctionRuntime<TEvent, TResult>(
   let persistenceReady: Promise<PersistenceRuntime | undefined> = Promise.resolve(undefined)
   let loaded: PersistenceRuntime | undefined
   let isReady = !options.persist
+  let lastFlush: { done: boolean; error?: unknown } | undefined
   if (options.persist) {
     const persist = options.persist
     // loaded lazily, through the package's own public entry: the core entry stays one self-contained file
     persistenceReady = import('scf-graceful/persistence').then(async ({ createPersistenceRuntime }) => {
       const runtime = createPersistenceRuntime(persist, { logger: logger() })
       // the final flush stops periodic checkpoints; a process that lives on (code deployment) gets them back
-      controller.addParticipant({ onFlush: (signal) => runtime.flush(signal), onRearm: () => runtime.startInterval() })
+      controller.addParticipant({
+        onFlush: (signal) => {
+          // the cycle only logs a failed flush; whoever reports the outcome (runJob's exit code) must learn of it
+          const state: { done: boolean; error?: unknown } = { done: false }
+          lastFlush = state
+          return runtime.flush(signal).then(
+            () => { state.done = true },
+            (error: unknown) => {
+              state.done = true
+              state.error = error ?? new Error('the final flush failed')
+              throw error
+            },
+          )
+        },
+        onRearm: () => runtime.startInterval(),
+      })
       if (persist.restoreOnStart !== false) {
         try {
           await runtime.restore()
@@ -209,7 +230,11 @@ export function createFunctionRuntime<TEvent, TResult>(
   const ready = persistenceReady.then(() => {})
   // a failed load reaches every invocation (and `ready` for whoever awaits it); never an unhandled rejection
   ready.catch(() => {})
-  return { invoke, ready }
+  const flushFailure = (): unknown => {
+    if (!lastFlush) return undefined
+    return lastFlush.done ? lastFlush.error : new Error('the final flush did not finish before the shutdown deadline')
+  }
+  return { invoke, ready, flushFailure }
 }
 
 class InvocationImpl implements Invocation {
