@@ -81,6 +81,10 @@ export async function runJob<TEvent = any, TResult = unknown>(handler: Handler<T
     },
   })
 
+  // the job is an operation in flight until its exit code is known: a handler that only waits for its signal (or
+  // for the timeout) holds no handle, and the time limit's and the cycle's timers are unref'd, so without this Node
+  // would exit 0 before the job ended (issue 10 item 3)
+  const keepAlive = setInterval(() => {}, 1 << 30)
   const code = await (async () => {
     const raw = env[EVENT_ENV]
     let event: TEvent
@@ -115,7 +119,7 @@ export async function runJob<TEvent = any, TResult = unknown>(handler: Handler<T
     }
     logger.info(`job done ${fields({ requestId: context.requestId, exitCode: code, ms: Math.round(performance.now() - started) })}`)
     return code
-  })()
+  })().finally(() => clearInterval(keepAlive))
 
   offParticipant()
   if (exit) exitAfterOutput(code)

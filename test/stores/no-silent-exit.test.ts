@@ -15,6 +15,7 @@ import { freePort } from '../setup/servers.js'
 
 const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 const jobFixture = fileURLToPath(new URL('./fixtures/job-dead-s3.mjs', import.meta.url))
+const waitingJob = fileURLToPath(new URL('./fixtures/job-waits.mjs', import.meta.url))
 const built = existsSync(cli)
 if (!built) {
   const message = 'test/stores/no-silent-exit.test.ts: dist/cli.js is missing; run `npm run build` first'
@@ -34,7 +35,7 @@ function start(args: string[], env: Record<string, string | undefined> = {}) {
   child.stdout.on('data', (d: Buffer) => (stdout += d))
   child.stderr.on('data', (d: Buffer) => (stderr += d))
   const exited = new Promise<Exited>((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr })))
-  return { child, exited }
+  return { child, exited, output: () => stdout + stderr }
 }
 
 let base: { dir: string; cleanup(): Promise<void> }
@@ -110,6 +111,25 @@ describe.skipIf(!built)('a pending store operation keeps the process alive; fail
     expect(output).toMatch(/restore failed.*SCFG_ERR_STORE_UNAVAILABLE|SCFG_ERR_STORE_UNAVAILABLE.*restore failed/)
     expect(r.code, output).not.toBe(0)
     expect(r.signal).toBeNull()
+  })
+
+  it('a job that only waits for its signal runs until its timeout (exit 124), not exit 0 at once', async () => {
+    const { exited } = start([waitingJob], { JOB_MODE: 'signal', SCF_TIMEOUT: '2', SCF_CUSTOM_CONTAINER_EVENT: '{}' })
+    const r = await exited
+    const output = r.stdout + r.stderr
+    expect(output).toContain('job saw timeout')
+    expect(r.code, output).toBe(124)
+  })
+
+  it('a job that ignores its signal is stopped at the deadline after SIGTERM (exit 143), not exit 0 at once', async () => {
+    const { child, exited, output } = start([waitingJob], { JOB_MODE: 'forever', SCF_CUSTOM_CONTAINER_EVENT: '{}' })
+    await waitFor(async () => child.exitCode !== null || output().includes('job waiting'))
+    // before the fix it had already exited 0 here: nothing kept the loop alive while the handler waited
+    expect(child.exitCode).toBeNull()
+    child.kill('SIGTERM')
+    const r = await exited
+    expect(r.stdout + r.stderr).toMatch(/job stopped requestId=\S+ reason=SIGTERM/)
+    expect(r.code, r.stdout + r.stderr).toBe(143)
   })
 })
 
