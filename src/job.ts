@@ -14,7 +14,7 @@ import { exitAfterOutput } from './shutdown/exit.js'
 export const jobExitCodes = {
   /** The handler returned (also after SIGTERM, when it chose to return). */
   success: 0,
-  /** The handler threw or rejected with its own error. */
+  /** The handler threw or rejected with its own error, or it returned but the final flush of `persist` failed (state not saved). */
   handlerFailed: 1,
   /** SCF_CUSTOM_CONTAINER_EVENT is not valid JSON (sysexits EX_DATAERR). */
   malformedEvent: 65,
@@ -87,6 +87,10 @@ export async function runJob<TEvent = any, TResult = unknown>(handler: Handler<T
     },
   })
 
+  // the job is an operation in flight until its exit code is known: a handler that only waits for its signal (or
+  // for the timeout) holds no handle, and the time limit's and the cycle's timers are unref'd, so without this Node
+  // would exit 0 before the job ended (issue 10 item 3)
+  const keepAlive = setInterval(() => {}, 1 << 30)
   const code = await (async () => {
     const raw = env[EVENT_ENV]
     let event: TEvent
@@ -113,9 +117,15 @@ export async function runJob<TEvent = any, TResult = unknown>(handler: Handler<T
     controller.configure({ exitAfterShutdown: false })
     if (controller.cycle) await controller.cycle
     else if (!stopReason) await controller.shutdown('manual')
+    // a job whose state was not saved did not succeed: exiting 0 would tell SCF (and the next run) it did
+    const flushError = runtime.flushFailure()
+    if (flushError !== undefined && code === jobExitCodes.success) {
+      code = jobExitCodes.handlerFailed
+      logger.error(`job state not saved ${fields({ requestId: context.requestId, code: (flushError as { code?: string })?.code })}: ${(flushError as Error)?.message ?? String(flushError)}; exiting with ${code}`)
+    }
     logger.info(`job done ${fields({ requestId: context.requestId, exitCode: code, ms: Math.round(performance.now() - started) })}`)
     return code
-  })()
+  })().finally(() => clearInterval(keepAlive))
 
   offParticipant()
   if (exit) exitAfterOutput(code)

@@ -66,6 +66,11 @@ export interface FunctionRuntime<TEvent, TResult> {
    * the persistence engine failed to load. A failed restore is retried by the next invocation.
    */
   readonly ready: Promise<void>
+  /**
+   * Why the last final flush (the shutdown cycle's snapshot) did not save the state: its error, or an error saying
+   * the deadline cut it off. Undefined when it succeeded or never ran. runJob turns it into a non-zero exit.
+   */
+  flushFailure(): unknown
 }
 
 interface ShapeDefaults {
@@ -128,6 +133,7 @@ export function createFunctionRuntime<TEvent, TResult>(
   // one restore round at a time, shared by every invocation waiting for it; aborted by a shutdown cycle's flush step
   let restoreRound: Promise<void> | undefined
   let restoreAbort: AbortController | undefined
+  let lastFlush: { done: boolean; error?: unknown } | undefined
   if (options.persist) {
     const persist = options.persist
     persistence = import('scf-graceful/persistence').then(({ createPersistenceRuntime }) => {
@@ -138,7 +144,17 @@ export function createFunctionRuntime<TEvent, TResult>(
           // on): a restore still running stops here, leaving the store as it was, and the flush below refuses the
           // half-restored root
           restoreAbort?.abort()
-          return runtime.flush(signal)
+          // the cycle only logs a failed flush; whoever reports the outcome (runJob's exit code) must learn of it
+          const state: { done: boolean; error?: unknown } = { done: false }
+          lastFlush = state
+          return runtime.flush(signal).then(
+            () => { state.done = true },
+            (error: unknown) => {
+              state.done = true
+              state.error = error ?? new Error('the final flush failed')
+              throw error
+            },
+          )
         },
         // the final flush stops periodic checkpoints; a process that lives on (code deployment) gets them back
         onRearm: () => runtime.startInterval(),
@@ -272,7 +288,11 @@ export function createFunctionRuntime<TEvent, TResult>(
   const ready = startup ? startup.then(() => {}) : Promise.resolve()
   // a failed load reaches every invocation (and `ready` for whoever awaits it); never an unhandled rejection
   ready.catch(() => {})
-  return { invoke, ready }
+  const flushFailure = (): unknown => {
+    if (!lastFlush) return undefined
+    return lastFlush.done ? lastFlush.error : new Error('the final flush did not finish before the shutdown deadline')
+  }
+  return { invoke, ready, flushFailure }
 }
 
 class InvocationImpl implements Invocation {
