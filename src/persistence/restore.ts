@@ -1,6 +1,5 @@
 // Restoring: validate the whole manifest first, then write every file to a temp name in its final directory,
 // verifying each chunk's SHA-256 before its bytes touch the disk, and rename into place. Never outside root.
-import { randomBytes } from 'node:crypto'
 import { chmod, lstat, lutimes, mkdir, open, realpath, rename, rm, stat, symlink, unlink, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ScfGracefulError } from '../errors.js'
@@ -12,6 +11,7 @@ import type { DirEntry, FileEntry, LinkEntry, ManifestEntry } from './manifest.j
 import { diskLookup, entriesLookup, linkStaysInside } from './links.js'
 import { loadManifest } from './load.js'
 import { readRef } from './refs.js'
+import { removeLeftoverTemps, tempName } from './temp-files.js'
 import { type CacheRecord, entriesDigest, writeStateCache } from './state-cache.js'
 import { asAbortError, createSemaphore, runPool, throwIfAborted, withinMs } from './util.js'
 
@@ -22,12 +22,6 @@ export interface RestoreResult {
   bytes: number
   durationMs: number
 }
-
-// temp names only need to be unique within this process and not collide with another process's (pid + counter);
-// a random per-file name costs a synchronous CSPRNG call per file
-const tmpPrefix = randomBytes(4).toString('hex')
-let tmpCounter = 0
-const tmpName = () => `.scfg-${tmpPrefix}-${process.pid.toString(36)}-${(tmpCounter++).toString(36)}.tmp`
 
 const FS_WRITE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EACCES', 'EPERM', 'EFBIG', 'EMFILE', 'ENFILE', 'ENAMETOOLONG', 'EISDIR', 'ENOTDIR', 'EEXIST', 'ENOTEMPTY'])
 
@@ -64,6 +58,8 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
       throwIfAborted(signal, 'restore')
       if (await ensureDir(root, d.p)) created.add(d.p)
     }
+    // a restore killed earlier left temp files in directories that existed before this one (its own are new)
+    for (const dir of ['', ...dirs.filter((d) => !created.has(d.p)).map((d) => d.p)]) await removeLeftoverTemps(join(root, dir))
     const progress = { phase: 'restore' as const, files: 0, totalFiles: files.length, bytes: 0, totalBytes: manifest.bytes }
     const records: Record<string, CacheRecord> = {}
     const chunkSlots = createSemaphore(ctx.concurrency * 2)
@@ -85,7 +81,7 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
     for (const l of links) {
       throwIfAborted(signal, 'restore')
       const final = join(root, l.p)
-      const tmp = join(root, parentOf(l.p), tmpName())
+      const tmp = join(root, parentOf(l.p), tempName())
       try {
         await symlink(l.tg, tmp)
         // the link's own mtime, as the manifest has it (a rename keeps it)
@@ -224,7 +220,7 @@ async function restoreFile(
   onBytes: (n: number) => void,
 ): Promise<CacheRecord> {
   const final = join(root, file.p)
-  const tmp = join(root, parentOf(file.p), tmpName())
+  const tmp = join(root, parentOf(file.p), tempName())
   let fh
   try {
     fh = await open(tmp, 'wx', 0o600)

@@ -59,7 +59,11 @@ export interface Snapshotter {
   restore(options?: OperationOptions): Promise<RestoreResult>
   /** The key's snapshots, newest first. */
   list(options?: { signal?: AbortSignal }): Promise<SnapshotInfo[]>
-  /** Deletes all but the newest `keepLast` snapshots of the key, then chunks nothing references. */
+  /**
+   * Deletes all but the newest `keepLast` snapshots of the key, then chunks nothing references, then what crashed
+   * processes left (the store's temp objects older than an hour, stale leases and locks). Deletes nothing while a
+   * snapshot or restore runs anywhere on the store (`swept: false`).
+   */
   prune(options: { keepLast: number; signal?: AbortSignal }): Promise<PruneResult>
 }
 
@@ -133,7 +137,7 @@ export function createSnapshotter(options: SnapshotterOptions): Snapshotter {
     prune(opts) {
       const keepLast = (opts as { keepLast?: unknown } | undefined)?.keepLast
       if (!Number.isInteger(keepLast) || (keepLast as number) < 1) throw invalidOption('keepLast', keepLast, 'an integer >= 1')
-      return prune(ctx.store, ctx.key, keepLast as number, opts.signal)
+      return prune(ctx.store, { key: ctx.key, keepLast: keepLast as number, signal: opts.signal })
     },
   }
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js'
 import { isContainedLinkTarget, STATE_DIR } from './manifest.js'
 import type { PathPredicate } from './filter.js'
 import { diskLookup, entriesLookup, linkStaysInside } from './links.js'
+import { isTempName } from './temp-files.js'
 import { throwIfAborted } from './util.js'
 
 const STAT_BATCH = 32
@@ -43,7 +44,8 @@ export async function walkTree(options: WalkOptions): Promise<Walked[]> {
       throw err
     }
     names.sort()
-    const kept = names.filter((name) => !(!relDir && name === STATE_DIR) && !skip.has(join(absDir, name)) && !exclude?.(relDir ? `${relDir}/${name}` : name))
+    // the engine's own state and temp files are never user data
+    const kept = names.filter((name) => !(!relDir && name === STATE_DIR) && !isTempName(name) && !skip.has(join(absDir, name)) && !exclude?.(relDir ? `${relDir}/${name}` : name))
     const stats: (Stats | undefined)[] = []
     for (let i = 0; i < kept.length; i += STAT_BATCH) {
       throwIfAborted(signal, 'snapshot')
@@ -103,8 +105,7 @@ export async function walkTree(options: WalkOptions): Promise<Walked[]> {
     }
   }
   await walkDir(root, '')
-  const kept = include ? pruneEmptyDirs(out, include) : out
-  return withoutLinksLeadingOut(root, kept, logger)
+  return withoutLinksLeadingOut(root, include ? pruneEmptyDirs(out, include) : out, logger)
 }
 
 /**
