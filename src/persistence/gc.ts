@@ -10,7 +10,7 @@
 // swept under a running snapshot or restore.
 import { hostname } from 'node:os'
 import type { SnapshotStore } from './store.js'
-import { CHUNKS_PREFIX, LEASES_PREFIX, LOCKS_PREFIX, manifestIdOf, manifestKey, manifestsPrefix, newSnapshotId, refKey, SNAPSHOTS_PREFIX } from './layout.js'
+import { CHUNKS_PREFIX, LEASES_PREFIX, LOCKS_PREFIX, manifestIdOf, manifestKey, manifestsPrefix, newSnapshotId, SNAPSHOTS_PREFIX } from './layout.js'
 import { manifestChunks, parseManifest } from './manifest.js'
 import { collectBytes, delay, throwIfAborted } from './util.js'
 import { readRef } from './refs.js'

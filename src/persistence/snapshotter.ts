@@ -31,14 +31,6 @@ export interface SnapshotterOptions {
   exclude?: PathFilter
   /** Files read or written, and chunks uploaded, at once. @default 4 */
   concurrency?: number
-  /**
-   * Hash chunks in one worker thread per core (over shared memory, no copies) when there is more than 64 MiB to hash
-   * and a core looks idle. Off by default: on the 2-core machine we measured, even with an idle core it saved no
-   * wall time and cost CPU (the second core is already busy with the kernel's copies and the I/O thread pool).
-   * Worth trying on hosts with 4+ free cores.
-   * @default false
-   */
-  hashWorkers?: boolean
   /** Where warnings go (a vanished file, a symlink skipped). @default console */
   logger?: Logger | false
 }
@@ -93,8 +85,6 @@ export function resolveContext(options: SnapshotterOptions, prefix = ''): Snapsh
   }
   const concurrency = options.concurrency ?? 4
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw invalidOption(`${prefix}concurrency`, concurrency, 'an integer from 1 to 64')
-  const hashWorkers = options.hashWorkers ?? false
-  if (typeof hashWorkers !== 'boolean') throw invalidOption(`${prefix}hashWorkers`, hashWorkers, 'a boolean')
   return {
     store: options.store,
     root: isAbsolute(root) ? root : resolve(root),
@@ -102,7 +92,6 @@ export function resolveContext(options: SnapshotterOptions, prefix = ''): Snapsh
     include: compileFilter(`${prefix}include`, options.include),
     exclude: compileFilter(`${prefix}exclude`, options.exclude),
     concurrency,
-    hashWorkers,
     logger: safeLogger(options.logger),
   }
 }
