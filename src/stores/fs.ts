@@ -200,7 +200,8 @@ export function fsStore(options: FsStoreOptions): SnapshotStore {
         throw storeError(err, 'listing temp files')
       }
       for await (const entry of handle) {
-        opts.signal?.throwIfAborted()
+        // no signal.throwIfAborted(): it is newer than Node 16.13
+        if (opts.signal?.aborted) throw (opts.signal as { reason?: unknown }).reason ?? new Error('aborted')
         if (!entry.isFile()) continue
         const path = join(tmpDir, entry.name)
         try {

@@ -359,7 +359,6 @@ export function s3Store(options: S3StoreOptions): S3Store {
       let keyMarker: string | undefined
       let uploadIdMarker: string | undefined
       do {
-        signal?.throwIfAborted()
         const page = await call('sweep', undefined, signal, (mod, client) =>
           client.send(new mod.ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }), { abortSignal: signal }))
         for (const upload of page.Uploads ?? []) {

@@ -1,7 +1,7 @@
 // The performance paths must keep every guarantee: the fsStore readInto path
 // still refuses a wrong chunk, skipping has() on an empty store still dedupes later.
 import { createHash, randomBytes } from 'node:crypto'
-import { chmod, mkdir, readdir, readFile, symlink, unlink, utimes, writeFile } from 'node:fs/promises'
+import { appendFile, chmod, mkdir, readdir, readFile, symlink, unlink, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createSnapshotter, memoryStore, type SnapshotStore } from '../../src/persistence/index.js'
@@ -175,4 +175,29 @@ describe('an untouched tree', () => {
     await createSnapshotter({ store, root: restored, key: 'shared' }).restore()
     expect(await describeTree(restored)).toEqual(await describeTree(root))
   })
+})
+
+describe('a 1 MiB append to a large file', () => {
+  // fixed 4 MiB chunks: an append rewrites the file's last, partial chunk and adds new ones only past its end
+  for (const [title, size] of [['ending in a partial chunk', 3 * CHUNK_SIZE + 1024 * 1024], ['ending on a chunk boundary', 3 * CHUNK_SIZE]] as const) {
+    it(`${title}: re-uploads at most one chunk plus the manifest`, async () => {
+      const { root, restored } = await fresh()
+      await writeFile(join(root, 'big.bin'), randomBytes(size))
+      await writeFile(join(root, 'other'), 'x')
+      const inner = memoryStore()
+      const puts: string[] = []
+      const counting: SnapshotStore = { ...inner, put: (key, body, o) => (puts.push(key), inner.put(key, body, o)) }
+      const snap = createSnapshotter({ store: counting, root, key: 'append' })
+      await snap.snapshot()
+      await appendFile(join(root, 'big.bin'), randomBytes(1024 * 1024))
+      puts.length = 0
+      const r = await snap.snapshot()
+      expect(r).toMatchObject({ committed: true, uploadedChunks: 1, unchangedFiles: 1 })
+      expect(r.uploadedBytes).toBeLessThanOrEqual(CHUNK_SIZE)
+      expect(puts.filter((k) => k.startsWith('chunks/'))).toHaveLength(1)
+      expect(puts.filter((k) => k.includes('/_manifests/'))).toHaveLength(1)
+      await createSnapshotter({ store: inner, root: restored, key: 'append' }).restore()
+      expect(await describeTree(restored)).toEqual(await describeTree(root))
+    })
+  }
 })
