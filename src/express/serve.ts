@@ -135,7 +135,8 @@ export function serveEventFunction<TEvent = any, TResult = unknown>(handler: Han
   ready.catch(() => {})
   // listen once /tmp is restored: an event must not run before the state it resumes from is back
   void endpoint.ready.then(() => {
-    if (!closing) server.listen(port, host)
+    // a SIGTERM during the restore: the cycle is closing this server, it must not start listening now
+    if (!closing && control.state === 'running') server.listen(port, host)
   })
 
   return {
