@@ -187,7 +187,7 @@ export function redisStore(options: RedisStoreOptions): RedisStoreInstance {
       const results = await tx.exec()
       const txError = results?.find(([error]) => error)?.[0]
       if (txError) throw txError
-      if (!results) throw new Error('MULTI was discarded')
+      if (!results) throw new ScfGracefulError('SCFG_ERR_STORE_UNAVAILABLE', `redis put ${full}: the MULTI that renames the temp key into place was discarded`)
     })()
     try {
       await raceSignal(work, signal)
@@ -315,7 +315,7 @@ function isCluster(client: RedisStoreClient): client is Cluster {
 async function masters(client: Cluster): Promise<Redis[]> {
   if (client.status !== 'ready') await client.ping()
   const nodes = client.nodes('master')
-  if (nodes.length === 0) throw new Error('the cluster client knows no master node')
+  if (nodes.length === 0) throw new ScfGracefulError('SCFG_ERR_STORE_UNAVAILABLE', 'redis list: the cluster client knows no master node')
   return nodes
 }
 
