@@ -9,7 +9,7 @@ const library: Options = {
   splitting: true,
   dts: true,
   clean: false,
-  target: 'node20',
+  target: 'node16',
   platform: 'node',
   treeshake: false,
   // import.meta.url in the CJS build, __dirname in the ESM build
@@ -46,7 +46,7 @@ export default defineConfig([
     splitting: true,
     dts: false,
     clean: false,
-    target: 'node20',
+    target: 'node16',
     platform: 'node',
     external,
   },

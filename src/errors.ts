@@ -43,6 +43,12 @@ export const errorCodes = {
   SCFG_ERR_INSTANCE_TERMINATED: 'The invocation was terminated by force; the instance was killed and its tmp dir wiped (SCF status 499).',
   SCFG_ERR_INSTANCE_START: 'The function instance could not start (entry not found, module threw while loading, image server never listened).',
   SCFG_ERR_HANDLER_FAILED: 'The function handler threw or rejected (SCF status 430); the original error is in `cause` / `errorMessage`.',
+  SCFG_ERR_ENTRY_ESM: "The code function's entry is an ES module (`.mjs`, or `.js` under `\"type\": \"module\"`): SCF require()s the entry, so it fails there too. Keep a CommonJS index.js that import()s the module.",
+  // runtimes
+  SCFG_ERR_RUNTIME_NOT_INSTALLED: 'The runtime (Nodejs16.13, Nodejs18.15) is not in the runtimes cache and installing was not allowed; run `scf-graceful runtimes install`.',
+  SCFG_ERR_RUNTIME_DOWNLOAD: "A runtime could not be downloaded: the npm registry is unreachable (offline), has no such package, or the download stalled; nothing was installed.",
+  SCFG_ERR_RUNTIME_INTEGRITY: "A downloaded runtime does not match the registry's `dist.integrity`; nothing was installed.",
+  SCFG_ERR_RUNTIME_PLATFORM: "SCF's runtimes are linux-x64 binaries; on another platform only the 'host' runtime runs.",
   // cli
   SCFG_ERR_CLI_USAGE: 'The command line is wrong: an unknown command or flag, or a missing or malformed value.',
   SCFG_ERR_API_RESPONSE: 'The Tencent Cloud API (or the local emulator) answered with an error; Code, Message and RequestId are attached.',

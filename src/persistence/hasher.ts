@@ -3,7 +3,8 @@
 // SharedArrayBuffer are hashed by a small worker pool without copying; a worker that cannot start or dies makes its
 // jobs fall back to hashing inline, so a hash is never lost, only slower.
 import { createHash } from 'node:crypto'
-import { availableParallelism, loadavg } from 'node:os'
+import { loadavg } from 'node:os'
+import { availableParallelism } from '../compat/os.js'
 import { Worker } from 'node:worker_threads'
 
 export interface Hasher {

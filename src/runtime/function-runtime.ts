@@ -1,7 +1,7 @@
 import { ScfGracefulError, ShutdownError, invalidOption } from '../errors.js'
 import { fields, type Logger } from '../log.js'
 import type { ScfContext } from '../scf/context.js'
-import { getController, type TrackedInvocation } from '../shutdown/controller.js'
+import { getController, timeoutSignal, type TrackedInvocation } from '../shutdown/controller.js'
 import type { PersistOptions, PersistenceRuntime } from '../persistence/runtime.js'
 
 /**
@@ -191,7 +191,7 @@ export function createFunctionRuntime<TEvent, TResult>(
       const left = timeLimitMs - (performance.now() - started) - 20
       if (left > 0) {
         try {
-          await runtime.flush(AbortSignal.timeout(left))
+          await runtime.flush(timeoutSignal(left))
         } catch (err) {
           logger().error(`flush before timeout failed ${fields({ requestId })}: ${(err as Error)?.message ?? String(err)}`)
         }
