@@ -40,8 +40,8 @@ export default defineConfig([
   },
   {
     // processes, not libraries: the CLI and the runtime a code-mode instance runs in (ESM only, top-level await)
-    // local/server: the emulator in-process for `npm run demo` and bench/emulator (built, not in the exports map)
-    entry: { cli: 'src/cli/index.ts', 'local/code-runtime': 'src/local/code-runtime.ts', 'local/server': 'src/local/server.ts' },
+    // emulator/server: the emulator in-process for `npm run demo` and bench/emulator (built, not in the exports map)
+    entry: { cli: 'src/cli/index.ts', 'harness/code-runtime': 'src/harness/code-runtime.ts', 'emulator/server': 'src/emulator/server.ts' },
     format: ['esm'],
     splitting: true,
     dts: false,

@@ -4,8 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { EventDb } from '../../src/local/event-db.js'
-import { nowUs } from '../../src/local/event-time.js'
+import { EventDb } from '../../src/emulator/event-db.js'
+import { nowUs } from '../../src/emulator/event-time.js'
 import { apiError, fixture, startEmulator, waitForEnd } from './helpers.js'
 
 let dataDir: string

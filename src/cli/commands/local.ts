@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs'
 import { dirname, resolve as resolvePath } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ScfGracefulError } from '../../errors.js'
-import type { AsyncEventRecord, LocalFunctionConfig } from '../../local/emulator.js'
-import { startLocalServer, type LocalServerOptions } from '../../local/server.js'
+import type { AsyncEventRecord, LocalFunctionConfig } from '../../emulator/emulator.js'
+import { startLocalServer, type LocalServerOptions } from '../../emulator/server.js'
 
 const USAGE = `usage: scf-graceful local [options]
 
