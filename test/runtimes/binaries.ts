@@ -96,6 +96,23 @@ export async function userProject(peers: Record<string, string>, files: string[]
     await symlink(join(root, 'node_modules', real), join(dir, 'node_modules', name), 'dir')
   }
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'user-function', private: true }))
-  for (const file of files) await cp(file, join(dir, basename(file)))
+  for (const file of files) await cp(file, join(dir, basename(file)), { recursive: true })
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) }
+}
+
+/**
+ * A code function's folder as SCF unpacks its zip: the folder's files at the root and `node_modules/scf-graceful`
+ * (the built package) next to them, as `npm install` in the folder before zipping leaves it.
+ */
+export async function unpackedZip(folder: string): Promise<{ dir: string; remove(): Promise<void> }> {
+  const { cp, mkdtemp, readdir } = await import('node:fs/promises')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const project = await userProject({})
+  const dir = await mkdtemp(join(tmpdir(), 'scfg-zip-'))
+  for (const name of await readdir(folder)) if (name !== 'node_modules') await cp(join(folder, name), join(dir, name), { recursive: true })
+  await cp(join(project.dir, 'node_modules'), join(dir, 'node_modules'), { recursive: true })
+  await project.remove()
+  const { rm } = await import('node:fs/promises')
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) }
 }
