@@ -2,11 +2,11 @@
 // scf-graceful restores /tmp from the store when a new instance starts, checkpoints it every second, and flushes it
 // when the platform sends SIGTERM (TerminateAsyncEvent with GraceShutdown). So the job survives both a graceful stop
 // (nothing lost) and a forced one (back to the last checkpoint).
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { graceful } from 'scf-graceful'
-import { fsStore } from 'scf-graceful/stores/fs'
+const { existsSync, readFileSync, renameSync, writeFileSync } = require('node:fs')
+const { tmpdir } = require('node:os')
+const { join } = require('node:path')
+const { graceful } = require('scf-graceful')
+const { fsStore } = require('scf-graceful/stores/fs')
 
 const store = fsStore({ dir: process.env.DEMO_STORE_DIR ?? '.demo-data/store' })
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -21,7 +21,7 @@ function save(file, progress) {
   renameSync(`${file}.tmp`, file)
 }
 
-export const main_handler = graceful(
+exports.main_handler = graceful(
   async (event, context, inv) => {
     const { job = 'default', items = 30, itemMs = 100 } = event
     const file = join(tmpdir(), `progress-${job}.json`)

@@ -1,10 +1,11 @@
 // A code-deployment function in the spirit of the platform's own Python sample: a loop that works until it is
 // told to stop (TerminateAsyncEvent with GraceShutdown, or its own timeout coming up), then says so and returns.
-import { graceful, onShutdown } from 'scf-graceful'
+// CommonJS, as SCF's Node.js runtime require()s the entry (handler `index.main_handler`).
+const { graceful, onShutdown } = require('scf-graceful')
 
 onShutdown((reason) => console.log(`do something before shutdown (${reason})`), { name: 'goodbye' })
 
-export const main_handler = graceful(async (event, context, inv) => {
+exports.main_handler = graceful(async (event, context, inv) => {
   let rounds = 0
   while (!inv.shouldStop) {
     rounds += 1
