@@ -49,6 +49,12 @@ export const errorCodes = {
   SCFG_ERR_EMULATOR_CLOSING: 'The emulator is closing: an event still waiting for an instance is not started, and no new instance starts.',
   SCFG_ERR_EVENT_CANCELLED: 'An async event was terminated (TerminateAsyncEvent) while it still waited for a free instance: it never started and ends ABORTED.',
   SCFG_ERR_REQUEST_TOO_LARGE: "A request to the emulator's API or console has a body over its limit (the API answers RequestSizeLimitExceeded, the console HTTP 413).",
+  SCFG_ERR_ENTRY_ESM: "The code function's entry is an ES module (`.mjs`, or `.js` under `\"type\": \"module\"`): SCF require()s the entry, so it fails there too. Keep a CommonJS index.js that import()s the module.",
+  // runtimes
+  SCFG_ERR_RUNTIME_NOT_INSTALLED: 'The runtime (Nodejs16.13, Nodejs18.15) is not in the runtimes cache and installing was not allowed; run `scf-graceful runtimes install`.',
+  SCFG_ERR_RUNTIME_DOWNLOAD: "A runtime could not be downloaded: the npm registry is unreachable (offline), has no such package, or the download stalled; nothing was installed.",
+  SCFG_ERR_RUNTIME_INTEGRITY: "A downloaded runtime does not match the registry's `dist.integrity`; nothing was installed.",
+  SCFG_ERR_RUNTIME_PLATFORM: "SCF's runtimes are linux-x64 binaries; on another platform only the 'host' runtime runs.",
   // cli
   SCFG_ERR_CLI_USAGE: 'The command line is wrong: an unknown command or flag, or a missing or malformed value.',
   SCFG_ERR_API_RESPONSE: 'The Tencent Cloud API (or the local emulator) answered with an error; Code, Message and RequestId are attached.',

@@ -2,8 +2,8 @@
 // Runs against the built package installed from `npm pack` into bench/.work/core. Prints a markdown report and
 // writes it to bench/.work/core/results.md (BENCHMARKS.md is updated by hand from one such run).
 // Knobs: BENCH_IMPORT_RUNS (default 30), BENCH_SIGNALS (default 300), BENCH_ITERATIONS (calls per round; default: auto, ~250 ms per round).
-import { writeFileSync } from 'node:fs'
-import { cpus, loadavg } from 'node:os'
+import { existsSync, writeFileSync } from 'node:fs'
+import { cpus, homedir, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { measureImportCost } from './import-cost.mjs'
 import { measureOverhead } from './overhead.mjs'
@@ -22,6 +22,16 @@ log(`bench/core: scf-graceful ${scratch.version('scf-graceful')} packed (${scrat
 
 log('bench/core: import cost')
 const imports = measureImportCost(scratch, { runs: num('BENCH_IMPORT_RUNS', 30), log })
+// the same on SCF's Nodejs18.15 (the exact binary from the runtimes cache: `scf-graceful runtimes install Nodejs18.15`)
+const cacheDir = process.env.SCF_GRACEFUL_RUNTIMES_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'scf-graceful', 'runtimes')
+const node18 = join(cacheDir, 'node-v18.15.0-linux-x64', 'bin', 'node')
+let imports18
+if (existsSync(node18)) {
+  log('bench/core: import cost on Nodejs18.15')
+  imports18 = measureImportCost(scratch, { runs: num('BENCH_IMPORT_RUNS', 30), log, node: node18, packages: ['scf-graceful', 'empty-exports'] })
+} else {
+  log(`bench/core: no Nodejs18.15 binary at ${node18}: skipping its import cost (scf-graceful runtimes install Nodejs18.15)`)
+}
 log('bench/core: SIGTERM -> abort latency')
 const signals = await measureSignalLatency(scratch, { signals: num('BENCH_SIGNALS', 300), log })
 log('bench/core: per-invocation overhead')
@@ -39,7 +49,7 @@ Package: \`${scratch.tarball}\` (${(scratch.size / 1024).toFixed(1)} KiB packed,
 
 ${imports.markdown}
 
-Goal (within 10% of the cheapest alternative, wall time): \`import\` ${esm.ratio.toFixed(2)}× ${yesNo(esm.met)}; \`require\` ${cjs.ratio.toFixed(2)}× ${yesNo(cjs.met)}. By CPU time: \`import\` ${esm.cpuRatio.toFixed(2)}×, \`require\` ${cjs.cpuRatio.toFixed(2)}×.
+${imports18 ? `On SCF's Nodejs18.15 (exact binary, median of ${imports18.runs}):\n\n${imports18.markdown}\n\n` : ''}Goal (within 10% of the cheapest alternative, wall time): \`import\` ${esm.ratio.toFixed(2)}× ${yesNo(esm.met)}; \`require\` ${cjs.ratio.toFixed(2)}× ${yesNo(cjs.met)}. By CPU time: \`import\` ${esm.cpuRatio.toFixed(2)}×, \`require\` ${cjs.cpuRatio.toFixed(2)}×.
 
 ### SIGTERM → \`abort\` event latency (parent's hrtime before \`kill()\` to the child's hrtime in the listener)
 
@@ -56,4 +66,4 @@ Goal (≤ 2 µs with the SCF context): ${overhead.goal.overheadUs.toFixed(2)} µ
 `
 process.stdout.write(report)
 writeFileSync(join(scratch.dir, 'results.md'), report)
-writeFileSync(join(scratch.dir, 'results.json'), JSON.stringify({ imports: imports.results, signals: signals.results, clock: signals.clock, overhead: overhead.medians, overheadCpu: overhead.cpu, retained: overhead.retainedBytesPerInvocation }, null, 2))
+writeFileSync(join(scratch.dir, 'results.json'), JSON.stringify({ imports: imports.results, imports18: imports18?.results, signals: signals.results, clock: signals.clock, overhead: overhead.medians, overheadCpu: overhead.cpu, retained: overhead.retainedBytesPerInvocation }, null, 2))

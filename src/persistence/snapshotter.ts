@@ -10,6 +10,7 @@ import { readRef } from './refs.js'
 import { restoreSnapshot, type RestoreResult } from './restore.js'
 import { takeSnapshot, type SnapshotResult } from './snapshot.js'
 import type { SnapshotStore } from './store.js'
+import { installAbortCompat } from '../compat/abort.js'
 
 export interface SnapshotterOptions {
   /** Where snapshots go: `fsStore({ dir })`, `memoryStore()`, `s3Store(...)`, `redisStore(...)`. */
@@ -108,6 +109,8 @@ export function resolveContext(options: SnapshotterOptions, prefix = ''): Snapsh
  * await snap.snapshot({ signal: AbortSignal.timeout(5000) })
  */
 export function createSnapshotter(options: SnapshotterOptions): Snapshotter {
+  // Node 16.13 (SCF's Nodejs16.13): AbortSignal without reason/throwIfAborted, which this code relies on
+  installAbortCompat()
   const ctx = resolveContext(options)
   return {
     root: ctx.root,

@@ -2,6 +2,7 @@ import { ShutdownError, invalidOption, type ShutdownReason } from '../errors.js'
 import { fields, safeLogger, type Logger } from '../log.js'
 import { exitAfterOutput } from './exit.js'
 import { runHooks, sortHooks, type HookEntry, type HookOptions, type ShutdownHook } from './hooks.js'
+import { installAbortCompat } from '../compat/abort.js'
 
 /**
  * The process-wide shutdown controller: one per process, even when the ESM and the CJS build of this package are
@@ -365,6 +366,8 @@ export function abortedPromise(signal: AbortSignal): Promise<void> {
 
 /** The one controller of this process (src/shutdown only; adapters get a ShutdownControl from joinShutdown()). */
 export function getController(): ShutdownController {
+  // Node 16.13 (SCF's Nodejs16.13): AbortSignal without reason/throwIfAborted, which this code relies on
+  installAbortCompat()
   const g = globalThis as Record<symbol, ShutdownController | undefined>
   return (g[kController] ??= new ShutdownController())
 }

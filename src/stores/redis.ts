@@ -10,6 +10,7 @@ import type { SnapshotStore, StoreBody, StoreOperationOptions, StorePutOptions }
 import { assertKey, assertListPrefix, keyList, normalizePrefix } from './internal/keys.js'
 import { intOption, isBytesBody } from './internal/options.js'
 import { raceSignal } from './internal/retry.js'
+import { installAbortCompat } from '../compat/abort.js'
 
 export interface RedisStoreOptions {
   /**
@@ -69,6 +70,8 @@ const CLUSTER_DELETES_IN_FLIGHT = 64
  * const store = redisStore({ url: process.env.REDIS_URL, prefix: 'my-fn:', ttlSeconds: 7 * 24 * 3600 })
  */
 export function redisStore(options: RedisStoreOptions): RedisStoreInstance {
+  // Node 16.13 (SCF's Nodejs16.13): AbortSignal without reason/throwIfAborted, which this code relies on
+  installAbortCompat()
   if (options === null || typeof options !== 'object') throw invalidOption('options', options, 'an object')
   const passed = options.client
   if (passed !== undefined && (typeof passed !== 'object' || passed === null || typeof (passed as Redis).getBuffer !== 'function')) {

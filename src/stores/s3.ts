@@ -5,6 +5,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3'
 import { Readable } from 'node:stream'
+import { installAbortCompat, timeoutSignal } from '../compat/abort.js'
 import { ScfGracefulError, importPeer, invalidOption } from '../errors.js'
 import { registerSecret, safeLogger, type Logger } from '../log.js'
 import type { SnapshotStore, StoreBody, StoreOperationOptions, StorePutOptions } from '../persistence/store.js'
@@ -121,6 +122,8 @@ function isRetryable(error: unknown): boolean {
  * })
  */
 export function s3Store(options: S3StoreOptions): S3Store {
+  // Node 16.13 (SCF's Nodejs16.13): AbortSignal without reason/throwIfAborted, which this code relies on
+  installAbortCompat()
   if (options === null || typeof options !== 'object') throw invalidOption('options', options, 'an object')
   const { bucket } = options
   if (typeof bucket !== 'string' || bucket.length < 3 || bucket.length > 63 || /[^a-zA-Z0-9._-]/.test(bucket)) {
