@@ -14,6 +14,7 @@ const scfNs = ((sdk as unknown as { scf?: unknown }).scf ?? (sdk as unknown as {
 /** The calls of the official client that the tests use. */
 export interface ScfClient {
   Invoke(req: Record<string, unknown>): Promise<any>
+  InvokeFunction(req: Record<string, unknown>): Promise<any>
   ListAsyncEvents(req: Record<string, unknown>): Promise<any>
   GetAsyncEventStatus(req: Record<string, unknown>): Promise<any>
   TerminateAsyncEvent(req: Record<string, unknown>): Promise<any>

@@ -7,7 +7,7 @@ import { dirname, resolve as resolvePath } from 'node:path'
 import type { AsyncEventRecord, LocalFunctionConfig } from '../../emulator/emulator.js'
 import { startLocalServer, type LocalServerOptions } from '../../emulator/server.js'
 import { abortedPromise } from '../../shutdown/controller.js'
-import { parseCommandLine } from '../args.js'
+import { didYouMean, parseCommandLine } from '../args.js'
 import { exitCodesHelp, UsageError } from '../exit-codes.js'
 import { interruptible } from '../interrupt.js'
 
@@ -16,7 +16,8 @@ const USAGE = `usage: scf-graceful local [options]
   --function NAME=ENTRY[:EXPORT]  serve a code function (repeatable); EXPORT defaults to main_handler
   --config FILE                   JSON: { "functions": { "NAME": { "entry", "mode": "code|image|job", "handler",
                                   "timeout" (s) | "timeoutMs", "memory" (MB), "env", "namespace", "qualifier",
-                                  "concurrency" } }, "port", "host", "dataDir", "rateLimit" } (paths relative to FILE)
+                                  "concurrency", "asyncRunEnable", "traceEnable" } }, "port", "host", "dataDir",
+                                  "rateLimit" } (paths relative to FILE)
   --port P                        default 9001 (0 = any free port)
   --host H                        default 127.0.0.1 (loopback only)
   --secret-id ID --secret-key KEY credentials the API accepts; without them a pair is generated
@@ -24,7 +25,11 @@ const USAGE = `usage: scf-graceful local [options]
   --data-dir DIR                  event records and logs (SQLite); default .scf-local
   --timeout SECONDS               default timeout of --function functions (default 3, as SCF)
   --concurrency N                 instances per function (default 10)
-  --rate-limit N|off              requests per second per action (default 20, as SCF)
+  --no-async-run NAME             serve NAME without async execution (SCF's AsyncRunEnable off): RequestResponse
+                                  returns the result, timeout up to 900 s, no event tracking (repeatable; * = all)
+  --no-trace NAME                 async execution without status tracing (TraceEnable off): the event APIs do not
+                                  see NAME's events (repeatable; * = all)
+  --rate-limit N|off              requests per second per action (default: Invoke 100, event APIs 20, as SCF)
   --quiet                         do not print event log lines, only state changes
 
 Ctrl-C (or SIGTERM) stops the emulator: running events end FAILED/500, then it exits 130 (143); a second Ctrl-C
@@ -55,6 +60,8 @@ interface FileFunction {
   namespace: string
   qualifier: string
   concurrency: number
+  asyncRunEnable: boolean
+  traceEnable: boolean
 }
 
 /** Parses `NAME=ENTRY[:EXPORT]`. */
@@ -93,6 +100,8 @@ function fromConfig(file: string): { functions: LocalFunctionConfig[]; rest: Con
     if (f.namespace !== undefined) c.namespace = f.namespace
     if (f.qualifier !== undefined) c.qualifier = f.qualifier
     if (f.concurrency !== undefined) c.concurrency = f.concurrency
+    if (f.asyncRunEnable !== undefined) c.asyncRunEnable = f.asyncRunEnable
+    if (f.traceEnable !== undefined) c.traceEnable = f.traceEnable
     return c
   })
   return { functions, rest: raw }
@@ -121,6 +130,8 @@ export async function run(argv: string[]): Promise<number> {
     timeout: { type: 'string' },
     concurrency: { type: 'string' },
     'rate-limit': { type: 'string' },
+    'no-async-run': { type: 'string', multiple: true },
+    'no-trace': { type: 'string', multiple: true },
     quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   })
@@ -138,6 +149,19 @@ export async function run(argv: string[]): Promise<number> {
   const fromFile = values.config ? fromConfig(values.config) : { functions: [], rest: {} as ConfigFile }
   const functions = [...fromFile.functions, ...(values.function ?? []).map((f) => parseFunctionFlag(f, timeoutMs))]
   if (!functions.length) throw usageError('no function to serve: give --function NAME=ENTRY or --config FILE')
+  const pick = (flag: string, names: string[] | undefined, apply: (f: LocalFunctionConfig) => void) => {
+    for (const name of names ?? []) {
+      const matched = functions.filter((f) => name === '*' || f.name === name)
+      if (!matched.length) throw usageError(`--${flag} ${name}: no such function${didYouMean(name, functions.map((f) => f.name))}`)
+      matched.forEach(apply)
+    }
+  }
+  pick('no-async-run', values['no-async-run'], (f) => {
+    f.asyncRunEnable = false
+    // status tracing exists for async-execution functions only
+    f.traceEnable = false
+  })
+  pick('no-trace', values['no-trace'], (f) => (f.traceEnable = false))
   if ((values['secret-id'] === undefined) !== (values['secret-key'] === undefined)) throw usageError('--secret-id and --secret-key go together')
   let rateLimit: number | false | undefined = fromFile.rest.rateLimit
   if (values['rate-limit'] !== undefined) rateLimit = values['rate-limit'] === 'off' ? false : num('rate-limit', values['rate-limit'], 1)
@@ -164,7 +188,10 @@ export async function run(argv: string[]): Promise<number> {
     } else if (values['print-secret']) {
       out(`credentials: SecretId ${local.secretId} SecretKey ${local.secretKey}`)
     }
-    for (const f of local.emulator.listFunctions()) out(`function ${f.namespace}/${f.name} (${f.mode}, timeout ${f.timeoutMs} ms, ${f.qualifier})`)
+    for (const f of local.emulator.listFunctions()) {
+      const execution = f.asyncRunEnable ? `async execution${f.traceEnable ? ' with status tracing' : ', no status tracing'}` : 'no async execution'
+      out(`function ${f.namespace}/${f.name} (${f.mode}, timeout ${f.timeoutMs} ms, ${f.qualifier}, ${execution})`)
+    }
     out(`data: ${options.dataDir}`)
     local.emulator.on('event-change', (record: AsyncEventRecord) => out(describe(record)))
     if (!values.quiet) local.emulator.on('log', (l: { requestId: string; line: string }) => out(`${l.requestId} | ${l.line}`))
