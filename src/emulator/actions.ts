@@ -96,6 +96,20 @@ const SPECS: Record<ActionName, ParamSpec> = {
   },
 }
 
+/** The parameters an action takes (the request styles with flat string parameters type them by it). */
+export function paramSpec(action: ActionName): ParamSpec {
+  return SPECS[action]
+}
+
+/** Requests per second per action, as the current API pages say: the invoke actions 100, the event APIs 20. */
+export const DEFAULT_RATE_LIMITS: Readonly<Record<ActionName, number>> = {
+  Invoke: 100,
+  InvokeFunction: 100,
+  ListAsyncEvents: 20,
+  GetAsyncEventStatus: 20,
+  TerminateAsyncEvent: 20,
+}
+
 export function isAction(name: string): name is ActionName {
   return (ACTIONS as readonly string[]).includes(name)
 }

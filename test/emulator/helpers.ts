@@ -21,11 +21,12 @@ export interface ScfClient {
 }
 
 /** The official client pointed at the emulator, exactly as a user would configure it. */
-export function client(local: LocalServer, credential = { secretId: local.secretId, secretKey: local.secretKey }): ScfClient {
+export function client(local: LocalServer, credential = { secretId: local.secretId, secretKey: local.secretKey }, style: { reqMethod?: 'GET' | 'POST'; signMethod?: 'TC3-HMAC-SHA256' | 'HmacSHA1' | 'HmacSHA256' } = {}): ScfClient {
   return new scfNs.v20180416.Client({
     credential,
     region: 'ap-guangzhou',
-    profile: { httpProfile: { endpoint: `127.0.0.1:${local.port}`, protocol: 'http://', reqTimeout: 60 } },
+    // the SDK's own request-style options: GET with a query string, signature v1 (form POST or GET)
+    profile: { ...(style.signMethod ? { signMethod: style.signMethod } : {}), httpProfile: { endpoint: `127.0.0.1:${local.port}`, protocol: 'http://', reqTimeout: 60, ...(style.reqMethod ? { reqMethod: style.reqMethod } : {}) } },
   })
 }
 
