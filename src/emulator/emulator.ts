@@ -177,6 +177,8 @@ const SIGTERM_RECEIVED = '[PLATFORM] Signal received successfully.'
 const SIGTERM_FAILED = '[PLATFORM] Signal reception failed.'
 /** How often a SIGTERM promised during a cold start is retried until the event's process exists. */
 const SIGTERM_POLL_MS = 5
+/** How long END and Report wait for a recycled instance to stop, so its last lines come before them. */
+const RECYCLE_LOG_WAIT_MS = 1000
 
 /** Opens the event store, marks orphaned RUNNING events FAILED/500 and returns a ready emulator. */
 export async function createEmulator(options: EmulatorOptions): Promise<Emulator> {
@@ -416,7 +418,7 @@ export class Emulator extends EventEmitter {
     }
     if (ex.cancelled || ex.terminating === 'force' || ex.finished) {
       this.#settleSigterm(ex, false)
-      fn.pool.release(pooled, false)
+      void fn.pool.release(pooled, false)
       return this.#finish(ex, 'ABORTED', scfStatus.REQUEST_CANCELED, null, 'terminated before it started')
     }
     ex.pooled = pooled
@@ -435,6 +437,7 @@ export class Emulator extends EventEmitter {
     } catch (err) {
       code = statusOf(err, scfStatus.USER_CODE_EXCEPTION)
       errMsg = messageOf(err)
+      this.#errorLog(ex, err, code)
     }
     settled = true
     this.#settleSigterm(ex, false)
@@ -446,7 +449,14 @@ export class Emulator extends EventEmitter {
     // with async execution any execution error recycles the instance (SCF-FACTS); without it, a handler error (430)
     // keeps the instance warm as SCF does; a graceful abort that returned keeps it warm either way
     const failed = code !== scfStatus.OK && (fn.asyncRunEnable || code !== scfStatus.USER_CODE_EXCEPTION)
-    fn.pool.release(pooled, failed || terminating === 'force')
+    const recycle = failed || terminating === 'force'
+    const stopped = fn.pool.release(pooled, recycle)
+    if (recycle) {
+      // what the process writes while it is recycled belongs to this event, before its END and Report; whatever
+      // comes after a short bound belongs to no event (never after Report)
+      await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, RECYCLE_LOG_WAIT_MS))])
+      pooled.requestId = undefined
+    }
     const ms = Math.round(performance.now() - t0)
     this.#platformLog(ex, `END RequestId: ${ex.requestId}`)
     this.#platformLog(ex, `Report RequestId: ${ex.requestId} Duration: ${ms}ms Memory: ${fn.config.memoryMb ?? 128}MB MemUsage: ${(memUsage / 1048576).toFixed(2)}MB StatusCode: ${terminating === 'force' ? scfStatus.REQUEST_CANCELED : code}`)
@@ -541,6 +551,25 @@ export class Emulator extends EventEmitter {
     pending.done = true
     this.#platformLog(ex, delivered ? SIGTERM_RECEIVED : SIGTERM_FAILED)
     pending.settle(delivered)
+  }
+
+  /**
+   * A failed invocation's error in its log, as SCF's runtime writes it: the handler's stack (which starts with the
+   * error's name and message) on stderr for a 430, the platform's reason for the others.
+   */
+  #errorLog(ex: Execution, err: unknown, code: number): void {
+    const time = Date.now()
+    if (code === scfStatus.USER_CODE_EXCEPTION) {
+      const e = err as { errorMessage?: unknown; errorType?: unknown; stack?: unknown } | null
+      const message = typeof e?.errorMessage === 'string' ? e.errorMessage : messageOf(err)
+      // the harness hands over the handler's own stack (code mode); an image function's error has none, and the
+      // harness's own frames say nothing about the function
+      const stack = typeof e?.stack === 'string' && !e.stack.startsWith('InvocationError') && e.stack.includes(message) ? e.stack : undefined
+      const text = stack ?? `${typeof e?.errorType === 'string' ? e.errorType : 'Error'}: ${message}`
+      for (const line of text.split('\n')) this.#appendLog(ex, { stream: 'stderr', line, time })
+      return
+    }
+    this.#platformLog(ex, `[PLATFORM] ${messageOf(err)} (status ${code})`)
   }
 
   #platformLog(ex: Execution, line: string): void {
