@@ -42,6 +42,39 @@ export function checkParams(params: unknown, spec: ParamSpec): Record<string, un
   return p
 }
 
+/**
+ * Types the flat string parameters of a query string or form body (`Status.0=RUNNING`,
+ * `StartTimeInterval.Start=...`, `Limit=10`, `GraceShutdown=true`) by the action's spec. A value that does not read as
+ * its kind stays a string, so checkParams reports it as the wrong type; unknown names stay for UnknownParameter.
+ */
+export function typeFlatParams(flat: Record<string, string>, spec: ParamSpec): Record<string, unknown> {
+  // no prototype: a parameter named __proto__ is just an unknown parameter
+  const out: Record<string, unknown> = Object.create(null)
+  const lists = new Map<string, Array<[number, string]>>()
+  for (const [key, value] of Object.entries(flat)) {
+    const dot = key.indexOf('.')
+    const name = dot < 0 ? key : key.slice(0, dot)
+    const rest = dot < 0 ? undefined : key.slice(dot + 1)
+    const kind = Object.hasOwn(spec, name) ? spec[name]!.kind : undefined
+    if (kind === 'string[]' && rest !== undefined && /^\d{1,6}$/.test(rest)) {
+      const list = lists.get(name) ?? []
+      list.push([Number(rest), value])
+      lists.set(name, list)
+    } else if (kind === 'interval' && rest !== undefined) {
+      const v = (out[name] ??= {}) as Record<string, string>
+      if (typeof v === 'object') v[rest] = value
+    } else if (kind === 'integer' && rest === undefined && /^-?\d{1,15}$/.test(value)) {
+      out[key] = Number(value)
+    } else if (kind === 'boolean' && rest === undefined && /^(true|false)$/i.test(value)) {
+      out[key] = value.toLowerCase() === 'true'
+    } else {
+      out[key] = value
+    }
+  }
+  for (const [name, list] of lists) out[name] = list.sort((a, b) => a[0] - b[0]).map(([, v]) => v)
+  return out
+}
+
 function hasKind(value: unknown, kind: Kind): boolean {
   switch (kind) {
     case 'string':

@@ -4,14 +4,15 @@
  * STABLE SURFACE (the console in src/emulator/console/ and the CLI build on it; keep these):
  *   const emulator = await createEmulator({ functions: [{ name, entry, ... }], dataDir })
  *   emulator.call(action: string, params: object): Promise<object>
- *       Runs an API action in-process ('Invoke' | 'ListAsyncEvents' | 'GetAsyncEventStatus' | 'TerminateAsyncEvent'),
+ *       Runs an API action in-process ('Invoke' | 'InvokeFunction' | 'ListAsyncEvents' | 'GetAsyncEventStatus' |
+ *       'TerminateAsyncEvent'),
  *       with the same validation as the HTTP API but no signature and no rate limit. Resolves with the `Response`
  *       payload without `RequestId`; rejects with an ApiError `{ code, message }` exactly as `Response.Error`.
  *   emulator.getEventLogs(requestId): Array<{ time: number; stream: string; line: string }>
  *       The event's log lines in order (time = ms since epoch). stream is 'stdout' | 'stderr' for the function's own
  *       output and 'platform' for lines the emulator writes (START/END/Report, `[PLATFORM] Signal received successfully.`).
  *   emulator.getEvent(requestId): AsyncEventRecord | undefined
- *   emulator.listFunctions(): Array<{ name; namespace; mode; timeoutMs; qualifier }>
+ *   emulator.listFunctions(): Array<{ name; namespace; mode; timeoutMs; qualifier; asyncRunEnable; traceEnable }>
  *   emulator is an EventEmitter:
  *     'event-change' (record: AsyncEventRecord)  on invoke (RUNNING) and when the event ends
  *     'log' ({ requestId, line, stream, time })    every line of an event's log, as it is written
@@ -22,6 +23,10 @@
  * ABORTED/<outcome> after a graceful terminate (200 handler finished, 439 process exited without a handler, 430 it threw,
  * 433 it ran into its timeout). Choices: FAILED/432 when no instance freed up within `queueTimeoutMs`; FAILED/500 for
  * events that were RUNNING when the emulator stopped (found at restart, or at close()).
+ * Async execution (AsyncRunEnable, default on): every invocation runs as an async event and is answered with its
+ * RequestId; without status tracing (TraceEnable) such events run but are not recorded. Off: RequestResponse returns
+ * the result; an `Event` invoke runs unrecorded. A graceful terminate during a cold start is delivered once the
+ * event's process runs it; "[PLATFORM] Signal reception failed." only when no process will ever run the event.
  */
 import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
@@ -63,7 +68,21 @@ export interface LocalFunctionConfig {
   qualifier?: string
   /** Instances this function may run at once. @default options.concurrency */
   concurrency?: number
+  /**
+   * SCF's AsyncRunEnable: every invocation (RequestResponse included) is answered with its RequestId only and runs as
+   * an async event; any execution error recycles the instance; timeouts up to 24 h. Off: RequestResponse returns the
+   * result, timeouts up to 900 s. @default true
+   */
+  asyncRunEnable?: boolean
+  /**
+   * SCF's TraceEnable (status tracing): async events are recorded, so the event APIs and the console see them.
+   * Needs asyncRunEnable. @default asyncRunEnable
+   */
+  traceEnable?: boolean
 }
+
+/** SCF's timeout limits: 24 h for async-execution functions, 900 s for the others. */
+export const MAX_TIMEOUT_MS = { asyncRun: 24 * 60 * 60 * 1000, sync: 900 * 1000 } as const
 
 export interface EmulatorOptions {
   functions: LocalFunctionConfig[]
@@ -118,6 +137,8 @@ export interface FunctionSummary {
   mode: FunctionMode
   timeoutMs: number
   qualifier: string
+  asyncRunEnable: boolean
+  traceEnable: boolean
 }
 
 interface FunctionEntry {
@@ -127,6 +148,8 @@ interface FunctionEntry {
   qualifier: string
   mode: FunctionMode
   timeoutMs: number
+  asyncRunEnable: boolean
+  traceEnable: boolean
   pool: FunctionPool
 }
 
@@ -134,10 +157,15 @@ interface Execution {
   requestId: string
   fn: FunctionEntry
   async: boolean
+  /** recorded in the event store (an async execution of a function with status tracing) */
+  tracked: boolean
+  qualifier: string
   pooled?: PooledInstance
   terminating?: 'grace' | 'force'
   /** terminated before it got an instance */
   cancelled?: boolean
+  /** a graceful terminate that came while the event's instance was starting: settles once SIGTERM went out (or never will) */
+  sigterm?: { promise: Promise<boolean>; settle: (delivered: boolean) => void; done: boolean }
   finished: boolean
   done: Promise<void>
   markDone: () => void
@@ -148,6 +176,12 @@ interface Execution {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000
+const SIGTERM_RECEIVED = '[PLATFORM] Signal received successfully.'
+const SIGTERM_FAILED = '[PLATFORM] Signal reception failed.'
+/** How often a SIGTERM promised during a cold start is retried until the event's process exists. */
+const SIGTERM_POLL_MS = 5
+/** How long END and Report wait for a recycled instance to stop, so its last lines come before them. */
+const RECYCLE_LOG_WAIT_MS = 1000
 
 /** Opens the event store, marks orphaned RUNNING events FAILED/500 and returns a ready emulator. */
 export async function createEmulator(options: EmulatorOptions): Promise<Emulator> {
@@ -195,7 +229,12 @@ export class Emulator extends EventEmitter {
       if (!QUALIFIER_RE.test(qualifier)) throw invalidOption(`functions[${i}].qualifier`, qualifier, '$LATEST, a version number or an alias name')
       const mode = config.mode ?? 'code'
       if (!['code', 'image', 'job'].includes(mode)) throw invalidOption(`functions[${i}].mode`, mode, "'code', 'image' or 'job'")
+      const asyncRunEnable = flag(config.asyncRunEnable, `functions[${i}].asyncRunEnable`, true)
+      const traceEnable = flag(config.traceEnable, `functions[${i}].traceEnable`, asyncRunEnable)
+      if (traceEnable && !asyncRunEnable) throw invalidOption(`functions[${i}].traceEnable`, traceEnable, 'false when asyncRunEnable is false (status tracing exists for async-execution functions only)')
       const timeoutMs = positive(config.timeoutMs, `functions[${i}].timeoutMs`, 3000)
+      const maxTimeoutMs = asyncRunEnable ? MAX_TIMEOUT_MS.asyncRun : MAX_TIMEOUT_MS.sync
+      if (timeoutMs > maxTimeoutMs) throw invalidOption(`functions[${i}].timeoutMs`, timeoutMs, `at most ${maxTimeoutMs} ms (${asyncRunEnable ? '24 h with async execution' : '900 s without async execution'})`)
       const key = `${namespace}/${config.name}`
       if (this.#functions.has(key)) throw invalidOption(`functions[${i}].name`, config.name, 'unique within its namespace')
       const startOptions = {
@@ -218,7 +257,7 @@ export class Emulator extends EventEmitter {
         idleTimeoutMs,
         queueTimeoutMs,
       })
-      this.#functions.set(key, { config, name: config.name, namespace, qualifier, mode, timeoutMs, pool })
+      this.#functions.set(key, { config, name: config.name, namespace, qualifier, mode, timeoutMs, asyncRunEnable, traceEnable, pool })
       this.#namespaces.add(namespace)
     }
 
@@ -235,13 +274,16 @@ export class Emulator extends EventEmitter {
     this.#core = {
       utcOffsetMinutes: this.utcOffsetMinutes,
       db,
-      functionQualifier: (namespace, name) => this.#functions.get(`${namespace}/${name}`)?.qualifier,
+      functionInfo: (namespace, name) => {
+        const f = this.#functions.get(`${namespace}/${name}`)
+        return f && { qualifier: f.qualifier, asyncRunEnable: f.asyncRunEnable, traceEnable: f.traceEnable }
+      },
       hasNamespace: (namespace) => this.#namespaces.has(namespace),
       purgeIfDue: () => {
         if (Date.now() - self.#lastPurge >= self.#purgeIntervalMs) self.purge()
       },
-      invokeAsync: (namespace, name, _qualifier, event) => this.#invokeAsync(this.#fn(namespace, name), event),
-      invokeSync: (namespace, name, _qualifier, event, tail) => this.#invokeSync(this.#fn(namespace, name), event, tail),
+      invokeAsync: (namespace, name, qualifier, event) => this.#invokeAsync(this.#fn(namespace, name), qualifier, event),
+      invokeSync: (namespace, name, qualifier, event, tail) => this.#invokeSync(this.#fn(namespace, name), qualifier, event, tail),
       terminate: (requestId, grace) => this.#terminate(requestId, grace),
     }
   }
@@ -270,7 +312,7 @@ export class Emulator extends EventEmitter {
   }
 
   listFunctions(): FunctionSummary[] {
-    return [...this.#functions.values()].map((f) => ({ name: f.name, namespace: f.namespace, mode: f.mode, timeoutMs: f.timeoutMs, qualifier: f.qualifier }))
+    return [...this.#functions.values()].map((f) => ({ name: f.name, namespace: f.namespace, mode: f.mode, timeoutMs: f.timeoutMs, qualifier: f.qualifier, asyncRunEnable: f.asyncRunEnable, traceEnable: f.traceEnable }))
   }
 
   /** Instances alive for a function (warm + busy); for tests and the console. */
@@ -296,7 +338,7 @@ export class Emulator extends EventEmitter {
     if (this.#closed) return
     clearInterval(this.#purgeTimer)
     for (const ex of this.#exec.values()) {
-      if (!ex.async) continue
+      if (!ex.tracked) continue
       this.#platformLog(ex, '[PLATFORM] The emulator stopped while this event was running; it ends FAILED (500).')
       this.#finish(ex, 'FAILED', scfStatus.INTERNAL_ERROR, null, 'the emulator stopped while the event was running')
     }
@@ -309,21 +351,27 @@ export class Emulator extends EventEmitter {
     return this.#functions.get(`${namespace}/${name}`) as FunctionEntry
   }
 
-  #newExecution(fn: FunctionEntry, isAsync: boolean): Execution {
+  #newExecution(fn: FunctionEntry, qualifier: string, isAsync: boolean): Execution {
     let markDone!: () => void
     const done = new Promise<void>((r) => (markDone = r))
-    const ex: Execution = { requestId: randomUUID(), fn, async: isAsync, finished: false, done, markDone, lines: 0, dropped: 0 }
+    const tracked = isAsync && fn.traceEnable
+    const ex: Execution = { requestId: randomUUID(), fn, async: isAsync, tracked, qualifier, finished: false, done, markDone, lines: 0, dropped: 0 }
     this.#exec.set(ex.requestId, ex)
     return ex
   }
 
-  #invokeAsync(fn: FunctionEntry, event: unknown): string {
-    const ex = this.#newExecution(fn, true)
+  #invokeAsync(fn: FunctionEntry, qualifier: string, event: unknown): string {
+    const ex = this.#newExecution(fn, qualifier, true)
+    // without status tracing the event runs but is not recorded: the event APIs do not know it
+    if (!ex.tracked) {
+      void this.#execute(ex, event)
+      return ex.requestId
+    }
     const row: EventRow = {
       requestId: ex.requestId,
       functionName: fn.name,
       namespace: fn.namespace,
-      qualifier: fn.qualifier,
+      qualifier,
       invokeType: API_INVOKE_TYPE,
       status: 'RUNNING',
       statusCode: 0,
@@ -338,8 +386,8 @@ export class Emulator extends EventEmitter {
     return ex.requestId
   }
 
-  async #invokeSync(fn: FunctionEntry, event: unknown, tail: boolean): Promise<InvokeResult> {
-    const ex = this.#newExecution(fn, false)
+  async #invokeSync(fn: FunctionEntry, qualifier: string, event: unknown, tail: boolean): Promise<InvokeResult> {
+    const ex = this.#newExecution(fn, qualifier, false)
     ex.memLog = []
     const t0 = performance.now()
     const outcome = await this.#execute(ex, event)
@@ -365,13 +413,16 @@ export class Emulator extends EventEmitter {
     try {
       pooled = await fn.pool.acquire(ex.requestId)
     } catch (err) {
+      // no process will ever run this event: a SIGTERM waiting for it is not received
+      this.#settleSigterm(ex, false)
       if (ex.cancelled || ex.terminating) return this.#finish(ex, 'ABORTED', scfStatus.REQUEST_CANCELED, null, 'terminated before it started')
       const code = statusOf(err, scfStatus.INTERNAL_ERROR)
       this.#platformLog(ex, `[PLATFORM] The instance could not be started: ${messageOf(err)}`)
       return this.#finish(ex, 'FAILED', code, null, messageOf(err))
     }
     if (ex.cancelled || ex.terminating === 'force' || ex.finished) {
-      fn.pool.release(pooled, false)
+      this.#settleSigterm(ex, false)
+      void fn.pool.release(pooled, false)
       return this.#finish(ex, 'ABORTED', scfStatus.REQUEST_CANCELED, null, 'terminated before it started')
     }
     ex.pooled = pooled
@@ -380,20 +431,36 @@ export class Emulator extends EventEmitter {
     let code: number = scfStatus.OK
     let retMsg: string | null = null
     let errMsg: string | null = null
+    let settled = false
+    const running = pooled.instance.invoke(event, { requestId: ex.requestId, timeoutMs: fn.timeoutMs })
+    // a graceful terminate that came during the cold start: the process runs the event now, so it gets the signal
+    if (ex.sigterm) void this.#sendPendingSigterm(ex, pooled, () => settled)
     try {
-      const result = await pooled.instance.invoke(event, { requestId: ex.requestId, timeoutMs: fn.timeoutMs })
+      const result = await running
       retMsg = JSON.stringify(result ?? null) ?? 'null'
     } catch (err) {
       code = statusOf(err, scfStatus.USER_CODE_EXCEPTION)
       errMsg = messageOf(err)
+      this.#errorLog(ex, err, code)
     }
+    settled = true
+    this.#settleSigterm(ex, false)
     // no wait for trailing output here: the harness settles invoke() only once the lines logged before the result
     // (or before the exit) are in, so END and Report come after them
     const memUsage = rssBytes(pooled.instance.pid)
     // read again: a TerminateAsyncEvent may have arrived while the invocation ran
     const terminating = ex.terminating as Execution['terminating']
-    // any execution error recycles the instance (SCF-FACTS); a graceful abort that returned keeps it warm
-    fn.pool.release(pooled, code !== scfStatus.OK || terminating === 'force')
+    // with async execution any execution error recycles the instance (SCF-FACTS); without it, a handler error (430)
+    // keeps the instance warm as SCF does; a graceful abort that returned keeps it warm either way
+    const failed = code !== scfStatus.OK && (fn.asyncRunEnable || code !== scfStatus.USER_CODE_EXCEPTION)
+    const recycle = failed || terminating === 'force'
+    const stopped = fn.pool.release(pooled, recycle)
+    if (recycle) {
+      // what the process writes while it is recycled belongs to this event, before its END and Report; whatever
+      // comes after a short bound belongs to no event (never after Report)
+      await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, RECYCLE_LOG_WAIT_MS))])
+      pooled.requestId = undefined
+    }
     const ms = Math.round(performance.now() - t0)
     this.#platformLog(ex, `END RequestId: ${ex.requestId}`)
     this.#platformLog(ex, `Report RequestId: ${ex.requestId} Duration: ${ms}ms Memory: ${fn.config.memoryMb ?? 128}MB MemUsage: ${(memUsage / 1048576).toFixed(2)}MB StatusCode: ${terminating === 'force' ? scfStatus.REQUEST_CANCELED : code}`)
@@ -413,7 +480,7 @@ export class Emulator extends EventEmitter {
       if (this.#ended.size > 1000) this.#ended.delete(this.#ended.keys().next().value as string)
     }
     ex.markDone()
-    if (!ex.async || this.#closed) return outcome
+    if (!ex.tracked || this.#closed) return outcome
     if (ex.dropped) this.#db.appendLog(ex.requestId, Date.now(), 'platform', `[PLATFORM] ${ex.dropped} more log line(s) were dropped (limit ${this.#maxLines} per event).`)
     const endUs = nowUs()
     this.#db.finish(ex.requestId, status, code, endUs, retMsg, errMsg)
@@ -432,14 +499,28 @@ export class Emulator extends EventEmitter {
       return
     }
     if (grace) {
-      const delivered = ex.pooled !== undefined && ex.terminating !== 'force' && ex.pooled.instance.signal('SIGTERM')
-      this.#platformLog(ex, delivered ? '[PLATFORM] Signal received successfully.' : '[PLATFORM] Signal reception failed.')
-      ex.terminating ??= 'grace'
-      if (!ex.pooled) {
-        // still waiting for an instance: there is no process to signal, so it never starts
-        ex.cancelled = true
-        ex.fn.pool.cancel(requestId)
+      if (ex.sigterm) {
+        await ex.sigterm.promise
+        return
       }
+      if (ex.pooled || ex.terminating === 'force') {
+        const delivered = ex.pooled !== undefined && ex.terminating !== 'force' && ex.pooled.instance.signal('SIGTERM')
+        this.#platformLog(ex, delivered ? SIGTERM_RECEIVED : SIGTERM_FAILED)
+        ex.terminating ??= 'grace'
+        return
+      }
+      ex.terminating = 'grace'
+      if (ex.fn.pool.cancel(requestId)) {
+        // queued behind busy instances: it is given up, so no process will ever run it
+        ex.cancelled = true
+        this.#platformLog(ex, SIGTERM_FAILED)
+        return
+      }
+      // its instance is starting (a cold start): the signal goes out once the process runs the event
+      let settle!: (delivered: boolean) => void
+      const promise = new Promise<boolean>((r) => (settle = r))
+      ex.sigterm = { promise, settle, done: false }
+      await promise
       return
     }
     ex.terminating = 'force'
@@ -454,6 +535,45 @@ export class Emulator extends EventEmitter {
     timer.unref()
     await ex.done
     clearTimeout(timer)
+  }
+
+  /** Sends the SIGTERM a cold-starting event was promised, as soon as its process can receive it. */
+  async #sendPendingSigterm(ex: Execution, pooled: PooledInstance, settled: () => boolean): Promise<void> {
+    // code and image instances are up once acquired; a job's process is spawned by invoke(), a moment later
+    while (!settled()) {
+      if (pooled.instance.signal('SIGTERM')) return this.#settleSigterm(ex, true)
+      if (pooled.instance.isExited && pooled.instance.mode !== 'job') break
+      await new Promise((resolve) => setTimeout(resolve, SIGTERM_POLL_MS))
+    }
+    this.#settleSigterm(ex, false)
+  }
+
+  /** Writes the platform's line for a pending SIGTERM once: received, or failed (no process will run the event). */
+  #settleSigterm(ex: Execution, delivered: boolean): void {
+    const pending = ex.sigterm
+    if (!pending || pending.done) return
+    pending.done = true
+    this.#platformLog(ex, delivered ? SIGTERM_RECEIVED : SIGTERM_FAILED)
+    pending.settle(delivered)
+  }
+
+  /**
+   * A failed invocation's error in its log, as SCF's runtime writes it: the handler's stack (which starts with the
+   * error's name and message) on stderr for a 430, the platform's reason for the others.
+   */
+  #errorLog(ex: Execution, err: unknown, code: number): void {
+    const time = Date.now()
+    if (code === scfStatus.USER_CODE_EXCEPTION) {
+      const e = err as { errorMessage?: unknown; errorType?: unknown; stack?: unknown } | null
+      const message = typeof e?.errorMessage === 'string' ? e.errorMessage : messageOf(err)
+      // the harness hands over the handler's own stack (code mode); an image function's error has none, and the
+      // harness's own frames say nothing about the function
+      const stack = typeof e?.stack === 'string' && !e.stack.startsWith('InvocationError') && e.stack.includes(message) ? e.stack : undefined
+      const text = stack ?? `${typeof e?.errorType === 'string' ? e.errorType : 'Error'}: ${message}`
+      for (const line of text.split('\n')) this.#appendLog(ex, { stream: 'stderr', line, time })
+      return
+    }
+    this.#platformLog(ex, `[PLATFORM] ${messageOf(err)} (status ${code})`)
   }
 
   #platformLog(ex: Execution, line: string): void {
@@ -479,7 +599,7 @@ export class Emulator extends EventEmitter {
       return
     }
     ex.lines++
-    this.#db.appendLog(ex.requestId, line.time, line.stream, line.line)
+    if (ex.tracked) this.#db.appendLog(ex.requestId, line.time, line.stream, line.line)
     this.emit('log', { requestId: ex.requestId, line: line.line, stream: line.stream, time: line.time })
   }
 }
@@ -508,6 +628,12 @@ function statusOf(err: unknown, fallback: number): number {
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
+}
+
+function flag(value: boolean | undefined, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw invalidOption(name, value, 'true or false')
+  return value
 }
 
 function positive(value: number | undefined, name: string, fallback: number): number {

@@ -102,30 +102,34 @@ export class FunctionPool {
     return true
   }
 
-  /** Returns an instance after an invocation; `recycle` (or a dead process) takes it out of the pool for good. */
-  release(p: PooledInstance, recycle: boolean): void {
+  /**
+   * Returns an instance after an invocation; `recycle` (or a dead process) takes it out of the pool for good.
+   * Resolves once a recycled instance stopped (at once for one that stays).
+   */
+  release(p: PooledInstance, recycle: boolean): Promise<void> {
     // requestId stays until the next acquire: output that trails the result (stdout is slower than IPC) still
     // belongs to the invocation that wrote it
     p.served++
     if (recycle || p.instance.isExited || this.#closed) {
-      this.#drop(p)
+      const stopped = this.#drop(p)
       this.#startForWaiter()
-      return
+      return stopped
     }
     const waiter = this.#waiters.shift()
     if (waiter) {
       clearTimeout(waiter.timer)
       p.requestId = waiter.requestId
       waiter.resolve(p)
-      return
+      return Promise.resolve()
     }
     this.#idle.push(p)
     const timer = setTimeout(() => {
       this.#idle.splice(this.#idle.indexOf(p), 1)
-      this.#drop(p)
+      void this.#drop(p)
     }, this.#o.idleTimeoutMs)
     timer.unref()
     this.#idleTimers.set(p, timer)
+    return Promise.resolve()
   }
 
   /** Stops every instance. */
@@ -184,11 +188,11 @@ export class FunctionPool {
     }
   }
 
-  #drop(p: PooledInstance): void {
+  #drop(p: PooledInstance): Promise<void> {
     this.#live.delete(p)
     clearTimeout(this.#idleTimers.get(p))
     this.#idleTimers.delete(p)
-    if (!p.instance.isExited) void p.instance.stop().catch(() => {})
+    return p.instance.isExited ? Promise.resolve() : p.instance.stop().catch(() => {})
   }
 
   #startForWaiter(): void {

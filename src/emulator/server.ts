@@ -20,7 +20,7 @@ export interface LocalServerOptions extends Partial<EmulatorOptions> {
   /** Accepted credentials; without them a random pair is generated (see the result). */
   secretId?: string
   secretKey?: string
-  /** Requests per second per action; false = no limit. @default 20 */
+  /** Requests per second, one number for every action; false = no limit. @default Invoke/InvokeFunction 100, event APIs 20 */
   rateLimit?: number | false
   /** @default 300 */
   maxSkewSeconds?: number

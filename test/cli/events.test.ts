@@ -214,7 +214,8 @@ describe('events CLI against scf-graceful local', { timeout: 180_000 }, () => {
   })
 
   beforeAll(async () => {
-    local = await startLocal({ work: fixture('work.cjs'), stubborn: fixture('stubborn.cjs') })
+    // work-sync: without async execution, so a RequestResponse invoke returns the result
+    local = await startLocal({ work: fixture('work.cjs'), 'work-sync': fixture('work.cjs'), stubborn: fixture('stubborn.cjs') }, ['--no-async-run', 'work-sync'])
   })
   afterAll(async () => {
     await local?.stop()
@@ -280,12 +281,12 @@ describe('events CLI against scf-graceful local', { timeout: 180_000 }, () => {
   })
 
   it('invoke --sync returns the result, or exits 1 with the error', async () => {
-    const ok = await cli(['invoke', '-f', 'work', '--sync', '-p', '{"steps": 1}'])
+    const ok = await cli(['invoke', '-f', 'work-sync', '--sync', '-p', '{"steps": 1}'])
     expect(ok.code, ok.stderr).toBe(0)
     expect(JSON.parse(ok.stdout)).toEqual({ steps: 1, stopped: false })
-    const okJson = json(await cli(['invoke', '-f', 'work', '--sync', '--json', '-p', '{"steps": 1}']))
+    const okJson = json(await cli(['invoke', '-f', 'work-sync', '--sync', '--json', '-p', '{"steps": 1}']))
     expect(okJson).toMatchObject({ Result: { FunctionRequestId: expect.any(String), RetMsg: '{"steps":1,"stopped":false}', InvokeResult: 0 }, RequestId: expect.any(String) })
-    const failed = await cli(['invoke', '-f', 'work', '--sync', '--log', '-p', '{"steps": 1, "fail": true}'])
+    const failed = await cli(['invoke', '-f', 'work-sync', '--sync', '--log', '-p', '{"steps": 1, "fail": true}'])
     expect(failed.code).toBe(1)
     expect(failed.stderr).toContain('failed on purpose')
     const asyncJson = json(await cli(['invoke', '-f', 'work', '--json', '-p', '{"steps": 1}']))

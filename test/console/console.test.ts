@@ -15,7 +15,8 @@ if (!haveChromium) {
 
 let local: LocalEmulator
 beforeAll(async () => {
-  local = await startLocal({ work: fixture('work.cjs'), stubborn: fixture('stubborn.cjs') })
+  // work-sync: without async execution, so a synchronous invoke returns the result
+  local = await startLocal({ work: fixture('work.cjs'), 'work-sync': fixture('work.cjs'), stubborn: fixture('stubborn.cjs') }, ['--no-async-run', 'work-sync'])
 })
 afterAll(async () => {
   await local?.stop()
@@ -46,7 +47,7 @@ describe('console: the token guards every request', () => {
     expect(page.headers.get('referrer-policy')).toBe('no-referrer')
     const fns = await get('/console/api/functions', { 'X-Console-Token': local.token })
     expect(fns.status).toBe(200)
-    expect((await fns.json()).functions.map((f: { name: string }) => f.name).sort()).toEqual(['stubborn', 'work'])
+    expect((await fns.json()).functions.map((f: { name: string }) => f.name).sort()).toEqual(['stubborn', 'work', 'work-sync'])
     expect((await get('/console/api/functions', { Authorization: `Bearer ${local.token}` })).status).toBe(200)
     const cross = await fetch(`${local.url}/console/api/invoke`, {
       method: 'POST',
@@ -137,6 +138,7 @@ describe.skipIf(!haveChromium)('console in headless Chromium', () => {
       await expect.poll(() => page.locator('[data-testid=events-body] tr').count()).toBe(2)
 
       // a synchronous invoke shows its result in the form
+      await page.selectOption('[data-testid=invoke-function]', 'default/work-sync')
       await page.check('[data-testid=type-sync]')
       await page.fill('[data-testid=invoke-payload]', '{ "steps": 2 }')
       await page.click('[data-testid=invoke-button]')

@@ -94,7 +94,7 @@ function storeEnv(kind: 'fs' | 'redis', where: string): Record<string, string> {
 async function flakyStory(kind: 'fs' | 'redis', store: SnapshotStore, where: string) {
   const seeded = await seed(store)
   const heal = join(await tempDir('heal'), 'healed')
-  const fn = await start(fixture('restore-code.mjs'), { env: { ...storeEnv(kind, where), FAULT: 'fail', FAULT_KEY: seeded.faultKey, HEAL_FILE: heal } })
+  const fn = await start(fixture('restore-code.cjs'), { env: { ...storeEnv(kind, where), FAULT: 'fail', FAULT_KEY: seeded.faultKey, HEAL_FILE: heal } })
 
   const err = await invocationFailure(fn.invoke({}))
   expect(err.errorType).toBe('ScfGracefulError')
@@ -132,7 +132,7 @@ describe('a failed start-up restore (persist.onRestoreError)', () => {
     const dir = await tempDir('flaky-store')
     const store = fsStore({ dir })
     const seeded = await seed(store)
-    const fn = await start(fixture('restore-code.mjs'), { env: { ...storeEnv('fs', dir), FAULT: 'fail', FAULT_KEY: seeded.faultKey, ON_RESTORE_ERROR: 'start-fresh' } })
+    const fn = await start(fixture('restore-code.cjs'), { env: { ...storeEnv('fs', dir), FAULT: 'fail', FAULT_KEY: seeded.faultKey, ON_RESTORE_ERROR: 'start-fresh' } })
     expect(await fn.invoke({ write: 'new.txt' })).toEqual({ files: [], shouldStop: false })
     expect(lines(fn).some((l) => /persist: starting fresh \(onRestoreError=start-fresh\) key=flaky removed=\d+/.test(l))).toBe(true)
     expect(Number(/removed=(\d+)/.exec(lines(fn).find((l) => l.includes('starting fresh'))!)![1])).toBeGreaterThan(0)
@@ -205,7 +205,7 @@ describe('SIGTERM during the start-up restore', () => {
     const store = fsStore({ dir })
     const seeded = await seed(store)
     const heal = join(await tempDir('heal'), 'healed')
-    const fn = await start(fixture('restore-code.mjs'), { env: { ...storeEnv('fs', dir), HEAL_FILE: heal, ...extra } })
+    const fn = await start(fixture('restore-code.cjs'), { env: { ...storeEnv('fs', dir), HEAL_FILE: heal, ...extra } })
     return { fn, store, seeded, heal }
   }
 

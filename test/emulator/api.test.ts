@@ -34,6 +34,8 @@ beforeAll(async () => {
       { name: 'listed', entry: fixture('ok.cjs') },
       { name: 'ok', entry: fixture('ok.cjs') },
       { name: 'throws', entry: fixture('throws.cjs') },
+      { name: 'ok-sync', entry: fixture('ok.cjs'), asyncRunEnable: false },
+      { name: 'throws-sync', entry: fixture('throws.cjs'), asyncRunEnable: false },
       { name: 'other-ns', entry: fixture('ok.cjs'), namespace: 'team-a' },
     ],
   }))
@@ -115,7 +117,7 @@ describe('ListAsyncEvents', () => {
 
 describe('Invoke', () => {
   it('RequestResponse returns the result synchronously in the SDK Result shape, with the log tail on LogType Tail', async () => {
-    const r = await scf.Invoke({ FunctionName: 'ok', ClientContext: '{"a":1}', LogType: 'Tail' })
+    const r = await scf.Invoke({ FunctionName: 'ok-sync', ClientContext: '{"a":1}', LogType: 'Tail' })
     expect(Object.keys(r.Result).sort()).toEqual(['BillDuration', 'Duration', 'ErrMsg', 'FunctionRequestId', 'InvokeResult', 'Log', 'MemUsage', 'RetMsg'])
     expect(JSON.parse(r.Result.RetMsg)).toEqual({ ok: true, echo: { a: 1 } })
     expect(r.Result).toMatchObject({ ErrMsg: '', InvokeResult: 0 })
@@ -124,7 +126,7 @@ describe('Invoke', () => {
   })
 
   it('RequestResponse of a failing handler reports the error in ErrMsg and InvokeResult', async () => {
-    const r = await scf.Invoke({ FunctionName: 'throws', ClientContext: '{"why":"sync"}' })
+    const r = await scf.Invoke({ FunctionName: 'throws-sync', ClientContext: '{"why":"sync"}' })
     expect(r.Result.RetMsg).toBe('')
     expect(r.Result.InvokeResult).toBe(430)
     expect(JSON.parse(r.Result.ErrMsg)).toMatchObject({ statusCode: 430 })
@@ -224,6 +226,6 @@ describe('emulator.call (in-process, for the console)', () => {
     expect(err.code).toBe('InvalidParameterValue.Limit')
     expect(err.message).toMatch(/Limit/)
     expect(((await local.emulator.call('Nope', {}).catch((e: unknown) => e)) as { code: string }).code).toBe('InvalidAction')
-    expect(local.emulator.listFunctions()).toContainEqual({ name: 'other-ns', namespace: 'team-a', mode: 'code', timeoutMs: 3000, qualifier: '$LATEST' })
+    expect(local.emulator.listFunctions()).toContainEqual({ name: 'other-ns', namespace: 'team-a', mode: 'code', timeoutMs: 3000, qualifier: '$LATEST', asyncRunEnable: true, traceEnable: true })
   })
 })

@@ -59,6 +59,7 @@ describe('scf-graceful local', () => {
       '--data-dir', join(dir, 'a'),
       '--function', `loop=${fixture('graceful-loop.cjs')}`,
       '--function', `ok=${fixture('ok.cjs')}:main_handler`,
+      '--no-async-run', 'ok',
       '--timeout', '30',
     ])
     try {
@@ -101,10 +102,18 @@ describe('scf-graceful local', () => {
 
   it('reads functions from --config (timeout in seconds, namespace, env) and rejects bad usage', async () => {
     const config = join(dir, 'local.json')
-    await writeFile(config, JSON.stringify({ functions: { sleepy: { entry: fixture('sleeper.cjs'), timeout: 1, namespace: 'team-a', env: { A: '1' } } } }))
-    const cli = await startCli(['--config', config, '--data-dir', join(dir, 'd'), '--secret-id', 'AKIDclitest0002', '--secret-key', 'another-secret-key'])
+    await writeFile(config, JSON.stringify({
+      functions: {
+        sleepy: { entry: fixture('sleeper.cjs'), timeout: 1, namespace: 'team-a', env: { A: '1' } },
+        direct: { entry: fixture('ok.cjs'), asyncRunEnable: false },
+        quiet: { entry: fixture('ok.cjs') },
+      },
+    }))
+    const cli = await startCli(['--config', config, '--no-trace', 'quiet', '--data-dir', join(dir, 'd'), '--secret-id', 'AKIDclitest0002', '--secret-key', 'another-secret-key'])
     try {
-      await cli.waitFor(/function team-a\/sleepy \(code, host Node.js v[\d.]+, timeout 1000 ms, \$LATEST\)/)
+      await cli.waitFor(/function team-a\/sleepy \(code, host Node.js v[\d.]+, timeout 1000 ms, \$LATEST, async execution with status tracing\)/)
+      await cli.waitFor(/function default\/direct \(code, host Node.js v[\d.]+, timeout 3000 ms, \$LATEST, no async execution\)/)
+      await cli.waitFor(/function default\/quiet \(code, host Node.js v[\d.]+, timeout 3000 ms, \$LATEST, async execution, no status tracing\)/)
       const scf = sdkClient(cli.port, 'AKIDclitest0002', 'another-secret-key')
       const id = (await scf.Invoke({ FunctionName: 'sleepy', Namespace: 'team-a', InvocationType: 'Event', ClientContext: '{"ms":60000}' })).Result.FunctionRequestId as string
       await cli.waitFor(new RegExp(`${id} FAILED 433 team-a/sleepy`))
@@ -117,5 +126,10 @@ describe('scf-graceful local', () => {
     const code = await new Promise<number | null>((resolve) => bad.once('close', resolve))
     expect(code).not.toBe(0)
     expect(err).toContain('SCFG_ERR_CLI_USAGE')
+    const typo = spawn(process.execPath, [CLI, 'local', '--function', `ok=${fixture('ok.cjs')}`, '--no-async-run', 'okk'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let typoErr = ''
+    typo.stderr.on('data', (c: Buffer) => (typoErr += c.toString()))
+    expect(await new Promise<number | null>((resolve) => typo.once('close', resolve))).toBe(2)
+    expect(typoErr).toContain('--no-async-run okk: no such function; did you mean ok?')
   })
 })

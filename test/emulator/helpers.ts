@@ -14,17 +14,19 @@ const scfNs = ((sdk as unknown as { scf?: unknown }).scf ?? (sdk as unknown as {
 /** The calls of the official client that the tests use. */
 export interface ScfClient {
   Invoke(req: Record<string, unknown>): Promise<any>
+  InvokeFunction(req: Record<string, unknown>): Promise<any>
   ListAsyncEvents(req: Record<string, unknown>): Promise<any>
   GetAsyncEventStatus(req: Record<string, unknown>): Promise<any>
   TerminateAsyncEvent(req: Record<string, unknown>): Promise<any>
 }
 
 /** The official client pointed at the emulator, exactly as a user would configure it. */
-export function client(local: LocalServer, credential = { secretId: local.secretId, secretKey: local.secretKey }): ScfClient {
+export function client(local: LocalServer, credential = { secretId: local.secretId, secretKey: local.secretKey }, style: { reqMethod?: 'GET' | 'POST'; signMethod?: 'TC3-HMAC-SHA256' | 'HmacSHA1' | 'HmacSHA256' } = {}): ScfClient {
   return new scfNs.v20180416.Client({
     credential,
     region: 'ap-guangzhou',
-    profile: { httpProfile: { endpoint: `127.0.0.1:${local.port}`, protocol: 'http://', reqTimeout: 60 } },
+    // the SDK's own request-style options: GET with a query string, signature v1 (form POST or GET)
+    profile: { ...(style.signMethod ? { signMethod: style.signMethod } : {}), httpProfile: { endpoint: `127.0.0.1:${local.port}`, protocol: 'http://', reqTimeout: 60, ...(style.reqMethod ? { reqMethod: style.reqMethod } : {}) } },
   })
 }
 

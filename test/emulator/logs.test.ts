@@ -1,4 +1,5 @@
-// An event's log as SCF writes it: the function's own lines, then END and Report, nothing of the event after Report.
+// An event's log as SCF writes it: the function's own lines, a failure's message and stack, then END and Report,
+// nothing of the event after Report (the lines of an instance being recycled included).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LocalServer } from '../../src/emulator/server.js'
 import { fixture, startEmulator, waitForEnd, type ScfClient } from './helpers.js'
@@ -7,7 +8,14 @@ let local: LocalServer
 let scf: ScfClient
 
 beforeAll(async () => {
-  ;({ local, scf } = await startEmulator({ functions: [{ name: 'chatty', entry: fixture('chatty.mjs') }] }))
+  ;({ local, scf } = await startEmulator({
+    functions: [
+      { name: 'chatty', entry: fixture('chatty.cjs') },
+      { name: 'throws', entry: fixture('throws.cjs') },
+      { name: 'library-throws', entry: fixture('library-throws.cjs') },
+      { name: 'short-timeout', entry: fixture('sleeper.cjs'), timeoutMs: 500 },
+    ],
+  }))
 })
 afterAll(() => local?.close())
 
@@ -35,5 +43,40 @@ describe('event log order', () => {
     const own = log.slice(0, end).filter((l) => /^(out|err) \d+$/.test(l))
     expect(own).toHaveLength(600)
     expect(log.slice(end).some((l) => /^(out|err) \d+$/.test(l))).toBe(false)
+  })
+})
+
+describe('a failed event', () => {
+  it('its log holds the error message and the handler stack, before END', async () => {
+    const id = await invokeAsync('throws', { why: 'in the log' })
+    expect(await waitForEnd(scf, id)).toMatchObject({ Status: 'FAILED', StatusCode: 430 })
+    const log = lines(id)
+    const end = log.indexOf(`END RequestId: ${id}`)
+    const error = log.indexOf('Error: boom: in the log')
+    expect(error).toBeGreaterThan(log.indexOf('about to fail'))
+    expect(error).toBeLessThan(end)
+    // the stack's frames follow the message, naming the function's file
+    expect(log[error + 1]).toMatch(/^\s+at .*throws\.mjs/)
+  })
+
+  it('a timeout says so in the log', async () => {
+    const id = await invokeAsync('short-timeout', { ms: 60_000 })
+    expect(await waitForEnd(scf, id)).toMatchObject({ Status: 'FAILED', StatusCode: 433 })
+    const log = lines(id)
+    expect(log.findIndex((l) => /^\[PLATFORM\] .*timeout.*\(status 433\)$/.test(l))).toBeGreaterThan(-1)
+  })
+
+  it('the lines of the instance being recycled come before Report, never after', async () => {
+    for (let round = 0; round < 3; round++) {
+      const id = await invokeAsync('library-throws', { why: `round ${round}` })
+      expect(await waitForEnd(scf, id)).toMatchObject({ Status: 'FAILED', StatusCode: 430 })
+      // the recycled instance is gone once the event ended; give stray output time to arrive anyway
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      const log = lines(id)
+      const report = log.findIndex((l) => l.startsWith(`Report RequestId: ${id}`))
+      expect(report).toBe(log.length - 1)
+      expect(log).toContain(`TypeError: library boom: round ${round}`)
+      expect(local.emulator.instanceCount('library-throws')).toBe(0)
+    }
   })
 })

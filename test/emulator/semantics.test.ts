@@ -12,6 +12,7 @@ beforeAll(async () => {
   ;({ local, scf } = await startEmulator({
     functions: [
       { name: 'ok', entry: fixture('ok.cjs') },
+      { name: 'ok-sync', entry: fixture('ok.cjs'), asyncRunEnable: false },
       { name: 'throws', entry: fixture('throws.cjs') },
       { name: 'sleeper', entry: fixture('sleeper.cjs'), timeoutMs: 30_000 },
       { name: 'short-timeout', entry: fixture('sleeper.cjs'), timeoutMs: 800 },
@@ -113,11 +114,11 @@ describe('async event states', () => {
 
 describe('instances', () => {
   it('reuses an idle warm instance and starts new ones on demand', async () => {
-    const first = await scf.Invoke({ FunctionName: 'ok', ClientContext: '{"n":1}' })
-    const second = await scf.Invoke({ FunctionName: 'ok', ClientContext: '{"n":2}' })
+    const first = await scf.Invoke({ FunctionName: 'ok-sync', ClientContext: '{"n":1}' })
+    const second = await scf.Invoke({ FunctionName: 'ok-sync', ClientContext: '{"n":2}' })
     expect(JSON.parse(first.Result.RetMsg)).toEqual({ ok: true, echo: { n: 1 } })
     expect(JSON.parse(second.Result.RetMsg)).toEqual({ ok: true, echo: { n: 2 } })
-    expect(local.emulator.instanceCount('ok')).toBe(1)
+    expect(local.emulator.instanceCount('ok-sync')).toBe(1)
     const ids = await Promise.all([0, 1, 2].map(() => invokeAsync('sleeper', { ms: 500 })))
     await Promise.all(ids.map((id) => waitForLog(local, id, /^working/)))
     expect(local.emulator.instanceCount('sleeper')).toBeGreaterThanOrEqual(3)

@@ -7,7 +7,7 @@ import { dirname, resolve as resolvePath } from 'node:path'
 import type { AsyncEventRecord, LocalFunctionConfig } from '../../emulator/emulator.js'
 import { startLocalServer, type LocalServerOptions } from '../../emulator/server.js'
 import { abortedPromise } from '../../shutdown/controller.js'
-import { parseCommandLine } from '../args.js'
+import { didYouMean, parseCommandLine } from '../args.js'
 import { exitCodesHelp, UsageError } from '../exit-codes.js'
 import { interruptible } from '../interrupt.js'
 import { parseRuntime, runtimeNames, type RuntimeName } from '../../scf/runtimes.js'
@@ -18,7 +18,8 @@ const USAGE = `usage: scf-graceful local [options]
   --config FILE                   JSON: { "functions": { "NAME": { "entry", "mode": "code|image|job", "handler"
                                   (EXPORT, or SCF's "index.main_handler" with "entry" the code folder), "runtime",
                                   "timeout" (s) | "timeoutMs", "memory" (MB), "env", "namespace", "qualifier",
-                                  "concurrency" } }, "port", "host", "dataDir", "rateLimit" } (paths relative to FILE)
+                                  "concurrency", "asyncRunEnable", "traceEnable" } }, "port", "host", "dataDir",
+                                  "rateLimit" } (paths relative to FILE)
   --runtime Nodejs16.13|Nodejs18.15|host
                                   the Node.js functions run on unless their config names one: SCF's exact
                                   binaries (downloaded once, see \`scf-graceful runtimes install\`) or this one
@@ -30,7 +31,11 @@ const USAGE = `usage: scf-graceful local [options]
   --data-dir DIR                  event records and logs (SQLite); default .scf-local
   --timeout SECONDS               default timeout of --function functions (default 3, as SCF)
   --concurrency N                 instances per function (default 10)
-  --rate-limit N|off              requests per second per action (default 20, as SCF)
+  --no-async-run NAME             serve NAME without async execution (SCF's AsyncRunEnable off): RequestResponse
+                                  returns the result, timeout up to 900 s, no event tracking (repeatable; * = all)
+  --no-trace NAME                 async execution without status tracing (TraceEnable off): the event APIs do not
+                                  see NAME's events (repeatable; * = all)
+  --rate-limit N|off              requests per second per action (default: Invoke 100, event APIs 20, as SCF)
   --quiet                         do not print event log lines, only state changes
 
 Ctrl-C (or SIGTERM) stops the emulator: running events end FAILED/500, then it exits 130 (143); a second Ctrl-C
@@ -78,6 +83,8 @@ interface FileFunction {
   namespace: string
   qualifier: string
   concurrency: number
+  asyncRunEnable: boolean
+  traceEnable: boolean
 }
 
 /** Parses `NAME=ENTRY[:EXPORT]`. */
@@ -117,6 +124,8 @@ function fromConfig(file: string): { functions: LocalFunctionConfig[]; rest: Con
     if (f.namespace !== undefined) c.namespace = f.namespace
     if (f.qualifier !== undefined) c.qualifier = f.qualifier
     if (f.concurrency !== undefined) c.concurrency = f.concurrency
+    if (f.asyncRunEnable !== undefined) c.asyncRunEnable = f.asyncRunEnable
+    if (f.traceEnable !== undefined) c.traceEnable = f.traceEnable
     return c
   })
   return { functions, rest: raw }
@@ -146,6 +155,8 @@ export async function run(argv: string[]): Promise<number> {
     concurrency: { type: 'string' },
     'rate-limit': { type: 'string' },
     runtime: { type: 'string' },
+    'no-async-run': { type: 'string', multiple: true },
+    'no-trace': { type: 'string', multiple: true },
     quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   })
@@ -166,6 +177,19 @@ export async function run(argv: string[]): Promise<number> {
   const runtime = values.runtime === undefined ? undefined : runtimeOption(values.runtime, '--runtime')
   for (const f of functions) f.runtime ??= runtime ?? 'host'
   await prefetchRuntimes(functions.map((f) => f.runtime!))
+  const pick = (flag: string, names: string[] | undefined, apply: (f: LocalFunctionConfig) => void) => {
+    for (const name of names ?? []) {
+      const matched = functions.filter((f) => name === '*' || f.name === name)
+      if (!matched.length) throw usageError(`--${flag} ${name}: no such function${didYouMean(name, functions.map((f) => f.name))}`)
+      matched.forEach(apply)
+    }
+  }
+  pick('no-async-run', values['no-async-run'], (f) => {
+    f.asyncRunEnable = false
+    // status tracing exists for async-execution functions only
+    f.traceEnable = false
+  })
+  pick('no-trace', values['no-trace'], (f) => (f.traceEnable = false))
   if ((values['secret-id'] === undefined) !== (values['secret-key'] === undefined)) throw usageError('--secret-id and --secret-key go together')
   let rateLimit: number | false | undefined = fromFile.rest.rateLimit
   if (values['rate-limit'] !== undefined) rateLimit = values['rate-limit'] === 'off' ? false : num('rate-limit', values['rate-limit'], 1)
@@ -196,7 +220,10 @@ export async function run(argv: string[]): Promise<number> {
       const r = functions.find((c) => c.name === name && (c.namespace ?? 'default') === namespace)?.runtime ?? 'host'
       return r === 'host' ? `host Node.js ${process.version}` : r
     }
-    for (const f of local.emulator.listFunctions()) out(`function ${f.namespace}/${f.name} (${f.mode}, ${runtimeOf(f.name, f.namespace)}, timeout ${f.timeoutMs} ms, ${f.qualifier})`)
+    for (const f of local.emulator.listFunctions()) {
+      const execution = f.asyncRunEnable ? `async execution${f.traceEnable ? ' with status tracing' : ', no status tracing'}` : 'no async execution'
+      out(`function ${f.namespace}/${f.name} (${f.mode}, ${runtimeOf(f.name, f.namespace)}, timeout ${f.timeoutMs} ms, ${f.qualifier}, ${execution})`)
+    }
     out(`data: ${options.dataDir}`)
     local.emulator.on('event-change', (record: AsyncEventRecord) => out(describe(record)))
     if (!values.quiet) local.emulator.on('log', (l: { requestId: string; line: string }) => out(`${l.requestId} | ${l.line}`))
