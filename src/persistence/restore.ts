@@ -47,6 +47,7 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
     // parseManifest (inside) rejects every hostile path before anything below writes a byte
     const manifest = await loadManifest(store, key, id, signal)
     await refuseEscapingLinks(manifest.entries)
+    options.onManifest?.(manifest.entries)
     await mkdir(ctx.root, { recursive: true }).catch((err: unknown) => { throw writeError(err, ctx.root) })
     const root = await realpath(ctx.root)
 
