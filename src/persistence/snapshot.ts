@@ -1,19 +1,18 @@
 // Taking a snapshot, in four steps: walk the tree; plan (which files the state cache and the current manifest already
 // cover, which chunks the store may hold); upload the chunks of the files that changed; commit (the manifest, then one
 // small ref write). Nothing before the ref write changes what restore sees.
-import { open, realpath } from 'node:fs/promises'
+import { realpath } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ScfGracefulError } from '../errors.js'
 import type { OperationOptions, Progress, SnapshotContext } from './context.js'
 import { takeLease } from './gc.js'
-import { sha256 } from './hasher.js'
-import { CHUNK_SIZE, CHUNKS_PREFIX, chunkKey, FORMAT, manifestKey, newSnapshotId } from './layout.js'
+import { type BufferPool, chunkUploader, type Plan, readFileChunks, type StoredFile } from './chunk-upload.js'
+import { CHUNK_SIZE, CHUNKS_PREFIX, FORMAT, manifestKey, newSnapshotId } from './layout.js'
 import { loadManifest } from './load.js'
 import { type FileEntry, type Manifest, type ManifestEntry, manifestChunks, serializeManifest } from './manifest.js'
 import { readRef, writeRef } from './refs.js'
 import { type CacheRecord, entriesDigest, readStateCache, type StateCache, writeStateCache } from './state-cache.js'
-import { asAbortError, createSemaphore, runPool, throwIfAborted, withinMs } from './util.js'
-import { isGone, isInside, walkTree, type Walked, type WalkedFile } from './walk.js'
+import { asAbortError, runPool, throwIfAborted, withinMs } from './util.js'
+import { isInside, walkTree, type Walked, type WalkedFile } from './walk.js'
 
 export interface SnapshotResult {
   /** The snapshot's id (the ref points at it). */
@@ -33,8 +32,6 @@ export interface SnapshotResult {
   durationMs: number
 }
 
-const READ_ATTEMPTS = 3
-
 /** What the walk found. */
 interface Tree {
   root: string
@@ -43,19 +40,6 @@ interface Tree {
   files: WalkedFile[]
   totalBytes: number
 }
-
-/** What the upload step needs to know before it reads a byte. */
-interface Plan {
-  /** Chunks the store holds for sure (the current manifest's). */
-  known: Set<string>
-  /** Files the state cache vouches for, with their records: not read again. */
-  unchanged: Map<string, CacheRecord>
-  /** False for a store that has no chunk at all: asking has() per chunk would only double the requests. */
-  chunksMayExist: boolean
-}
-
-/** One file read and stored: its manifest entry and its state-cache record. */
-interface StoredFile { entry: FileEntry; record: CacheRecord }
 
 interface Uploaded {
   files: Map<string, StoredFile>
@@ -170,57 +154,6 @@ async function planUpload(ctx: SnapshotContext, tree: Tree, signal: AbortSignal 
   return { known, unchanged, chunksMayExist }
 }
 
-/** Chunk-sized buffers, reused: bounded memory, no garbage for the GC to chase. */
-interface BufferPool { take(): Buffer; give(b: Buffer): void }
-
-/**
- * Hands chunks to the store, at most `concurrency` puts at once (waiting for a slot is the backpressure that keeps
- * memory independent of file size), each chunk once. A buffer goes back to the pool once its put settled.
- */
-function chunkUploader(ctx: SnapshotContext, plan: Plan, buffers: BufferPool, signal: AbortSignal | undefined) {
-  const { store } = ctx
-  const slots = createSemaphore(ctx.concurrency)
-  const inflight = new Map<string, Promise<void>>()
-  const stats = { uploadedChunks: 0, uploadedBytes: 0 }
-  let failure: { error: unknown } | undefined
-  return {
-    stats,
-    /** Stores the chunk unless the store has it or it is on its way; `backing` is the pool buffer `view` lies in. */
-    async add(hash: string, view: Buffer, backing: Buffer): Promise<void> {
-      if (failure) {
-        buffers.give(backing)
-        throw failure.error
-      }
-      if (plan.known.has(hash) || inflight.has(hash)) {
-        buffers.give(backing)
-        return
-      }
-      const release = await slots.acquire()
-      const put = (async () => {
-        try {
-          const storeKey = chunkKey(hash)
-          if (plan.chunksMayExist && (await store.has(storeKey, { signal }))) return
-          await store.put(storeKey, view, { signal, size: view.byteLength })
-          stats.uploadedChunks++
-          stats.uploadedBytes += view.byteLength
-        } finally {
-          buffers.give(backing)
-          release()
-        }
-      })()
-      inflight.set(hash, put)
-      put.then(() => plan.known.add(hash), (error: unknown) => { failure ??= { error } })
-    },
-    /** Waits for every put; throws the first failure. */
-    async settle(): Promise<void> {
-      await Promise.allSettled(inflight.values())
-      if (failure) throw failure.error
-    },
-  }
-}
-
-type ChunkUploader = ReturnType<typeof chunkUploader>
-
 /** Step 3: every file not vouched for is read, hashed chunk by chunk, and its new chunks stored. */
 async function upload(ctx: SnapshotContext, tree: Tree, plan: Plan, options: OperationOptions): Promise<Uploaded> {
   const { signal, onProgress } = options
@@ -282,102 +215,4 @@ async function commit(ctx: SnapshotContext, tree: Tree, uploaded: Uploaded, sign
   for (const [p, stored] of uploaded.files) records[p] = stored.record
   await writeStateCache(tree.root, key, records, { id, digest: entriesDigest(entries) }).catch((err: unknown) => ctx.logger.warn(`snapshot: could not write the local state cache (${(err as Error).message})`))
   return { id, bytes }
-}
-
-interface ReadFileOptions {
-  abs: string
-  /** Relative to root, as the manifest has it. */
-  path: string
-  uploader: ChunkUploader
-  buffers: BufferPool
-  signal: AbortSignal | undefined
-  onBytes(n: number): void
-}
-
-/**
- * Reads one file chunk by chunk from a single descriptor, reading the next chunk while this one is hashed and handed
- * to the store. If it changes while being read (size or mtime moved), reads it again; after READ_ATTEMPTS it fails
- * with SCFG_ERR_SNAPSHOT_SOURCE_CHANGED. Undefined = it vanished.
- */
-async function readFileChunks({ abs, path, uploader, buffers, signal, onBytes }: ReadFileOptions): Promise<StoredFile | undefined> {
-  for (let attempt = 1; attempt <= READ_ATTEMPTS; attempt++) {
-    let fh
-    try {
-      fh = await open(abs, 'r')
-    } catch (err) {
-      if (isGone(err)) return undefined
-      throw err
-    }
-    try {
-      const before = await fh.stat()
-      if (!before.isFile()) return undefined
-      const size = before.size
-      const handle = fh
-      /** The chunk at `pos` in a pool buffer, or undefined when the file shrank under us. */
-      const readAt = async (pos: number): Promise<{ view: Buffer; backing: Buffer } | undefined> => {
-        const len = Math.min(CHUNK_SIZE, size - pos)
-        const backing = buffers.take()
-        const view = backing.subarray(0, len)
-        let got = 0
-        try {
-          while (got < len) {
-            const { bytesRead } = await handle.read(view, got, len - got, pos + got)
-            if (bytesRead === 0) break
-            got += bytesRead
-          }
-        } catch (err) {
-          buffers.give(backing)
-          throw err
-        }
-        if (got < len) {
-          buffers.give(backing)
-          return undefined
-        }
-        return { view, backing }
-      }
-      const prefetch = (pos: number) => {
-        const p = readAt(pos)
-        p.catch(() => {}) // awaited below; this only keeps a failure in flight from counting as unhandled
-        return p
-      }
-      const dropNext = async (p: ReturnType<typeof readAt> | undefined) => {
-        const r = await p?.catch(() => undefined)
-        if (r) buffers.give(r.backing)
-      }
-      const hashes: string[] = []
-      let changed = false
-      let next = size > 0 ? prefetch(0) : undefined
-      for (let pos = 0; pos < size; pos += CHUNK_SIZE) {
-        const chunk = await next!
-        next = pos + CHUNK_SIZE < size ? prefetch(pos + CHUNK_SIZE) : undefined
-        if (!chunk || signal?.aborted) {
-          if (chunk) buffers.give(chunk.backing)
-          await dropNext(next)
-          throwIfAborted(signal, 'snapshot')
-          changed = true
-          break
-        }
-        const hash = sha256(chunk.view)
-        hashes.push(hash)
-        const len = chunk.view.byteLength
-        try {
-          await uploader.add(hash, chunk.view, chunk.backing)
-        } catch (err) {
-          await dropNext(next)
-          throw err
-        }
-        onBytes(len)
-      }
-      const after = await fh.stat()
-      if (!changed && after.size === size && after.mtimeMs === before.mtimeMs) {
-        return {
-          entry: { type: 'file', path, mode: after.mode & 0o7777, mtimeMs: after.mtimeMs, size, chunks: hashes },
-          record: [size, after.mtimeMs, after.ino, after.ctimeMs, ...hashes],
-        }
-      }
-    } finally {
-      await fh.close()
-    }
-  }
-  throw new ScfGracefulError('SCFG_ERR_SNAPSHOT_SOURCE_CHANGED', `${path} kept changing while it was read (${READ_ATTEMPTS} attempts); the snapshot was not committed`, { details: { path } })
 }
