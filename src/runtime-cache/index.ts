@@ -118,6 +118,7 @@ export async function installRuntime(runtime: ScfRuntimeName, options: InstallRu
   const registry = withSlash(options.registry ?? configuredRegistry(options.env ?? process.env))
   const { tarball, integrity } = await fetchMetadata(registry, version, options.signal)
   await mkdir(dir, { recursive: true })
+  await removeStaleTemps(dir)
   // the temp dir sits next to the final one: same filesystem, so the rename is atomic
   const tmp = join(dir, `.tmp-${version}-${process.pid}-${randomBytes(4).toString('hex')}`)
   const final = join(dir, `node-v${version}-linux-x64`)
@@ -142,6 +143,17 @@ export async function installRuntime(runtime: ScfRuntimeName, options: InstallRu
     throw new ScfGracefulError('SCFG_ERR_RUNTIME_DOWNLOAD', `installing ${name} (${PACKAGE}@${version}) into ${dir} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err, details: { runtime: name } })
   } finally {
     await rm(tmp, { recursive: true, force: true })
+  }
+}
+
+/** Temp dirs of installs that died (SIGKILL, power loss) more than a day ago: a live install is minutes old. */
+async function removeStaleTemps(dir: string): Promise<void> {
+  const { readdir } = await import('node:fs/promises')
+  const names = await readdir(dir).catch(() => [] as string[])
+  for (const name of names) {
+    if (!name.startsWith('.tmp-')) continue
+    const st = await stat(join(dir, name)).catch(() => undefined)
+    if (st && Date.now() - st.mtimeMs > 24 * 3600_000) await rm(join(dir, name), { recursive: true, force: true }).catch(() => {})
   }
 }
 

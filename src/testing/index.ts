@@ -2,3 +2,4 @@
 export { startFunction } from '../harness/start-function.js'
 export { InvocationError } from '../harness/invocation-error.js'
 export type { FunctionInstance, StartFunctionOptions, InvokeOptions, LogLine, ExitInfo, FunctionMode } from '../harness/types.js'
+export type { RuntimeName, ScfRuntimeName } from '../scf/runtimes.js'
