@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isAction } from './actions.js'
 import { ApiError, truncate } from './api-params.js'
+import { getAsyncEventLogs, LOGS_ACTION } from './logs-action.js'
 import type { Emulator } from './emulator.js'
 import { DEFAULT_MAX_SKEW_SECONDS, verifyTc3 } from './tc3.js'
 import { BodyTooLargeError, readBody } from './read-body.js'
@@ -71,7 +72,8 @@ export function createApiHandler(emulator: Emulator, options: ApiHandlerOptions)
     if (!action) throw new ApiError('MissingParameter', 'The request is missing the X-TC-Action header.')
     const version = header(req, 'x-tc-version')
     if (!version) throw new ApiError('MissingParameter', 'The request is missing the X-TC-Version header.')
-    if (!isAction(action)) throw new ApiError('InvalidAction', `The action \`${truncate(action)}\` is not supported (the emulator answers Invoke, ListAsyncEvents, GetAsyncEventStatus, TerminateAsyncEvent).`)
+    const emulatorOnly = action === LOGS_ACTION
+    if (!isAction(action) && !emulatorOnly) throw new ApiError('InvalidAction', `The action \`${truncate(action)}\` is not supported (the emulator answers Invoke, ListAsyncEvents, GetAsyncEventStatus, TerminateAsyncEvent).`)
     if (version !== API_VERSION) throw new ApiError('NoSuchVersion', `Version ${JSON.stringify(truncate(version, 20))} does not exist for scf; use ${API_VERSION}.`)
     const auth = verifyTc3(
       { method: req.method, path: url.pathname, query: url.search.slice(1), headers: req.headers, body },
@@ -87,6 +89,7 @@ export function createApiHandler(emulator: Emulator, options: ApiHandlerOptions)
     } catch {
       throw new ApiError('InvalidParameter', 'The request body is not valid JSON.')
     }
+    if (emulatorOnly) return getAsyncEventLogs(emulator, params)
     return emulator.call(action, params as object)
   }
 }
