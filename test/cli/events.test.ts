@@ -9,7 +9,7 @@ import { fromApiTime, parseTimeArg, toApiTime } from '../../src/cli/events/time.
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createSignedApi, Pacer, type EventsApi } from '../../src/cli/events/api-client.js'
-import { verifyTc3 } from '../../src/local/tc3.js'
+import { verifyTc3 } from '../../src/emulator/tc3.js'
 import { terminateEvent } from '../../src/cli/events/terminate.js'
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'

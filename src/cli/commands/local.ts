@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs'
 import { dirname, resolve as resolvePath } from 'node:path'
-import type { AsyncEventRecord, LocalFunctionConfig } from '../../local/emulator.js'
-import { startLocalServer, type LocalServerOptions } from '../../local/server.js'
+import type { AsyncEventRecord, LocalFunctionConfig } from '../../emulator/emulator.js'
+import { startLocalServer, type LocalServerOptions } from '../../emulator/server.js'
 import { abortedPromise } from '../../shutdown/controller.js'
 import { parseCommandLine } from '../args.js'
 import { exitCodesHelp, UsageError } from '../exit-codes.js'

@@ -5,7 +5,7 @@
  * in-process emulator (`emulator.call` has this shape). Every call goes through a per-action pacer (the API allows
  * 20 requests/s per action) and retries `RequestLimitExceeded` with backoff.
  */
-import { signTc3 } from '../../local/tc3.js'
+import { signTc3 } from '../../emulator/tc3.js'
 import { registerSecret } from '../../log.js'
 import { ApiCallError, NETWORK_ERROR, toApiCallError } from './errors.js'
 

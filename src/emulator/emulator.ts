@@ -1,7 +1,7 @@
 /**
  * The local emulator of SCF async execution: functions, their instance pools, and the async event state machine.
  *
- * STABLE SURFACE (the console in src/local/console/ and the CLI build on it; keep these):
+ * STABLE SURFACE (the console in src/emulator/console/ and the CLI build on it; keep these):
  *   const emulator = await createEmulator({ functions: [{ name, entry, ... }], dataDir })
  *   emulator.call(action: string, params: object): Promise<object>
  *       Runs an API action in-process ('Invoke' | 'ListAsyncEvents' | 'GetAsyncEventStatus' | 'TerminateAsyncEvent'),
@@ -35,7 +35,7 @@ import { ApiError, FUNCTION_NAME_RE, NAMESPACE_RE, QUALIFIER_RE } from './api-pa
 import { EventDb, type EventRow } from './event-db.js'
 import { DEFAULT_UTC_OFFSET_MINUTES, nowUs } from './event-time.js'
 import { FunctionPool, type PooledInstance, type StartFn } from './pool.js'
-import type { FunctionMode, LogLine } from './types.js'
+import type { FunctionMode, LogLine } from '../harness/types.js'
 
 export { ApiError }
 
@@ -64,7 +64,7 @@ export interface LocalFunctionConfig {
 
 export interface EmulatorOptions {
   functions: LocalFunctionConfig[]
-  /** Where `events.sqlite` lives; events survive restarts. @default in memory */
+  /** Where the event journals (`events.jsonl`, `logs.jsonl`) live; events survive restarts. One emulator per data dir (locked). @default in memory */
   dataDir?: string
   /** How long an ended event stays queryable. @default 3 days */
   retentionMs?: number
@@ -82,7 +82,7 @@ export interface EmulatorOptions {
   maxLogLinesPerEvent?: number
   /** Diagnostics of the emulator itself (not event logs: subscribe to 'log' for those). @default false */
   logger?: Logger | false
-  /** Starts one instance. @default startFunction from ./instance.js */
+  /** Starts one instance. @default startFunction from ../harness/start-function.js */
   startFunction?: StartFn
 }
 
@@ -148,7 +148,7 @@ const DAY_MS = 24 * 60 * 60 * 1000
 
 /** Opens the event store, marks orphaned RUNNING events FAILED/500 and returns a ready emulator. */
 export async function createEmulator(options: EmulatorOptions): Promise<Emulator> {
-  const start = options.startFunction ?? (await import('./instance.js')).startFunction
+  const start = options.startFunction ?? (await import('../harness/start-function.js')).startFunction
   const db = await EventDb.open(options.dataDir)
   return new Emulator(options, db, start)
 }
