@@ -1,10 +1,12 @@
 /**
  * How the CLI talks to SCF: Tencent Cloud API 3.0 over `fetch`, signed TC3-HMAC-SHA256 with the same code the
- * emulator verifies with (src/local/tc3.ts), so `scf-graceful events` needs no SDK installed. The real cloud by
+ * emulator verifies with (src/emulator/tc3.ts), so `scf-graceful events` needs no SDK installed. The real cloud by
  * default, the emulator through `--endpoint`. Behind a small `EventsApi`, so the same commands also run against an
  * in-process emulator (`emulator.call` has this shape). Every call goes through a per-action pacer (the API allows
  * 20 requests/s per action) and retries `RequestLimitExceeded` with backoff.
  */
+import { request as httpRequest } from 'node:http'
+import { request as httpsRequest } from 'node:https'
 import { signTc3 } from '../../emulator/tc3.js'
 import { registerSecret } from '../../log.js'
 import { ApiCallError, NETWORK_ERROR, toApiCallError } from './errors.js'
@@ -30,7 +32,7 @@ export const SCF_API_VERSION = '2018-04-16'
 const CLOUD_ENDPOINT = 'https://scf.tencentcloudapi.com'
 
 /**
- * An EventsApi that signs each request itself (TC3-HMAC-SHA256) and sends it with fetch. Errors come back as the
+ * An EventsApi that signs each request itself (TC3-HMAC-SHA256) and sends it with node:http(s). Errors come back as the
  * API's `{ Code, Message }` with the RequestId; a request that gets no answer is `NetworkError`.
  */
 export function createSignedApi(options: SdkApiOptions): EventsApi & { timeoutFor(action: string, seconds: number): void } {
@@ -57,14 +59,14 @@ export function createSignedApi(options: SdkApiOptions): EventsApi & { timeoutFo
       if (options.sessionToken) headers['X-TC-Token'] = options.sessionToken
       headers.Authorization = signTc3({ secretId: options.secretId, secretKey: options.secretKey, timestamp, service: 'scf', headers, body })
       const timeoutS = timeouts.get(action) ?? options.requestTimeoutS ?? 60
-      let res: Response
+      let res: { status: number; ok: boolean }
       let text: string
       try {
-        res = await fetch(url.origin + '/', { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutS * 1000) })
-        text = await res.text()
+        const answer = await post(url, headers, body, timeoutS * 1000)
+        res = { status: answer.status, ok: answer.status >= 200 && answer.status < 300 }
+        text = answer.text
       } catch (err) {
-        const cause = (err as { cause?: { message?: string; code?: string } }).cause
-        const why = (err as Error)?.name === 'TimeoutError' ? `no answer in ${timeoutS} s` : cause?.message ?? (err as Error)?.message ?? String(err)
+        const why = (err as Error)?.name === 'TimeoutError' ? `no answer in ${timeoutS} s` : (err as Error)?.message ?? String(err)
         throw new ApiCallError(action, NETWORK_ERROR, `request to ${url.origin} failed: ${why}`, undefined, { cause: err })
       }
       let parsed: { Response?: Record<string, unknown> & { Error?: { Code?: string; Message?: string }; RequestId?: string } }
@@ -79,6 +81,38 @@ export function createSignedApi(options: SdkApiOptions): EventsApi & { timeoutFo
       return response
     },
   }
+}
+
+/**
+ * One POST with node:http(s), bounded. Not fetch: its first use loads undici, about 250 ms of CPU at every start of
+ * a short-lived command (BENCHMARKS.md, CLI).
+ */
+function post(url: URL, headers: Record<string, string>, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest
+    const req = send(url.origin + '/', { method: 'POST', headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) } }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => {
+        clearTimeout(timer)
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') })
+      })
+      res.on('error', (err) => {
+        clearTimeout(timer)
+        reject(err)
+      })
+    })
+    const timer = setTimeout(() => {
+      const err = new Error(`no answer in ${timeoutMs} ms`)
+      err.name = 'TimeoutError'
+      req.destroy(err)
+    }, timeoutMs)
+    req.on('error', (err) => {
+      clearTimeout(timer)
+      reject(err)
+    })
+    req.end(body)
+  })
 }
 
 /**
