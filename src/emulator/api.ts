@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { parse as parseQuery } from 'node:querystring'
 import { DEFAULT_RATE_LIMITS, isAction, paramSpec, type ActionName } from './actions.js'
 import { ApiError, truncate, typeFlatParams } from './api-params.js'
+import { getAsyncEventLogs, LOGS_ACTION } from './logs-action.js'
 import type { Emulator } from './emulator.js'
 import { BodyTooLargeError, readBody } from './read-body.js'
 import { verifyV1 } from './signature-v1.js'
@@ -51,8 +52,9 @@ export class RateLimiter {
 }
 
 /** The limit of `action` under the `rateLimit` option. */
-export function rateLimitOf(action: ActionName, option: number | undefined): number {
-  return option ?? DEFAULT_RATE_LIMITS[action]
+export function rateLimitOf(action: ActionName | typeof LOGS_ACTION, option: number | undefined): number {
+  // the emulator's own logs action is limited like the event APIs
+  return option ?? (action === LOGS_ACTION ? DEFAULT_RATE_LIMITS.GetAsyncEventStatus : DEFAULT_RATE_LIMITS[action])
 }
 
 /** The common parameters of signature v1 (and of the query-string style), not the action's own. */
@@ -61,7 +63,7 @@ const COMMON_PARAMS = new Set(['Action', 'Version', 'Region', 'Timestamp', 'Nonc
 /** A Node request handler answering API 3.0 requests for `emulator`. */
 export function createApiHandler(emulator: Emulator, options: ApiHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const configured = options.rateLimit === false ? undefined : options.rateLimit
-  const limiter = options.rateLimit === false ? undefined : new RateLimiter((action) => rateLimitOf(action as ActionName, configured))
+  const limiter = options.rateLimit === false ? undefined : new RateLimiter((action) => rateLimitOf(action as ActionName | typeof LOGS_ACTION, configured))
   const maxBody = options.maxBodyBytes ?? 10 * 1024 * 1024
   const maxSkewSeconds = options.maxSkewSeconds ?? DEFAULT_MAX_SKEW_SECONDS
   return (req, res) => {
@@ -97,20 +99,22 @@ export function createApiHandler(emulator: Emulator, options: ApiHandlerOptions)
     if (!action) throw new ApiError('MissingParameter', v1 ? 'The request is missing the parameter `Action`.' : 'The request is missing the X-TC-Action header.')
     const version = v1 ? flat?.Version : header(req, 'x-tc-version')
     if (!version) throw new ApiError('MissingParameter', v1 ? 'The request is missing the parameter `Version`.' : 'The request is missing the X-TC-Version header.')
-    if (!isAction(action)) throw new ApiError('InvalidAction', `The action \`${truncate(action)}\` is not supported (the emulator answers Invoke, InvokeFunction, ListAsyncEvents, GetAsyncEventStatus, TerminateAsyncEvent).`)
+    // the emulator's own action for `scf-graceful events logs` (the cloud keeps logs in CLS): signed like the others
+    const emulatorOnly = action === LOGS_ACTION
+    if (!isAction(action) && !emulatorOnly) throw new ApiError('InvalidAction', `The action \`${truncate(action)}\` is not supported (the emulator answers Invoke, InvokeFunction, ListAsyncEvents, GetAsyncEventStatus, TerminateAsyncEvent).`)
     if (version !== API_VERSION) throw new ApiError('NoSuchVersion', `Version ${JSON.stringify(truncate(version, 20))} does not exist for scf; use ${API_VERSION}.`)
 
     const auth = v1
       ? verifyV1({ method, host: header(req, 'host') ?? '', path: url.pathname, params: flat as Record<string, string> }, { credentials: options.credentials, maxSkewSeconds })
       : verifyTc3({ method, path: url.pathname, query: url.search.slice(1), headers: req.headers, body }, { credentials: options.credentials, maxSkewSeconds })
     if (!auth.ok) throw new ApiError(auth.code, auth.message)
-    if (limiter && !limiter.take(action)) throw new ApiError('RequestLimitExceeded', `Your request rate for ${action} is over the limit of ${rateLimitOf(action, configured)} requests per second.`)
+    if (limiter && !limiter.take(action)) throw new ApiError('RequestLimitExceeded', `Your request rate for ${action} is over the limit of ${rateLimitOf(action as ActionName | typeof LOGS_ACTION, configured)} requests per second.`)
 
     let params: unknown
     if (flat !== undefined) {
       const own: Record<string, string> = Object.create(null)
       for (const [k, v] of Object.entries(flat)) if (!COMMON_PARAMS.has(k)) own[k] = v
-      params = typeFlatParams(own, paramSpec(action))
+      params = emulatorOnly ? own : typeFlatParams(own, paramSpec(action as ActionName))
     } else {
       try {
         params = body.length ? JSON.parse(body.toString('utf8')) : {}
@@ -118,7 +122,8 @@ export function createApiHandler(emulator: Emulator, options: ApiHandlerOptions)
         throw new ApiError('InvalidParameter', 'The request body is not valid JSON.')
       }
     }
-    return emulator.call(action, params as object)
+    if (emulatorOnly) return getAsyncEventLogs(emulator, params)
+    return emulator.call(action as ActionName, params as object)
   }
 }
 

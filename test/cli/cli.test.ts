@@ -7,6 +7,9 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exitCodeForApi } from '../../src/cli/events/errors.js'
 import { exitCodeForError, exitCodes } from '../../src/cli/exit-codes.js'
+import { colorWanted } from '../../src/cli/events/output.js'
+import { createProgressBar } from '../../src/cli/progress.js'
+import { neutralizeControls } from '../../src/cli/terminal-text.js'
 import { startSilentServer } from '../setup/faults.mjs'
 import { cleanEnv, cliPath, runCli } from './events-helpers.js'
 
@@ -89,5 +92,49 @@ describe('Ctrl-C and SIGTERM through the shutdown core', () => {
     } finally {
       await silent.close()
     }
+  })
+})
+
+describe('one progress bar', () => {
+  const sink = () => {
+    let text = ''
+    return { stream: { write: (s: string) => ((text += s), true) } as unknown as NodeJS.WritableStream, text: () => text }
+  }
+  it('on a TTY: a bar redrawn in place, with the unit, a rate and an ETA; cleared at the end', () => {
+    let t = 0
+    const out = sink()
+    const bar = createProgressBar({ label: 'restore', unit: 'bytes', stream: out.stream, tty: true, now: () => t })
+    t = 1000
+    bar.update(2 * 1024 * 1024, 8 * 1024 * 1024, '1/4 files')
+    expect(out.text()).toBe('\r\u001b[Krestore [######..................] 25% 2.0/8.0 MiB · 2.0 MiB/s · ETA 3s · 1/4 files')
+    bar.end()
+    expect(out.text().endsWith('\r\u001b[K')).toBe(true)
+  })
+  it('elsewhere: plain lines at most once a second, and the final numbers at the end', () => {
+    let t = 0
+    const out = sink()
+    const bar = createProgressBar({ label: 'terminating', unit: 'events', stream: out.stream, tty: false, now: () => t })
+    t = 500
+    bar.update(1, 4)
+    t = 900
+    bar.update(2, 4)
+    t = 2000
+    bar.update(4, 4, 'graceful 3 · forced 1')
+    bar.end()
+    expect(out.text()).not.toContain('\u001b')
+    expect(out.text().trimEnd().split('\n')).toEqual(['terminating: 25% 1/4 events · 2.0 events/s · ETA 2s', 'terminating: 100% 4/4 events · 2.0 events/s · graceful 3 · forced 1'])
+  })
+})
+
+describe('colour and terminal text', () => {
+  it('NO_COLOR counts only when non-empty; FORCE_COLOR turns colour on even when piped', () => {
+    expect(colorWanted(true, { NO_COLOR: '' })).toBe(true)
+    expect(colorWanted(true, { NO_COLOR: '1' })).toBe(false)
+    expect(colorWanted(false, { FORCE_COLOR: '1' })).toBe(true)
+    expect(colorWanted(true, { FORCE_COLOR: '0' })).toBe(false)
+    expect(colorWanted(true, { TERM: 'dumb' })).toBe(false)
+  })
+  it('control characters of function output become visible text', () => {
+    expect(neutralizeControls('a\u001b[2Jb\u009b31mc\u0007\td\r')).toBe('a\\x1b[2Jb\\x9b31mc\\x07\td\\x0d')
   })
 })

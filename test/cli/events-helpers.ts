@@ -35,6 +35,7 @@ function isolatedCopy(): string {
 }
 
 export const root = isolatedCopy()
+const emptyHome = mkdtempSync(join(tmpdir(), 'scfg-cli-home-'))
 export const cliPath = join(root, 'dist/cli.js')
 export const fixture = (name: string): string => join(root, 'fixtures', name)
 
@@ -42,7 +43,10 @@ export function assertBuilt(): void {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run \`npm run build\` first (these tests run the built CLI)`)
 }
 
-process.once('exit', () => rmSync(root, { recursive: true, force: true }))
+process.once('exit', () => {
+  rmSync(root, { recursive: true, force: true })
+  rmSync(emptyHome, { recursive: true, force: true })
+})
 
 export interface LocalEmulator {
   url: string
@@ -101,8 +105,9 @@ export async function startLocal(functions: Record<string, string>, extra: strin
 /** This process's env without Tencent Cloud credentials or our endpoint (tests set what they need). */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env }
-  for (const k of ['TENCENTCLOUD_SECRETID', 'TENCENTCLOUD_SECRETKEY', 'TENCENTCLOUD_SESSIONTOKEN', 'TENCENTCLOUD_REGION', 'SCF_GRACEFUL_ENDPOINT', 'SCF_GRACEFUL_CONSOLE_TOKEN', 'NO_COLOR']) delete env[k]
-  return { ...env, ...extra }
+  for (const k of ['TENCENTCLOUD_SECRETID', 'TENCENTCLOUD_SECRETKEY', 'TENCENTCLOUD_SESSIONTOKEN', 'TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'TENCENTCLOUD_SESSION_TOKEN', 'TENCENTCLOUD_REGION', 'TCCLI_PROFILE', 'SCF_GRACEFUL_ENDPOINT', 'SCF_GRACEFUL_CONSOLE_TOKEN', 'NO_COLOR', 'FORCE_COLOR']) delete env[k]
+  // no tccli profile of the machine's user leaks into a test: HOME is an empty directory unless a test sets one
+  return { ...env, HOME: emptyHome, ...extra }
 }
 
 export interface CliResult {

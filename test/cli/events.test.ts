@@ -6,9 +6,16 @@ import { exitCodeForApi, exitCodes } from '../../src/cli/events/errors.js'
 import { filterParams, listAll, orderParams } from '../../src/cli/events/list-query.js'
 import { table } from '../../src/cli/events/output.js'
 import { fromApiTime, parseTimeArg, toApiTime } from '../../src/cli/events/time.js'
-import { httpProfileFor, Pacer, type EventsApi } from '../../src/cli/events/api-client.js'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createSignedApi, Pacer, type EventsApi } from '../../src/cli/events/api-client.js'
+import { verifyTc3 } from '../../src/emulator/tc3.js'
 import { terminateEvent } from '../../src/cli/events/terminate.js'
-import { eventsCli, fixture, json, runCli, cleanEnv, startLocal, until, type LocalEmulator } from './events-helpers.js'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { cliPath, eventsCli, fixture, json, runCli, cleanEnv, startLocal, until, type LocalEmulator } from './events-helpers.js'
 
 describe('events CLI: pure pieces', () => {
   it('parses durations and rejects garbage', () => {
@@ -81,9 +88,33 @@ describe('events CLI: pure pieces', () => {
     expect(t[2]).toBe('q    22')
   })
 
-  it('points the SDK at an endpoint URL', () => {
-    expect(httpProfileFor('http://127.0.0.1:9001')).toEqual({ endpoint: '127.0.0.1:9001', protocol: 'http://' })
-    expect(httpProfileFor(undefined)).toEqual({})
+  it('signs its own requests (TC3-HMAC-SHA256, no SDK): the headers the API needs, the token, a verifiable signature', async () => {
+    const seen: { headers: Record<string, string | string[] | undefined>; body: Buffer }[] = []
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        seen.push({ headers: req.headers, body: Buffer.concat(chunks) })
+        res.setHeader('Content-Type', 'application/json')
+        res.end(seen.length === 1 ? '{"Response":{"Result":{"Status":"RUNNING"},"RequestId":"r-1"}}' : '{"Response":{"Error":{"Code":"ResourceNotFound.AsyncEvent","Message":"no such event"},"RequestId":"r-2"}}')
+      })
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const port = (server.address() as AddressInfo).port
+      const api = createSignedApi({ endpoint: `http://127.0.0.1:${port}`, region: 'ap-shanghai', secretId: 'AKIDsignTest0001', secretKey: 'sign-test-secret-key-0001', sessionToken: 'session-token-0001' })
+      expect(await api.call('GetAsyncEventStatus', { InvokeRequestId: 'x' })).toEqual({ Result: { Status: 'RUNNING' }, RequestId: 'r-1' })
+      await expect(api.call('GetAsyncEventStatus', { InvokeRequestId: 'y' })).rejects.toMatchObject({ apiCode: 'ResourceNotFound.AsyncEvent', requestId: 'r-2', message: 'no such event' })
+      const first = seen[0]!
+      expect(first.headers).toMatchObject({ 'x-tc-action': 'GetAsyncEventStatus', 'x-tc-version': '2018-04-16', 'x-tc-region': 'ap-shanghai', 'x-tc-token': 'session-token-0001' })
+      expect(JSON.parse(first.body.toString())).toEqual({ InvokeRequestId: 'x' })
+      const verified = verifyTc3({ method: 'POST', path: '/', query: '', headers: first.headers, body: first.body }, { credentials: new Map([['AKIDsignTest0001', 'sign-test-secret-key-0001']]) })
+      expect(verified).toMatchObject({ ok: true, service: 'scf' })
+      const wrongKey = verifyTc3({ method: 'POST', path: '/', query: '', headers: first.headers, body: first.body }, { credentials: new Map([['AKIDsignTest0001', 'another-key']]) })
+      expect(wrongKey.ok).toBe(false)
+    } finally {
+      server.close()
+    }
   })
 
   it('paces calls of one action, not across actions', async () => {
@@ -215,7 +246,7 @@ describe('events CLI against scf-graceful local', { timeout: 180_000 }, () => {
 
   beforeAll(async () => {
     // work-sync: without async execution, so a RequestResponse invoke returns the result
-    local = await startLocal({ work: fixture('work.cjs'), 'work-sync': fixture('work.cjs'), stubborn: fixture('stubborn.cjs') }, ['--no-async-run', 'work-sync'])
+    local = await startLocal({ work: fixture('work.cjs'), 'work-sync': fixture('work.cjs'), stubborn: fixture('stubborn.cjs'), escapes: fixture('escapes.cjs') }, ['--no-async-run', 'work-sync'])
   })
   afterAll(async () => {
     await local?.stop()
@@ -275,7 +306,7 @@ describe('events CLI against scf-graceful local', { timeout: 180_000 }, () => {
     expect(logs.code, logs.stderr).toBe(0)
     expect(logs.stdout).toContain(`START RequestId: ${id}`)
     expect(logs.stdout).toContain('working: 3 steps')
-    const logsJson = json(await runCli(['events', 'logs', id, '--endpoint', local.url, '--json'], cleanEnv({ SCF_GRACEFUL_CONSOLE_TOKEN: local.token })))
+    const logsJson = json(await cli(['logs', id, '--json']))
     expect(logsJson.requestId).toBe(id)
     expect(logsJson.lines[0]).toEqual({ time: expect.any(Number), stream: expect.any(String), line: expect.any(String) })
   })
@@ -363,7 +394,23 @@ describe('events CLI against scf-graceful local', { timeout: 180_000 }, () => {
     for (const id of ids) await waitRunning(id)
     const dry = json(await cli(['terminate', '-f', 'stubborn', '--status', 'RUNNING', '--dry-run', '--json']))
     expect(dry.events.sort()).toEqual([...ids].sort())
-    const r = await cli(['terminate', '-f', 'stubborn', '--status', 'RUNNING', '--grace', '--escalate-after', '1s', '--json'])
+    // without a terminal, more than one event needs --yes: nothing is terminated
+    const refused = await cli(['terminate', '-f', 'stubborn', '--status', 'RUNNING'])
+    expect(refused.code, refused.stderr).toBe(2)
+    expect(refused.stderr).toContain('3 RUNNING events of stubborn match: without a terminal to ask on, pass --yes')
+    // on a terminal (a real pty, util-linux script) it shows the count and asks; "n" terminates nothing
+    const hasScript = spawnSync('script', ['--version']).status === 0
+    if (hasScript) {
+      const cmd = `${process.execPath} ${cliPath} events terminate -f stubborn --status RUNNING`
+      const env = cleanEnv({ SCF_GRACEFUL_ENDPOINT: local.url, TENCENTCLOUD_SECRETID: local.secretId, TENCENTCLOUD_SECRETKEY: local.secretKey })
+      const asked = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', input: 'n\n', env, timeout: 60_000 })
+      expect(asked.stdout).toContain('terminate 3 RUNNING events of stubborn by force (instances killed, /tmp lost)? [y/N]')
+      expect(asked.stdout).toContain('nothing terminated')
+      expect(asked.status).toBe(1)
+    } else if (process.env.CI === 'true') throw new Error('`script` (util-linux) is not installed')
+    else console.warn('SKIPPED the TTY confirmation check: `script` (util-linux) is not installed')
+    expect(json(await cli(['list', '-f', 'stubborn', '-s', 'RUNNING', '--json'])).TotalCount).toBe(3)
+    const r = await cli(['terminate', '-f', 'stubborn', '--status', 'RUNNING', '--grace', '--escalate-after', '1s', '--json', '--yes'])
     expect(r.code, r.stderr).toBe(0)
     const body = json(r)
     expect(body.events.map((e: { requestId: string }) => e.requestId).sort()).toEqual([...ids].sort())
@@ -389,10 +436,81 @@ describe('events CLI against scf-graceful local', { timeout: 180_000 }, () => {
     const down = await cli(['list', '-f', 'work', '--endpoint', 'http://127.0.0.1:1'])
     expect(down.code).toBe(4)
     expect(down.stderr).toContain('NetworkError')
-    const noToken = await runCli(['events', 'logs', 'x', '--endpoint', local.url, '--token', 'not-the-token'], cleanEnv())
+    const noToken = await runCli(['events', 'logs', 'x', '--console', `${local.url}/console`, '--console-token', 'not-the-token'], cleanEnv())
     expect(noToken.code).toBe(5)
     const unknownLog = await runCli(['events', 'logs', 'no-such-event', '--console', local.consoleUrl], cleanEnv())
     expect(unknownLog.code).toBe(3)
+  })
+
+  it('credentials as Tencent\'s tools take them: flags, TENCENTCLOUD_SECRET_ID/_KEY, the SCF runtime names, tccli profiles', async () => {
+    const env = (extra: Record<string, string>) => cleanEnv({ SCF_GRACEFUL_ENDPOINT: local.url, ...extra })
+    const list = ['events', 'list', '-f', 'work', '--json']
+    // tccli and the official SDKs' names
+    const sdkNames = await runCli(list, env({ TENCENTCLOUD_SECRET_ID: local.secretId, TENCENTCLOUD_SECRET_KEY: local.secretKey }))
+    expect(sdkNames.code, sdkNames.stderr).toBe(0)
+    // they come before SCF's runtime names
+    const both = await runCli(list, env({ TENCENTCLOUD_SECRET_ID: local.secretId, TENCENTCLOUD_SECRET_KEY: local.secretKey, TENCENTCLOUD_SECRETID: 'AKIDwrongwrongwrong', TENCENTCLOUD_SECRETKEY: 'wrong-wrong-wrong-wrong' }))
+    expect(both.code, both.stderr).toBe(0)
+    // flags come first of all
+    const flags = await runCli([...list, '--secret-key', 'wrong-but-long-secret-key'], env({ TENCENTCLOUD_SECRET_ID: local.secretId, TENCENTCLOUD_SECRET_KEY: local.secretKey }))
+    expect(flags.code).toBe(5)
+    // a tccli profile: default, TCCLI_PROFILE, --profile; region from its .configure
+    const home = mkdtempSync(join(tmpdir(), 'scfg-tccli-'))
+    mkdirSync(join(home, '.tccli'))
+    writeFileSync(join(home, '.tccli', 'default.credential'), JSON.stringify({ secretId: local.secretId, secretKey: local.secretKey }))
+    writeFileSync(join(home, '.tccli', 'ops.credential'), JSON.stringify({ secretId: local.secretId, secretKey: 'ops-profile-wrong-key' }))
+    writeFileSync(join(home, '.tccli', 'ops.configure'), JSON.stringify({ _sys_param: { region: 'ap-shanghai', output: 'json' } }))
+    const byDefault = await runCli(list, env({ HOME: home }))
+    expect(byDefault.code, byDefault.stderr).toBe(0)
+    expect((await runCli(list, env({ HOME: home, TCCLI_PROFILE: 'ops' }))).code).toBe(5)
+    expect((await runCli([...list, '--profile', 'ops'], env({ HOME: home }))).code).toBe(5)
+    const missing = await runCli([...list, '--profile', 'nope'], env({ HOME: home }))
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toContain('no tccli profile "nope"')
+    // the cloud needs a region: the profile's counts
+    const noRegion = await runCli(['events', 'list', '-f', 'work'], cleanEnv({ HOME: home }))
+    expect(noRegion.stderr).toContain('no region')
+    const cloudRegion = await runCli(['events', 'list', '-f', 'work', '--profile', 'ops', '--rate', '1000', '--retries', '0'], cleanEnv({ HOME: home }))
+    expect(cloudRegion.stderr).not.toContain('no region')
+  })
+
+  it('logs work with the API credentials alone (no console token); escape sequences print as text, --json keeps them', async () => {
+    const id = await invoke('escapes')
+    await until(`${id} ended`, async () => ((await statusOf(id)).Status === 'RUNNING' ? undefined : true))
+    const plain = await cli(['logs', id])
+    expect(plain.code, plain.stderr).toBe(0)
+    expect(plain.stdout).not.toContain('\u001b')
+    expect(plain.stdout).not.toContain('\u0007')
+    expect(plain.stdout).toContain('title \\x1b]0;pwned\\x07 red \\x1b[31mRED\\x1b[0m clip \\x1b]52;c;ZXZpbA==\\x07 end')
+    // one zone, printed: UTC+8 by default, --tz for another
+    expect(plain.stdout).toMatch(/^\d{2}:\d{2}:\d{2}\.\d{3}\+08:00 stdout/m)
+    expect((await cli(['logs', id, '--tz', 'UTC'])).stdout).toMatch(/^\d{2}:\d{2}:\d{2}\.\d{3}Z stdout/m)
+    const asJson = json(await cli(['logs', id, '--json']))
+    expect(asJson.lines.map((l: { line: string }) => l.line)).toContain('title \u001b]0;pwned\u0007 red \u001b[31mRED\u001b[0m clip \u001b]52;c;ZXZpbA==\u0007 end')
+    const followed = await cli(['logs', id, '--follow'])
+    expect(followed.code, followed.stderr).toBe(0)
+    expect(followed.stderr).toContain('ended: FINISHED')
+  })
+
+  it('one time zone (UTC+8, printed) with --tz; did-you-mean for status names; NO_COLOR only when non-empty, FORCE_COLOR honoured', async () => {
+    const id = await invoke('work', '{"steps": 1}')
+    await until(`${id} ended`, async () => ((await statusOf(id)).Status === 'RUNNING' ? undefined : true))
+    const cst = await cli(['list', '-f', 'work', '--request-id', id])
+    expect(cst.stdout).toContain('STARTED (UTC+8)')
+    const utc = await cli(['list', '-f', 'work', '--request-id', id, '--tz', 'UTC'])
+    expect(utc.stdout).toContain('STARTED (UTC)')
+    const started = (out: string) => Date.parse(`${/\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/.exec(out)![0].replace(' ', 'T')}Z`)
+    expect(started(cst.stdout) - started(utc.stdout)).toBe(8 * 3600_000)
+    const badTz = await cli(['list', '-f', 'work', '--tz', 'Mars/Olympus'])
+    expect(badTz.code).toBe(2)
+    const typo = await cli(['list', '-f', 'work', '-s', 'RUNING'])
+    expect(typo.code).toBe(2)
+    expect(typo.stderr).toContain('did you mean RUNNING?')
+    const forced = await cli(['list', '-f', 'work', '--request-id', id], { FORCE_COLOR: '1' })
+    expect(forced.stdout).toContain('\u001b[')
+    const emptyNoColor = await cli(['list', '-f', 'work', '--request-id', id], { FORCE_COLOR: '1', NO_COLOR: '' })
+    expect(emptyNoColor.stdout).toContain('\u001b[')
+    expect((await cli(['list', '-f', 'work', '--request-id', id], { NO_COLOR: '1' })).stdout).not.toContain('\u001b[')
   })
 
   it('logs --follow streams until the event ends', async () => {

@@ -154,7 +154,7 @@ describe.skipIf(!built)('scf-graceful snapshot / restore', () => {
     }
   })
 
-  it('on a TTY it draws a progress bar (cli-progress); piped, it prints plain lines', () => {
+  it('on a TTY it draws its own progress bar (MiB, files, a rate); piped, it prints plain lines', () => {
     const hasScript = spawnSync('script', ['--version']).status === 0
     if (!hasScript) {
       console.warn('SKIPPED TTY progress check: `script` (util-linux) is not installed')
@@ -163,9 +163,10 @@ describe.skipIf(!built)('scf-graceful snapshot / restore', () => {
     const cmd = `${process.execPath} ${cli} snapshot --root ${root} --store fs:${join(base.dir, 'store-tty')} --key tty`
     const tty = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8' })
     expect(tty.status).toBe(0)
-    expect(tty.stdout).toMatch(/snapshot \[.*\] \d+% \| \d+\/2 files/)
+    expect(tty.stdout).toMatch(/snapshot \[[#.]{24}\] \d+% \d+\.\d\/5\.0 MiB · \d+\.\d [KMG]iB\/s.* · \d\/2 files/)
     const piped = spawnSync(process.execPath, [cli, 'snapshot', '--root', root, '--store', `fs:${join(base.dir, 'store-pipe')}`, '--key', 'p'], { encoding: 'utf8' })
     expect(piped.status).toBe(0)
     expect(piped.stderr).not.toMatch(/\u001b\[/)
+    expect(piped.stderr).toMatch(/^snapshot: 100% 5\.0\/5\.0 MiB · \d+\.\d [KMG]iB\/s · 2\/2 files$/m)
   })
 })

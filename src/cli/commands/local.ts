@@ -11,6 +11,8 @@ import { didYouMean, parseCommandLine } from '../args.js'
 import { exitCodesHelp, UsageError } from '../exit-codes.js'
 import { interruptible } from '../interrupt.js'
 import { parseRuntime, runtimeNames, type RuntimeName } from '../../scf/runtimes.js'
+import { neutralizeControls } from '../terminal-text.js'
+import { formatClock, parseTimeZone, type TimeZone } from '../time-zone.js'
 
 const USAGE = `usage: scf-graceful local [options]
 
@@ -37,6 +39,10 @@ const USAGE = `usage: scf-graceful local [options]
                                   see NAME's events (repeatable; * = all)
   --rate-limit N|off              requests per second per action (default: Invoke 100, event APIs 20, as SCF)
   --quiet                         do not print event log lines, only state changes
+  --tz ZONE                       times in ZONE: UTC+8 (default, as SCF shows them), UTC, UTC-5, +05:30, local
+
+A function's log lines are printed as data: escape sequences in them show as text (\x1b[...), they do not act on
+the terminal.
 
 Ctrl-C (or SIGTERM) stops the emulator: running events end FAILED/500, then it exits 130 (143); a second Ctrl-C
 exits at once.
@@ -131,14 +137,10 @@ function fromConfig(file: string): { functions: LocalFunctionConfig[]; rest: Con
   return { functions, rest: raw }
 }
 
-function stamp(ms: number): string {
-  return new Date(ms).toISOString().slice(11, 23)
-}
-
-function describe(record: AsyncEventRecord): string {
+function describe(record: AsyncEventRecord, tz: TimeZone): string {
   const took = record.endTime === null ? '' : ` after ${record.endTime - record.startTime} ms`
   const code = record.status === 'RUNNING' ? '' : ` ${record.statusCode}`
-  return `${stamp(record.endTime ?? record.startTime)} ${record.requestId} ${record.status}${code} ${record.namespace}/${record.functionName}${took}`
+  return `${formatClock(record.endTime ?? record.startTime, tz)} ${record.requestId} ${record.status}${code} ${record.namespace}/${record.functionName}${took}`
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -158,6 +160,7 @@ export async function run(argv: string[]): Promise<number> {
     'no-async-run': { type: 'string', multiple: true },
     'no-trace': { type: 'string', multiple: true },
     quiet: { type: 'boolean' },
+    tz: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   })
   if (values.help) {
@@ -171,6 +174,7 @@ export async function run(argv: string[]): Promise<number> {
     return n
   }
   const timeoutMs = (num('timeout', values.timeout, 0.001) ?? 3) * 1000
+  const tz = parseTimeZone(values.tz)
   const fromFile = values.config ? fromConfig(values.config) : { functions: [], rest: {} as ConfigFile }
   const functions = [...fromFile.functions, ...(values.function ?? []).map((f) => parseFunctionFlag(f, timeoutMs))]
   if (!functions.length) throw usageError('no function to serve: give --function NAME=ENTRY or --config FILE')
@@ -225,8 +229,8 @@ export async function run(argv: string[]): Promise<number> {
       out(`function ${f.namespace}/${f.name} (${f.mode}, ${runtimeOf(f.name, f.namespace)}, timeout ${f.timeoutMs} ms, ${f.qualifier}, ${execution})`)
     }
     out(`data: ${options.dataDir}`)
-    local.emulator.on('event-change', (record: AsyncEventRecord) => out(describe(record)))
-    if (!values.quiet) local.emulator.on('log', (l: { requestId: string; line: string }) => out(`${l.requestId} | ${l.line}`))
+    local.emulator.on('event-change', (record: AsyncEventRecord) => out(describe(record, tz)))
+    if (!values.quiet) local.emulator.on('log', (l: { requestId: string; line: string }) => out(`${l.requestId} | ${neutralizeControls(l.line)}`))
     // the emulator runs until a signal: the shutdown core aborts this command's signal (a second Ctrl-C exits at once)
     await abortedPromise(signal)
     out(`${(signal.reason as { reason?: string })?.reason ?? 'signal'}: stopping the emulator (running events end FAILED/500)`)

@@ -7,6 +7,7 @@ import type { Progress } from '../../persistence/context.js'
 import { createSnapshotter } from '../../persistence/snapshotter.js'
 import type { SnapshotStore } from '../../persistence/store.js'
 import { formatBytes } from '../../persistence/util.js'
+import { createProgressBar } from '../progress.js'
 import { STORE_SPEC_HELP, storeFromSpec } from '../store-spec.js'
 
 const help = (command: 'snapshot' | 'restore') => `usage: scf-graceful ${command} --store SPEC [--root DIR] [--key KEY] [options]
@@ -29,51 +30,12 @@ unreachable, 5 store denied the credentials, 130/143 interrupted by SIGINT/SIGTE
 
 interface ProgressView { update(p: Progress): void; stop(): void }
 
-/** A cli-progress bar on a TTY; plain lines (at most one a second) otherwise or when cli-progress is missing. */
-async function progressView(quiet: boolean): Promise<ProgressView> {
-  if (quiet) return { update() {}, stop() {} }
-  const stream = process.stderr
-  if (stream.isTTY) {
-    try {
-      const { default: cliProgress } = (await import('cli-progress')) as typeof import('cli-progress') & { default: typeof import('cli-progress') }
-      const started = Date.now()
-      const bar = new cliProgress.SingleBar(
-        {
-          stream,
-          format: '{phase} [{bar}] {percentage}% | {files}/{totalFiles} files | {done}/{total} | {rate}/s | ETA {eta_formatted}',
-          hideCursor: true,
-          etaBuffer: 50,
-          fps: 10,
-        },
-        cliProgress.Presets.shades_classic,
-      )
-      let begun = false
-      return {
-        update(p) {
-          const payload = { phase: p.phase, files: p.files, totalFiles: p.totalFiles, done: formatBytes(p.bytes), total: formatBytes(p.totalBytes), rate: formatBytes(Math.round(p.bytes / Math.max(0.001, (Date.now() - started) / 1000))) }
-          if (!begun) {
-            begun = true
-            bar.start(Math.max(1, p.totalBytes), p.bytes, payload)
-          } else bar.update(p.bytes, payload)
-        },
-        stop: () => {
-          if (begun) bar.stop()
-          begun = false
-        },
-      }
-    } catch {
-      // optional: fall through to plain lines
-    }
-  }
-  let last = 0
+/** The CLI's progress bar in MiB with the file count; nothing with --quiet. */
+function progressView(command: 'snapshot' | 'restore', quiet: boolean): ProgressView {
+  const bar = createProgressBar({ label: command, unit: 'bytes', silent: quiet })
   return {
-    update(p) {
-      const now = Date.now()
-      if (now - last < 1000) return
-      last = now
-      stream.write(`${p.phase}: ${p.files}/${p.totalFiles} files, ${formatBytes(p.bytes)}/${formatBytes(p.totalBytes)}\n`)
-    },
-    stop() {},
+    update: (p) => bar.update(p.bytes, p.totalBytes, `${p.files}/${p.totalFiles} files`),
+    stop: () => bar.end(),
   }
 }
 
@@ -128,7 +90,7 @@ export async function runPersistCommand(command: 'snapshot' | 'restore', argv: s
         concurrency,
         logger: json ? silentLogger : stderrLogger,
       })
-      view = await progressView(values.quiet ?? false)
+      view = progressView(command, values.quiet ?? false)
       const progress = { signal, onProgress: (p: Progress) => view!.update(p) }
       if (command === 'snapshot') {
         const r = await snapshotter.snapshot(progress)

@@ -1,12 +1,15 @@
 /**
- * How the CLI talks to SCF: the official `tencentcloud-sdk-nodejs-scf` client (real cloud, or the emulator through
- * `--endpoint`), behind a small `EventsApi` so the same commands also run against an in-process emulator
- * (`emulator.call` has this shape). Every call goes through a per-action pacer (the API allows 20 requests/s per
- * action) and retries `RequestLimitExceeded` with backoff.
+ * How the CLI talks to SCF: Tencent Cloud API 3.0 over `fetch`, signed TC3-HMAC-SHA256 with the same code the
+ * emulator verifies with (src/emulator/tc3.ts), so `scf-graceful events` needs no SDK installed. The real cloud by
+ * default, the emulator through `--endpoint`. Behind a small `EventsApi`, so the same commands also run against an
+ * in-process emulator (`emulator.call` has this shape). Every call goes through a per-action pacer (the API allows
+ * 20 requests/s per action) and retries `RequestLimitExceeded` with backoff.
  */
-import { importPeer } from '../../errors.js'
+import { request as httpRequest } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import { signTc3 } from '../../emulator/tc3.js'
 import { registerSecret } from '../../log.js'
-import { ApiCallError, toApiCallError } from './errors.js'
+import { ApiCallError, NETWORK_ERROR, toApiCallError } from './errors.js'
 
 /** Runs one API action; resolves with the `Response` payload, rejects with `{ code, message, requestId? }`. */
 export interface EventsApi {
@@ -14,58 +17,102 @@ export interface EventsApi {
 }
 
 export interface SdkApiOptions {
-  /** `http://127.0.0.1:9001` for the emulator; undefined = Tencent Cloud (`scf.tencentcloudapi.com`). */
+  /** `http://127.0.0.1:9001` for the emulator; undefined = Tencent Cloud (`https://scf.tencentcloudapi.com`). */
   endpoint?: string | undefined
   region: string
   secretId: string
   secretKey: string
   sessionToken?: string | undefined
-  /** Seconds the SDK waits for one answer. @default 60 */
+  /** Seconds to wait for one answer. @default 60 */
   requestTimeoutS?: number
 }
 
-interface SdkClient {
-  request(action: string, req: object, options?: object): Promise<Record<string, unknown>>
-}
-interface ScfModule {
-  scf: { v20180416: { Client: new (config: object) => SdkClient } }
-}
+/** The SCF API version every action of this CLI uses. */
+export const SCF_API_VERSION = '2018-04-16'
+const CLOUD_ENDPOINT = 'https://scf.tencentcloudapi.com'
 
-/** The SDK's httpProfile for an endpoint URL (`http://127.0.0.1:9001` -> endpoint `127.0.0.1:9001`, protocol `http://`). */
-export function httpProfileFor(endpoint: string | undefined): { endpoint?: string; protocol?: string } {
-  if (!endpoint) return {}
-  const url = new URL(endpoint)
-  return { endpoint: url.host, protocol: `${url.protocol}//` }
-}
-
-/** An EventsApi over the official SDK client (loaded lazily: it is an optional peer dependency). */
-export async function createSdkApi(options: SdkApiOptions): Promise<EventsApi & { timeoutFor(action: string, seconds: number): void }> {
-  const sdk = await importPeer<ScfModule>('tencentcloud-sdk-nodejs-scf', 'scf-graceful events')
+/**
+ * An EventsApi that signs each request itself (TC3-HMAC-SHA256) and sends it with node:http(s). Errors come back as the
+ * API's `{ Code, Message }` with the RequestId; a request that gets no answer is `NetworkError`.
+ */
+export function createSignedApi(options: SdkApiOptions): EventsApi & { timeoutFor(action: string, seconds: number): void } {
   for (const secret of [options.secretId, options.secretKey, options.sessionToken]) registerSecret(secret)
+  const url = new URL(options.endpoint ?? CLOUD_ENDPOINT)
   const timeouts = new Map<string, number>()
-  const clients = new Map<number, SdkClient>()
-  const clientFor = (timeoutS: number): SdkClient => {
-    let client = clients.get(timeoutS)
-    if (!client) {
-      client = new sdk.scf.v20180416.Client({
-        credential: { secretId: options.secretId, secretKey: options.secretKey, ...(options.sessionToken ? { token: options.sessionToken } : {}) },
-        region: options.region,
-        profile: { language: 'en-US', httpProfile: { reqTimeout: timeoutS, ...httpProfileFor(options.endpoint) } },
-      })
-      clients.set(timeoutS, client)
-    }
-    return client
-  }
   return {
     timeoutFor(action, seconds) {
       timeouts.set(action, seconds)
     },
     async call(action, params) {
-      const client = clientFor(timeouts.get(action) ?? options.requestTimeoutS ?? 60)
-      // request() is the SDK's generic signed call; the typed methods are thin wrappers over it
-      return client.request(action, params)
+      const body = JSON.stringify(params)
+      const timestamp = Math.floor(Date.now() / 1000)
+      const headers: Record<string, string> = {
+        'Content-Type': 'application/json',
+        Host: url.host,
+        'X-TC-Action': action,
+        'X-TC-Version': SCF_API_VERSION,
+        'X-TC-Timestamp': String(timestamp),
+        'X-TC-Region': options.region,
+        'X-TC-Language': 'en-US',
+        'X-TC-RequestClient': 'scf-graceful',
+      }
+      if (options.sessionToken) headers['X-TC-Token'] = options.sessionToken
+      headers.Authorization = signTc3({ secretId: options.secretId, secretKey: options.secretKey, timestamp, service: 'scf', headers, body })
+      const timeoutS = timeouts.get(action) ?? options.requestTimeoutS ?? 60
+      let res: { status: number; ok: boolean }
+      let text: string
+      try {
+        const answer = await post(url, headers, body, timeoutS * 1000)
+        res = { status: answer.status, ok: answer.status >= 200 && answer.status < 300 }
+        text = answer.text
+      } catch (err) {
+        const why = (err as Error)?.name === 'TimeoutError' ? `no answer in ${timeoutS} s` : (err as Error)?.message ?? String(err)
+        throw new ApiCallError(action, NETWORK_ERROR, `request to ${url.origin} failed: ${why}`, undefined, { cause: err })
+      }
+      let parsed: { Response?: Record<string, unknown> & { Error?: { Code?: string; Message?: string }; RequestId?: string } }
+      try {
+        parsed = JSON.parse(text) as typeof parsed
+      } catch {
+        throw new ApiCallError(action, res.ok ? 'InternalError' : NETWORK_ERROR, `${url.origin} answered HTTP ${res.status} with a body that is not JSON: ${JSON.stringify(text.slice(0, 200))}`)
+      }
+      const response = parsed.Response
+      if (!response || typeof response !== 'object') throw new ApiCallError(action, 'InternalError', `${url.origin} answered HTTP ${res.status} without a Response object`)
+      if (response.Error) throw new ApiCallError(action, String(response.Error.Code ?? 'InternalError'), String(response.Error.Message ?? ''), response.RequestId)
+      return response
     },
   }
+}
+
+/**
+ * One POST with node:http(s), bounded. Not fetch: its first use loads undici, about 250 ms of CPU at every start of
+ * a short-lived command (BENCHMARKS.md, CLI).
+ */
+function post(url: URL, headers: Record<string, string>, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest
+    const req = send(url.origin + '/', { method: 'POST', headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) } }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => {
+        clearTimeout(timer)
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') })
+      })
+      res.on('error', (err) => {
+        clearTimeout(timer)
+        reject(err)
+      })
+    })
+    const timer = setTimeout(() => {
+      const err = new Error(`no answer in ${timeoutMs} ms`)
+      err.name = 'TimeoutError'
+      req.destroy(err)
+    }, timeoutMs)
+    req.on('error', (err) => {
+      clearTimeout(timer)
+      reject(err)
+    })
+    req.end(body)
+  })
 }
 
 /**

@@ -3,7 +3,8 @@
  * credentials, the pacing/retry flags and `--json`. Flags are parsed by the CLI's one parser (../args.ts).
  */
 import type { OptionSpecs } from '../args.js'
-import { createSdkApi, reliableApi, type EventsApi } from './api-client.js'
+import { createSignedApi, reliableApi, type EventsApi } from './api-client.js'
+import { resolveCredentials, resolveRegion, credentialsHelp } from './credentials.js'
 import { UsageError } from './errors.js'
 import type { Output } from './output.js'
 
@@ -13,6 +14,8 @@ export const connectionOptions = {
   region: { type: 'string' },
   'secret-id': { type: 'string' },
   'secret-key': { type: 'string' },
+  token: { type: 'string' },
+  profile: { type: 'string' },
   rate: { type: 'string' },
   retries: { type: 'string' },
   json: { type: 'boolean' },
@@ -22,10 +25,12 @@ export const connectionOptions = {
 export const connectionHelp = `connection (every command):
   --endpoint URL        the emulator, e.g. http://127.0.0.1:9001 (env SCF_GRACEFUL_ENDPOINT);
                         default: the Tencent Cloud API (scf.tencentcloudapi.com)
-  --region REGION       e.g. ap-guangzhou (env TENCENTCLOUD_REGION); required for the cloud
-  --secret-id ID        (env TENCENTCLOUD_SECRETID)
-  --secret-key KEY      (env TENCENTCLOUD_SECRETKEY; prefer the env: flags show up in ps)
-                        a temporary session token is read from TENCENTCLOUD_SESSIONTOKEN
+  --region REGION       e.g. ap-guangzhou; required for the cloud
+  --secret-id ID
+  --secret-key KEY      prefer the env or a profile: flags show up in ps
+  --token TOKEN         the session token of temporary keys (a role's keys last at most 6 h)
+  --profile NAME        a tccli profile
+  ${credentialsHelp.replace(/\n/g, '\n  ')}
   --rate N              requests per second per API action this command allows itself (default 15; the API allows 20)
   --retries N           retries after RequestLimitExceeded, with backoff (default 5)
   --json                machine-readable output on stdout`
@@ -45,6 +50,8 @@ export interface ConnectionValues {
   region?: string | undefined
   'secret-id'?: string | undefined
   'secret-key'?: string | undefined
+  token?: string | undefined
+  profile?: string | undefined
   rate?: string | undefined
   retries?: string | undefined
 }
@@ -67,16 +74,15 @@ export function endpointOf(values: ConnectionValues, env = process.env): string 
 /** Builds the API client from the flags and env; credentials are checked here (usage error if missing). */
 export async function connect(values: ConnectionValues, out: Output, env = process.env): Promise<EventsApi> {
   const endpoint = endpointOf(values, env)
-  const secretId = values['secret-id'] ?? env.TENCENTCLOUD_SECRETID
-  const secretKey = values['secret-key'] ?? env.TENCENTCLOUD_SECRETKEY
-  if (!secretId || !secretKey) {
+  const credentials = resolveCredentials(values, env)
+  if (!credentials) {
     throw new UsageError(
-      `no credentials: pass --secret-id and --secret-key, or set TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY${endpoint ? ' (the emulator prints its secret id at start; see scf-graceful local --help)' : ''}`,
+      `no credentials: pass --secret-id and --secret-key, set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (or SCF's TENCENTCLOUD_SECRETID/SECRETKEY), or use a tccli profile (--profile)${endpoint ? ' (the emulator prints its secret id at start; see scf-graceful local --help)' : ''}`,
     )
   }
-  const region = values.region ?? env.TENCENTCLOUD_REGION ?? (endpoint ? 'ap-guangzhou' : undefined)
-  if (!region) throw new UsageError('no region: pass --region (e.g. ap-guangzhou) or set TENCENTCLOUD_REGION')
-  const sdk = await createSdkApi({ endpoint, region, secretId, secretKey, sessionToken: env.TENCENTCLOUD_SESSIONTOKEN })
+  const region = resolveRegion(values, env) ?? (endpoint ? 'ap-guangzhou' : undefined)
+  if (!region) throw new UsageError('no region: pass --region (e.g. ap-guangzhou), set TENCENTCLOUD_REGION, or set it in the tccli profile')
+  const sdk = createSignedApi({ endpoint, region, secretId: credentials.secretId, secretKey: credentials.secretKey, sessionToken: credentials.sessionToken })
   // a synchronous Invoke lasts as long as the function (up to 900 s on SCF)
   sdk.timeoutFor('Invoke', 930)
   return reliableApi(sdk, {

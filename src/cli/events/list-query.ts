@@ -1,5 +1,6 @@
 /** The ListAsyncEvents filters as flags (shared by `list` and bulk `terminate`), and paging through all results. */
 import type { EventsApi } from './api-client.js'
+import { didYouMean } from '../args.js'
 import { UsageError } from './errors.js'
 import { intFlag } from './context.js'
 import { parseTimeArg, toApiTime } from './time.js'
@@ -54,7 +55,7 @@ export function listValues(values: string[] | undefined): string[] {
 
 export function statusesOf(values: string[] | undefined): string[] {
   const statuses = listValues(values).map((s) => s.toUpperCase())
-  for (const s of statuses) if (!STATUSES.includes(s)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}, got "${s}"`)
+  for (const s of statuses) if (!STATUSES.includes(s)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}, got "${s}"${didYouMean(s, STATUSES)}`)
   return [...new Set(statuses)]
 }
 

@@ -12,11 +12,23 @@ export interface Output {
   errRaw(text: string): void
 }
 
+/**
+ * Colour on a TTY, as the conventions say: NO_COLOR set to a non-empty value turns it off (https://no-color.org:
+ * an empty NO_COLOR means nothing), FORCE_COLOR (non-empty, not "0"/"false") turns it on even when piped and wins
+ * over NO_COLOR; TERM=dumb turns it off.
+ */
+export function colorWanted(isTty: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
+  const force = env.FORCE_COLOR
+  if (force !== undefined && force !== '') return force !== '0' && force.toLowerCase() !== 'false'
+  if (env.NO_COLOR) return false
+  if (env.TERM === 'dumb') return false
+  return isTty
+}
+
 export function createOutput(json: boolean, streams: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream } = process): Output {
-  const noColor = 'NO_COLOR' in process.env || process.env.TERM === 'dumb'
   return {
     json,
-    color: !json && !noColor && Boolean(streams.stdout.isTTY),
+    color: !json && colorWanted(Boolean(streams.stdout.isTTY)),
     stderrIsTty: Boolean(streams.stderr.isTTY),
     out: (text) => void streams.stdout.write(`${redact(text)}\n`),
     err: (text) => void streams.stderr.write(`${redact(text)}\n`),

@@ -6,6 +6,8 @@ import { filterHelp, filterOptions, filterParams, listAll, orderParams, type Asy
 import { paint, statusColor, table, type Output } from '../output.js'
 import { fromApiTime } from '../time.js'
 import { UsageError } from '../errors.js'
+import { createProgressBar } from '../../progress.js'
+import { formatDateTime, parseTimeZone, SCF_TIME_ZONE, tzHelp, zoneLabel, type TimeZone } from '../../time-zone.js'
 
 
 export const usage = `usage: scf-graceful events list --function NAME [filters] [--order asc|desc] [--orderby start|end]
@@ -19,6 +21,7 @@ paging and order:
   --offset N                skip N events (default 0)
   --limit N                 events per request, 1-100 (default 20)
   --all                     page through every matching event (100 per request, paced under the rate limit)
+  ${tzHelp}
 
 ${connectionHelp}
 
@@ -33,10 +36,12 @@ const options = {
   offset: { type: 'string' },
   limit: { type: 'string' },
   all: { type: 'boolean' },
+  tz: { type: 'string' },
 } as const
 
 export async function run(argv: string[], out: Output): Promise<number> {
   const { values } = parseCommandLine(argv, options, 0)
+  const tz = parseTimeZone(values.tz)
   const params = { ...filterParams(values), ...orderParams(values) }
   const offset = intFlag('offset', values.offset, 0, 0)
   if (values.all && values.limit !== undefined) throw new UsageError('--all and --limit do not go together (--all pages 100 at a time)')
@@ -44,9 +49,9 @@ export async function run(argv: string[], out: Output): Promise<number> {
   const api = await connect(values, out)
   let page: ListPage
   if (values.all) {
-    const progress = out.stderrIsTty && !out.json
-    page = await listAll(api, params, offset, progress ? (seen, total) => out.errRaw(`\rlisting ${seen}/${total} events…`) : undefined)
-    if (progress) out.errRaw('\r\u001b[K')
+    const progress = createProgressBar({ label: 'listing', unit: 'events', silent: out.json })
+    page = await listAll(api, params, offset, (seen, total) => progress.update(seen, total))
+    progress.end()
   } else {
     page = (await api.call('ListAsyncEvents', { ...params, Offset: offset, Limit: limit })) as unknown as ListPage
   }
@@ -58,7 +63,7 @@ export async function run(argv: string[], out: Output): Promise<number> {
     out.out(page.TotalCount > 0 ? `no events at offset ${offset} (${page.TotalCount} match these filters)` : `no async events of ${values.function} match these filters`)
     return 0
   }
-  out.out(eventTable(page.EventList, out.color))
+  out.out(eventTable(page.EventList, out.color, Date.now(), tz))
   const shown = page.EventList.length
   if (values.all) out.out(`\n${shown} event${shown === 1 ? '' : 's'}`)
   else {
@@ -69,14 +74,16 @@ export async function run(argv: string[], out: Output): Promise<number> {
 }
 
 /** The human table of events; durations run to now for RUNNING ones. */
-export function eventTable(events: AsyncEventItem[], color: boolean, now = Date.now()): string {
+export function eventTable(events: AsyncEventItem[], color: boolean, now = Date.now(), tz: TimeZone = SCF_TIME_ZONE): string {
+  const show = (t: string, ms: number | undefined) => (ms === undefined ? trimTime(t) : formatDateTime(ms, tz))
   const rows = events.map((e) => {
     const start = fromApiTime(e.StartTime)
     const end = fromApiTime(e.EndTime)
     const duration = start === undefined ? '-' : end === undefined ? (e.Status === 'RUNNING' ? `${formatDuration(now - start)}…` : '-') : formatDuration(end - start)
-    return [e.InvokeRequestId, paint(color, statusColor(e.Status), e.Status), trimTime(e.StartTime), trimTime(e.EndTime), duration, e.InvokeType, e.Qualifier]
+    return [e.InvokeRequestId, paint(color, statusColor(e.Status), e.Status), show(e.StartTime, start), show(e.EndTime, end), duration, e.InvokeType, e.Qualifier]
   })
-  return table(['REQUEST ID', 'STATUS', 'STARTED (UTC+8)', 'ENDED (UTC+8)', 'DURATION', 'TYPE', 'QUALIFIER'], rows, color)
+  const zone = zoneLabel(tz, now)
+  return table(['REQUEST ID', 'STATUS', `STARTED (${zone})`, `ENDED (${zone})`, 'DURATION', 'TYPE', 'QUALIFIER'], rows, color)
 }
 
 /** Seconds are enough in a table; --json keeps the microseconds. */

@@ -8,7 +8,7 @@ import { connect, connectionHelp, connectionOptions, intFlag } from '../context.
 import { exitCodeFor, exitCodes, UsageError } from '../errors.js'
 import { filterHelp, filterOptions, filterParams, listAll, statusesOf } from '../list-query.js'
 import { paint, statusColor, table, type Output } from '../output.js'
-import { createProgress } from '../progress.js'
+import { createProgressBar } from '../../progress.js'
 import { terminateEvent, terminateMany, type TerminateOutcome, type TerminateReport } from '../terminate.js'
 
 
@@ -25,6 +25,11 @@ export const usage = `usage: scf-graceful events terminate REQUEST_ID --function
   without --grace        terminate by force at once (GraceShutdown=false: the instance is killed, /tmp lost)
   --concurrency N        bulk: events handled at once (default 4); API calls stay under --rate
   --dry-run              bulk: list the events that would be terminated, do nothing
+  -y, --yes              bulk: do not ask. On a terminal, a bulk terminate shows the count and asks first; without
+                         a terminal it refuses more than one event unless --yes is given (exit 2)
+
+Defaults: one event (REQUEST_ID) is terminated at once, by force unless --grace, without asking: you named it.
+A bulk terminate asks (on a terminal) or needs --yes (otherwise) when it would end more than one event.
 
 ${filterHelp.replace('filters (ListAsyncEvents):', 'bulk filters (ListAsyncEvents; --status must be RUNNING):')}
 
@@ -43,6 +48,7 @@ const options = {
   'no-escalate': { type: 'boolean' },
   concurrency: { type: 'string' },
   'dry-run': { type: 'boolean' },
+  yes: { type: 'boolean', short: 'y' },
 } as const
 
 const FILTER_FLAGS = ['qualifier', 'invoke-type', 'started-from', 'started-before', 'ended-from', 'ended-before', 'request-id'] as const
@@ -70,7 +76,7 @@ export async function run(argv: string[], out: Output): Promise<number> {
 
   if (id !== undefined) {
     if (statuses.length) throw new UsageError('give an event id or --status RUNNING (bulk), not both')
-    for (const flag of [...FILTER_FLAGS, 'concurrency', 'dry-run'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} is for bulk terminate (without an event id)`)
+    for (const flag of [...FILTER_FLAGS, 'concurrency', 'dry-run', 'yes'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} is for bulk terminate (without an event id)`)
     const api = await connect(values, out)
     if (!out.json) out.err(grace ? `sending SIGTERM to ${id}; ${common.escalate ? `force after ${formatDuration(windowMs)} if it is still RUNNING` : `waiting up to ${formatDuration(windowMs)}`}…` : `terminating ${id} by force…`)
     const report = await terminateEvent(api, {
@@ -104,8 +110,18 @@ export async function run(argv: string[], out: Output): Promise<number> {
     else out.out(`no RUNNING events of ${values.function}: nothing to terminate`)
     return exitCodes.ok
   }
+  const how = grace ? `gracefully (SIGTERM; force after ${formatDuration(windowMs)})` : 'by force (instances killed, /tmp lost)'
+  if (!values.yes) {
+    const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY)
+    if (!interactive) {
+      if (ids.length > 1) throw new UsageError(`${ids.length} RUNNING events of ${values.function} match: without a terminal to ask on, pass --yes to terminate them ${how} (or --dry-run to list them)`)
+    } else if (!(await confirm(`terminate ${ids.length} RUNNING event${ids.length === 1 ? '' : 's'} of ${values.function} ${how}? [y/N] `))) {
+      out.err('nothing terminated')
+      return exitCodes.failed
+    }
+  }
   if (!out.json) out.err(`terminating ${ids.length} RUNNING event(s) of ${values.function}${grace ? `, graceful first (force after ${formatDuration(windowMs)})` : ' by force'}…`)
-  const progress = createProgress(out, 'terminating')
+  const progress = createProgressBar({ label: 'terminating', unit: 'events', silent: out.json })
   const counts: Partial<Record<TerminateOutcome | 'error', number>> = {}
   progress.update(0, ids.length, '')
   const result = await terminateMany(api, {
@@ -144,6 +160,24 @@ export async function run(argv: string[], out: Output): Promise<number> {
   if (firstError) return exitCodeFor(firstError.error)
   // an event that ended on its own before we got to it is not a failure of a bulk terminate
   return result.reports.some((r) => r.outcome === 'still-running') ? exitCodes.failed : exitCodes.ok
+}
+
+/** Asks on the terminal; only an explicit yes counts. */
+async function confirm(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline')
+  const rl = createInterface({ input: process.stdin, output: process.stderr })
+  // readline takes Ctrl-C from a terminal in raw mode: hand it to the shutdown core as the signal it would have been
+  rl.on('SIGINT', () => process.kill(process.pid, 'SIGINT'))
+  try {
+    const answer = await new Promise<string>((resolve) => {
+      rl.question(question, resolve)
+      // end of input (Ctrl-D) is a no
+      rl.once('close', () => resolve(''))
+    })
+    return /^y(es)?$/i.test(answer.trim())
+  } finally {
+    rl.close()
+  }
 }
 
 function summarize(reports: TerminateReport[], errors: unknown[], elapsedMs: number) {
