@@ -4,6 +4,7 @@ import { createFunctionRuntime, type Handler, type RuntimeOptions } from './runt
 import { contextFromEnv } from './scf/context.js'
 import { getController } from './shutdown/controller.js'
 import { exitAfterOutput } from './shutdown/exit.js'
+import { nowMs } from './clock.js'
 
 /**
  * Job image functions: no HTTP server; the event arrives in SCF_CUSTOM_CONTAINER_EVENT, the process runs the job
@@ -91,7 +92,7 @@ export async function runJob<TEvent = any, TResult = unknown>(handler: Handler<T
       return jobExitCodes.malformedEvent
     }
     const context = contextFromEnv(env)
-    const started = performance.now()
+    const started = nowMs()
     let code: number = jobExitCodes.success
     await runtime.ready.catch(() => {})
     try {
@@ -107,7 +108,7 @@ export async function runJob<TEvent = any, TResult = unknown>(handler: Handler<T
     controller.configure({ exitAfterShutdown: false })
     if (controller.cycle) await controller.cycle
     else if (!stopReason) await controller.shutdown('manual')
-    logger.info(`job done ${fields({ requestId: context.requestId, exitCode: code, ms: Math.round(performance.now() - started) })}`)
+    logger.info(`job done ${fields({ requestId: context.requestId, exitCode: code, ms: Math.round(nowMs() - started) })}`)
     return code
   })()
 

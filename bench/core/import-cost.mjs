@@ -7,7 +7,7 @@ import { alternatives } from './scratch.mjs'
 // exit-hook 5 ships ESM only, so it has no require() row
 const esmOnly = new Set(['exit-hook'])
 
-export function measureImportCost(scratch, { runs = 30, minRuns = 10, budgetMs = 90_000, log = console.error } = {}) {
+export function measureImportCost(scratch, { runs = 30, minRuns = 10, budgetMs = 90_000, node = process.execPath, log = console.error } = {}) {
   const started = Date.now()
   const packages = ['scf-graceful', ...alternatives, 'empty-exports']
   const cases = []
@@ -28,7 +28,7 @@ export function measureImportCost(scratch, { runs = 30, minRuns = 10, budgetMs =
     for (let i = 0; i < cases.length; i++) {
       const { name, mode } = cases[(i + round) % cases.length]
       const child = join(scratch.dir, mode === 'esm' ? 'import-esm.mjs' : 'import-cjs.cjs')
-      const out = execFileSync(process.execPath, [child, name], { cwd: scratch.dir, encoding: 'utf8', timeout: 30_000 })
+      const out = execFileSync(node, [child, name], { cwd: scratch.dir, encoding: 'utf8', timeout: 30_000 })
       const [wallNs, cpuUs] = out.trim().split(' ').map(Number)
       samples.get(`${name}:${mode}`).push(wallNs)
       cpu.get(`${name}:${mode}`).push(cpuUs * 1000)
@@ -57,4 +57,42 @@ export function measureImportCost(scratch, { runs = 30, minRuns = 10, budgetMs =
   })
   const markdown = table(['package', 'how', 'median ms', 'MAD ms', 'above floor ms', 'vs cheapest alternative', 'median CPU ms', 'CPU vs cheapest'], rows)
   return { results, goal, markdown, runs: done }
+}
+
+// The cold path of a CommonJS code deployment (children/cold-cjs.cjs): require, wrap the handler, one invocation.
+// Only the packages a code deployment would choose between: this one and the two zero-dependency peers.
+export function measureColdPath(scratch, { runs = 30, minRuns = 10, budgetMs = 60_000, node = process.execPath, log = console.error } = {}) {
+  const started = Date.now()
+  const names = ['scf-graceful', 'close-with-grace', 'async-exit-hook', 'empty-exports']
+  const wall = new Map(names.map((n) => [n, []]))
+  const cpu = new Map(names.map((n) => [n, []]))
+  let done = 0
+  for (let round = 0; round < runs; round++) {
+    if (round >= minRuns && Date.now() - started > budgetMs) {
+      log(`  cold path: time budget of ${budgetMs / 1000} s spent, stopping after ${round} rounds`)
+      break
+    }
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + round) % names.length]
+      const out = execFileSync(node, [join(scratch.dir, 'cold-cjs.cjs'), name], { cwd: scratch.dir, encoding: 'utf8', timeout: 30_000 })
+      const [wallNs, cpuUs] = out.trim().split(' ').map(Number)
+      wall.get(name).push(wallNs)
+      cpu.get(name).push(cpuUs * 1000)
+    }
+    done = round + 1
+  }
+  const med = (m, n) => median(m.get(n))
+  const peers = ['close-with-grace', 'async-exit-hook']
+  const best = Math.min(...peers.map((n) => med(wall, n)))
+  const bestCpu = Math.min(...peers.map((n) => med(cpu, n)))
+  const rows = names.map((n) => [
+    n === 'empty-exports' ? '(floor: `require` of an empty package, a bare async handler)' : `${n}@${scratch.version(n)}`,
+    ms(med(wall, n)),
+    ms(mad(wall.get(n))),
+    ratio(med(wall, n), best),
+    ms(med(cpu, n)),
+    ratio(med(cpu, n), bestCpu),
+  ])
+  const markdown = table(['package', 'median ms', 'MAD ms', 'vs cheapest peer', 'median CPU ms', 'CPU vs cheapest peer'], rows)
+  return { markdown, runs: done, ratio: med(wall, 'scf-graceful') / best, cpuRatio: med(cpu, 'scf-graceful') / bestCpu }
 }

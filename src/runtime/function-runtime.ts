@@ -3,6 +3,7 @@ import { fields, type Logger } from '../log.js'
 import type { ScfContext } from '../scf/context.js'
 import { getController, type TrackedInvocation } from '../shutdown/controller.js'
 import type { PersistOptions, PersistenceRuntime } from '../persistence/runtime.js'
+import { nowMs } from '../clock.js'
 
 /**
  * The runtime-agnostic core that every deployment shape shares (code: graceful(), image: the Express adapter,
@@ -140,7 +141,7 @@ export function createFunctionRuntime<TEvent, TResult>(
     const runtime = isReady ? loaded : await persistenceReady
     const requestId = context.requestId
     const tracked = controller.track(requestId)
-    const started = performance.now()
+    const started = nowMs()
     const timeLimitMs = context.timeLimitMs
     let timer: NodeJS.Timeout | undefined
     const clientSignal = extras?.clientSignal
@@ -188,7 +189,7 @@ export function createFunctionRuntime<TEvent, TResult>(
     const reason = tracked.abortReason?.reason
     if (reason === 'timeout' && runtime && timeLimitMs !== undefined) {
       // save what the handler left before the platform's 433 recycles the instance
-      const left = timeLimitMs - (performance.now() - started) - 20
+      const left = timeLimitMs - (nowMs() - started) - 20
       if (left > 0) {
         try {
           await runtime.flush(AbortSignal.timeout(left))
@@ -230,7 +231,7 @@ class InvocationImpl implements Invocation {
   }
 
   remainingTimeMs(): number {
-    return this.timeLimitMs === undefined ? Infinity : Math.max(0, this.timeLimitMs - (performance.now() - this.started))
+    return this.timeLimitMs === undefined ? Infinity : Math.max(0, this.timeLimitMs - (nowMs() - this.started))
   }
 
   throwIfStopped(): void {
