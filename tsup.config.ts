@@ -2,7 +2,7 @@ import { copyFile } from 'node:fs/promises'
 import { defineConfig, type Options } from 'tsup'
 
 // scf-graceful/persistence: the core loads it lazily by its public name (see src/runtime/function-runtime.ts)
-const external = ['scf-graceful/persistence', 'express', '@aws-sdk/client-s3', 'ioredis', 'better-sqlite3', 'tencentcloud-sdk-nodejs-scf', 'cli-progress', 'playwright-core']
+const external = ['scf-graceful/persistence', 'express', '@aws-sdk/client-s3', 'ioredis', 'tencentcloud-sdk-nodejs-scf', 'cli-progress', 'playwright-core']
 
 const library: Options = {
   format: ['esm', 'cjs'],
@@ -54,8 +54,8 @@ export default defineConfig([
   },
   {
     // processes, not libraries: the CLI and the runtime a code-mode instance runs in (ESM only, top-level await)
-    // local/server: the emulator in-process for `npm run demo` and bench/emulator (built, not in the exports map)
-    entry: { cli: 'src/cli/index.ts', 'local/code-runtime': 'src/local/code-runtime.ts', 'local/server': 'src/local/server.ts' },
+    // emulator/server: the emulator in-process for `npm run demo` and bench/emulator (built, not in the exports map)
+    entry: { cli: 'src/cli/index.ts', 'harness/code-runtime': 'src/harness/code-runtime.ts', 'emulator/server': 'src/emulator/server.ts' },
     format: ['esm'],
     splitting: true,
     dts: false,

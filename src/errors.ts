@@ -10,7 +10,7 @@ export type ShutdownReason = 'SIGTERM' | 'SIGINT' | 'timeout' | 'client-closed' 
 export const errorCodes = {
   // options
   SCFG_ERR_INVALID_OPTION: 'An option has a wrong type or value; the message names the option and the value that arrived.',
-  SCFG_ERR_MISSING_DEPENDENCY: 'An optional peer dependency (express, @aws-sdk/client-s3, ioredis, better-sqlite3, tencentcloud-sdk-nodejs-scf) is needed for this feature and is not installed.',
+  SCFG_ERR_MISSING_DEPENDENCY: 'An optional peer dependency (express, @aws-sdk/client-s3, ioredis, tencentcloud-sdk-nodejs-scf) is needed for this feature and is not installed.',
   // shutdown
   SCFG_ERR_SHUTDOWN_ABORTED: "The invocation's signal was aborted: the process is stopping (SIGTERM, SIGINT, shutdown()), the invocation neared its timeout, or its client went away. `.reason` says which.",
   SCFG_ERR_SHUTDOWN_DEADLINE: 'The handler did not settle before the shutdown deadline (graceMs, or its own timeout); the wrapper settled the invocation with this error.',
@@ -31,6 +31,7 @@ export const errorCodes = {
   SCFG_ERR_MANIFEST_INVALID: 'A snapshot manifest is malformed or hostile (absolute path, "..", NUL, a symlink leading out of root, an absurd size); nothing was written.',
   SCFG_ERR_CHUNK_CORRUPT: "A chunk's bytes do not match its SHA-256; the file was not written.",
   SCFG_ERR_CHUNK_MISSING: 'A chunk that a manifest references is missing from the store.',
+  SCFG_ERR_RESTORE_FAILED: 'The start-up restore (persist.restoreOnStart) did not complete after its retries, or was aborted: the invocation fails and its handler does not run, no checkpoint or flush replaces the snapshot in the store, and the next invocation tries again (`cause` holds the last error). `persist.onRestoreError: "start-fresh"` chooses to start over instead.',
   SCFG_ERR_RESTORE_WRITE: 'Restore could not write a file under root (for example ENOSPC); files already in place were left as they were.',
   // stores
   SCFG_ERR_STORE_KEY_INVALID: 'A store key is empty, absolute, contains "..", NUL or characters the store cannot hold.',
@@ -43,6 +44,7 @@ export const errorCodes = {
   SCFG_ERR_INSTANCE_TERMINATED: 'The invocation was terminated by force; the instance was killed and its tmp dir wiped (SCF status 499).',
   SCFG_ERR_INSTANCE_START: 'The function instance could not start (entry not found, module threw while loading, image server never listened).',
   SCFG_ERR_HANDLER_FAILED: 'The function handler threw or rejected (SCF status 430); the original error is in `cause` / `errorMessage`.',
+  SCFG_ERR_EMULATOR_DATA_DIR_LOCKED: 'Another live emulator holds this data dir (its pid is in the message and in `<data dir>/emulator.lock`); stop it or give this one its own --data-dir. A lock left by a process that is gone is taken over.',
   // cli
   SCFG_ERR_CLI_USAGE: 'The command line is wrong: an unknown command or flag, or a missing or malformed value.',
   SCFG_ERR_API_RESPONSE: 'The Tencent Cloud API (or the local emulator) answered with an error; Code, Message and RequestId are attached.',

@@ -1,4 +1,4 @@
-import { ShutdownError, invalidOption, type ShutdownReason } from './errors.js'
+import { ScfGracefulError, ShutdownError, invalidOption, type ShutdownReason } from './errors.js'
 import { fields } from './log.js'
 import { createFunctionRuntime, type Handler, type RuntimeOptions } from './runtime/function-runtime.js'
 import { contextFromEnv } from './scf/context.js'
@@ -15,10 +15,15 @@ import { nowMs } from './clock.js'
 export const jobExitCodes = {
   /** The handler returned (also after SIGTERM, when it chose to return). */
   success: 0,
-  /** The handler threw or rejected with its own error. */
+  /** The handler threw or rejected with its own error, or it returned but the final flush of `persist` failed (state not saved). */
   handlerFailed: 1,
   /** SCF_CUSTOM_CONTAINER_EVENT is not valid JSON (sysexits EX_DATAERR). */
   malformedEvent: 65,
+  /**
+   * The start-up restore (persist) did not complete: the handler did not run and the snapshot in the store was kept;
+   * run the job again (sysexits EX_TEMPFAIL).
+   */
+  restoreFailed: 75,
   /** The job neared its timeout (SCF_TIMEOUT) and stopped, or did not settle before it (as the `timeout` command). */
   timeout: 124,
   /** Stopped by SIGINT (128 + 2). */
@@ -47,6 +52,7 @@ function exitCodeFor(error: unknown): number {
     if (error.reason === 'SIGINT') return jobExitCodes.interrupted
     return jobExitCodes.stopped
   }
+  if (error instanceof ScfGracefulError && error.code === 'SCFG_ERR_RESTORE_FAILED') return jobExitCodes.restoreFailed
   return jobExitCodes.handlerFailed
 }
 
@@ -82,6 +88,10 @@ export async function runJob<TEvent = any, TResult = unknown>(handler: Handler<T
     },
   })
 
+  // the job is an operation in flight until its exit code is known: a handler that only waits for its signal (or
+  // for the timeout) holds no handle, and the time limit's and the cycle's timers are unref'd, so without this Node
+  // would exit 0 before the job ended (issue 10 item 3)
+  const keepAlive = setInterval(() => {}, 1 << 30)
   const code = await (async () => {
     const raw = env[EVENT_ENV]
     let event: TEvent
@@ -94,23 +104,29 @@ export async function runJob<TEvent = any, TResult = unknown>(handler: Handler<T
     const context = contextFromEnv(env)
     const started = nowMs()
     let code: number = jobExitCodes.success
-    await runtime.ready.catch(() => {})
     try {
-      // a signal during the start-up restore: the cycle already ran (and re-armed), so the job must not start now
       if (stopReason) throw new ShutdownError(stopReason)
-      await runtime.invoke(event, context)
+      // a signal while the start-up restore runs is part of this job's cycle: the job then never starts
+      await runtime.invoke(event, context, { startIfStopped: false })
     } catch (err) {
       code = exitCodeFor(err)
       if (code === jobExitCodes.handlerFailed) logger.error(`job failed ${fields({ requestId: context.requestId })} error=${(err as Error)?.stack ?? String(err)}`)
+      else if (code === jobExitCodes.restoreFailed) logger.error(`job not started ${fields({ requestId: context.requestId, code: (err as ScfGracefulError).code })}: ${(err as Error).message}`)
       else logger.warn(`job stopped ${fields({ requestId: context.requestId, reason: (err as ShutdownError).reason })}`)
     }
     // hooks and the final flush run once per job, also when it ended on its own
     controller.configure({ exitAfterShutdown: false })
     if (controller.cycle) await controller.cycle
     else if (!stopReason) await controller.shutdown('manual')
+    // a job whose state was not saved did not succeed: exiting 0 would tell SCF (and the next run) it did
+    const flushError = runtime.flushFailure()
+    if (flushError !== undefined && code === jobExitCodes.success) {
+      code = jobExitCodes.handlerFailed
+      logger.error(`job state not saved ${fields({ requestId: context.requestId, code: (flushError as { code?: string })?.code })}: ${(flushError as Error)?.message ?? String(flushError)}; exiting with ${code}`)
+    }
     logger.info(`job done ${fields({ requestId: context.requestId, exitCode: code, ms: Math.round(nowMs() - started) })}`)
     return code
-  })()
+  })().finally(() => clearInterval(keepAlive))
 
   offParticipant()
   if (exit) exitAfterOutput(code)

@@ -1,4 +1,4 @@
-// Emulator benchmark: the built emulator (dist/local/server.js, what `scf-graceful local` runs) over HTTP with the
+// Emulator benchmark: the built emulator (dist/emulator/server.js, what `scf-graceful local` runs) over HTTP with the
 // official SDK client, both in this process:
 //   1. ListAsyncEvents p50/p99 with 100,000 stored events of one function (+20,000 of another), filters and paging
 //   2. Invoke(Event) -> the handler running, warm instance vs cold instance
@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startLocalServer } from '../../dist/local/server.js'
+import { startLocalServer } from '../../dist/emulator/server.js'
 import scfSdk from 'tencentcloud-sdk-nodejs-scf'
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url))

@@ -5,7 +5,7 @@ import { rm } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import tencentcloud from 'tencentcloud-sdk-nodejs-scf'
-import { startLocalServer } from '../../dist/local/server.js'
+import { startLocalServer } from '../../dist/emulator/server.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const data = resolve(process.env.DEMO_DATA_DIR ?? join(here, '../../.demo-data'))

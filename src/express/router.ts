@@ -127,8 +127,9 @@ export function createEventInvokeEndpoint<TEvent, TResult>(handler: Handler<TEve
   }
 
   async function onInvoke(req: Request, res: Response): Promise<void> {
-    // before anything could log: the credential headers must never show up in a log line
-    for (const name of SECRET_HEADERS) registerSecret(firstHeader(req.headers[name]))
+    // before anything could log: the credential headers must never show up in a log line (they rotate: the registry
+    // keeps the recent ones only)
+    for (const name of SECRET_HEADERS) registerSecret(firstHeader(req.headers[name]), { rotating: true })
     const context = contextFromHeaders(req.headers)
     const requestId = context.requestId
     let event: unknown

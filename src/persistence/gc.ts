@@ -1,11 +1,13 @@
-// Garbage collection that never deletes a chunk a concurrent writer is about to reference.
+// Garbage collection that never deletes a chunk a concurrent writer or reader still needs.
 //
-// The rule: every snapshot writes a lease (gc/leases/<id>) before it looks at which chunks exist and deletes it
-// after its ref is written (a lease older than LEASE_STALE_MS without refresh is a crashed writer and ignored).
+// The rule (restic's shared and exclusive locks): every snapshot and every restore writes a lease (gc/leases/<id>)
+// before it reads the ref, and deletes it when it ends: a snapshot after its ref is written, a restore after its last
+// chunk is read. A lease not refreshed for LEASE_STALE_MS belongs to a crashed process and is ignored.
 // prune writes a lock (gc/locks/<id>) and only then lists leases: with any live lease it deletes nothing (a writer may
-// still commit a manifest older than the head, so manifests are as much at risk as chunks).
-// A writer, after writing its lease, lists locks and waits while a live prune lock exists. Because each side
-// writes first and reads second, at least one of them sees the other: chunks are never swept under a writer.
+// still commit a manifest older than the head, a reader is still reading a manifest prune would drop, so manifests are
+// as much at risk as chunks). A snapshot or restore, after writing its lease, lists locks and waits while a live prune
+// lock exists. Because each side writes first and reads second, at least one of them sees the other: nothing is
+// swept under a running snapshot or restore.
 import { hostname } from 'node:os'
 import type { SnapshotStore } from './store.js'
 import { CHUNKS_PREFIX, LEASES_PREFIX, LOCKS_PREFIX, manifestIdOf, manifestKey, manifestsPrefix, newSnapshotId, refKey, SNAPSHOTS_PREFIX } from './layout.js'
@@ -18,10 +20,13 @@ export const LEASE_REFRESH_MS = 60_000
 export const LOCK_STALE_MS = 10 * 60_000
 const LOCK_POLL_MS = 200
 
-interface Marker { createdAt: number; refreshedAt: number; host: string; pid: number }
+/** What holds a lease or lock; written into the marker so an operator reading the store can tell. */
+export type LeaseHolder = 'snapshot' | 'restore' | 'prune'
 
-function marker(createdAt = Date.now()): Uint8Array {
-  return Buffer.from(JSON.stringify({ createdAt, refreshedAt: Date.now(), host: hostname(), pid: process.pid } satisfies Marker))
+interface Marker { op: LeaseHolder; createdAt: number; refreshedAt: number; host: string; pid: number }
+
+function marker(op: LeaseHolder, createdAt = Date.now()): Uint8Array {
+  return Buffer.from(JSON.stringify({ op, createdAt, refreshedAt: Date.now(), host: hostname(), pid: process.pid } satisfies Marker))
 }
 
 async function liveMarkers(store: SnapshotStore, prefix: string, staleMs: number, signal?: AbortSignal, except?: string): Promise<string[]> {
@@ -45,13 +50,17 @@ async function liveMarkers(store: SnapshotStore, prefix: string, staleMs: number
 
 export interface Lease { release(): Promise<void> }
 
-/** Takes a writer lease and waits (bounded by the signal) while a live prune lock exists. */
-export async function takeLease(store: SnapshotStore, signal?: AbortSignal): Promise<Lease> {
+/**
+ * Takes a lease for a snapshot (a writer) or a restore (a reader) and waits (bounded by the signal) while a live prune
+ * lock exists. Until it is released, prune deletes nothing.
+ */
+export async function takeLease(store: SnapshotStore, op: 'snapshot' | 'restore', signal?: AbortSignal): Promise<Lease> {
   const key = `${LEASES_PREFIX}${newSnapshotId()}`
   const createdAt = Date.now()
-  await store.put(key, marker(createdAt), { signal })
+  await store.put(key, marker(op, createdAt), { signal })
+  // the timer only refreshes; the operation holding the lease keeps the process alive by itself
   const refresh = setInterval(() => {
-    store.put(key, marker(createdAt)).catch(() => {})
+    store.put(key, marker(op, createdAt)).catch(() => {})
   }, LEASE_REFRESH_MS)
   refresh.unref()
   const release = async () => {
@@ -60,7 +69,7 @@ export async function takeLease(store: SnapshotStore, signal?: AbortSignal): Pro
   }
   try {
     while ((await liveMarkers(store, LOCKS_PREFIX, LOCK_STALE_MS, signal)).length > 0) {
-      throwIfAborted(signal, 'snapshot')
+      throwIfAborted(signal, op)
       await delay(LOCK_POLL_MS, signal)
     }
   } catch (err) {
@@ -73,7 +82,7 @@ export async function takeLease(store: SnapshotStore, signal?: AbortSignal): Pro
 export interface PruneResult {
   deletedManifests: number
   deletedChunks: number
-  /** false when a live writer lease kept the chunk sweep from running (it runs on a later prune). */
+  /** false when a live lease (a running snapshot or restore) kept the sweep from running (it runs on a later prune). */
   swept: boolean
 }
 
@@ -83,10 +92,11 @@ export interface PruneResult {
  */
 export async function prune(store: SnapshotStore, key: string, keepLast: number, signal?: AbortSignal): Promise<PruneResult> {
   const lockKey = `${LOCKS_PREFIX}${newSnapshotId()}`
-  await store.put(lockKey, marker(), { signal })
+  await store.put(lockKey, marker('prune'), { signal })
   try {
-    // a live writer may commit a manifest older than the head (writers can finish out of id order), so with any
-    // live lease nothing is deleted at all: neither manifests nor chunks. A later prune does the work.
+    // a live writer may commit a manifest older than the head (writers can finish out of id order), a live reader
+    // may still be reading a manifest older than keepLast allows, so with any live lease nothing is deleted at all:
+    // neither manifests nor chunks. A later prune does the work.
     if ((await liveMarkers(store, LEASES_PREFIX, LEASE_STALE_MS, signal)).length > 0) return { deletedManifests: 0, deletedChunks: 0, swept: false }
     const ids: string[] = []
     for await (const k of store.list(manifestsPrefix(key), { signal })) {

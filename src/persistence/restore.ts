@@ -5,13 +5,15 @@ import { chmod, lstat, lutimes, mkdir, open, realpath, rename, rm, stat, symlink
 import { join } from 'node:path'
 import { ScfGracefulError } from '../errors.js'
 import type { SnapshotContext, OperationOptions } from './context.js'
+import { type Lease, takeLease } from './gc.js'
 import { type Hasher, hasherFor } from './hasher.js'
 import { chunkKey } from './layout.js'
-import type { DirEntry, FileEntry, LinkEntry } from './manifest.js'
+import type { DirEntry, FileEntry, LinkEntry, ManifestEntry } from './manifest.js'
+import { diskLookup, entriesLookup, linkStaysInside } from './links.js'
 import { loadManifest } from './load.js'
 import { readRef } from './refs.js'
 import { type CacheRecord, entriesDigest, writeStateCache } from './state-cache.js'
-import { asAbortError, createSemaphore, runPool, throwIfAborted } from './util.js'
+import { asAbortError, createSemaphore, runPool, throwIfAborted, withinMs } from './util.js'
 
 export interface RestoreResult {
   /** The id of the snapshot that was restored. */
@@ -39,12 +41,18 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
   const { store, key } = ctx
   const { signal, onProgress } = options
   const started = Date.now()
+  let lease: Lease | undefined
   try {
     throwIfAborted(signal, 'restore')
+    // a reader lease: prune deletes nothing (no manifest, no chunk) while this restore runs, even when another writer
+    // commits and keepLast would drop the snapshot being read
+    lease = await takeLease(store, 'restore', signal)
     const id = await readRef(store, key, signal)
     if (!id) throw new ScfGracefulError('SCFG_ERR_SNAPSHOT_NOT_FOUND', `no snapshot under key "${key}" in the ${store.kind} store`, { details: { key } })
     // parseManifest (inside) rejects every hostile path before anything below writes a byte
     const manifest = await loadManifest(store, key, id, signal)
+    await refuseEscapingLinks(manifest.entries)
+    options.onManifest?.(manifest.entries)
     await mkdir(ctx.root, { recursive: true }).catch((err: unknown) => { throw writeError(err, ctx.root) })
     const root = await realpath(ctx.root)
 
@@ -90,11 +98,14 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
         throw writeError(err, l.p)
       }
     }
+    // entries already on disk that the snapshot does not list (restore merges) can lead a link elsewhere than the
+    // manifest alone says: what counts is where the kernel resolves it now
+    await removeLinksLeadingOut(root, links)
     // directories last and deepest first: their mode may forbid writing, and writing inside moves their mtime
     for (const d of [...dirs].reverse()) {
       const abs = join(root, d.p)
       try {
-        await chmod(abs, d.m)
+        await chmod(abs, d.m & PERMISSION_BITS)
         await utimes(abs, d.mt / 1000, d.mt / 1000)
       } catch (err) {
         throw writeError(err, d.p)
@@ -107,7 +118,33 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
     return { id, files: files.length, bytes: manifest.bytes, durationMs: Date.now() - started }
   } catch (err) {
     throw asAbortError(err, signal, 'restore')
+  } finally {
+    if (lease) await withinMs(lease.release().catch(() => {}), 1000)
   }
+}
+
+/** Modes from a store keep only permission bits: a snapshot never brings back setuid, setgid or sticky. */
+const PERMISSION_BITS = 0o777
+
+/** Refuses a manifest with a symlink that leads out of root through its other symlinks, before anything is written. */
+async function refuseEscapingLinks(entries: readonly ManifestEntry[]): Promise<void> {
+  const lookup = entriesLookup(entries)
+  for (const e of entries) {
+    if (e.t === 'l' && !(await linkStaysInside(e.p, e.tg, lookup))) {
+      throw new ScfGracefulError('SCFG_ERR_MANIFEST_INVALID', `invalid manifest: symlink ${JSON.stringify(e.p)} -> ${JSON.stringify(e.tg)} leads out of root (through another symlink)`, { details: { path: e.p } })
+    }
+  }
+}
+
+/** Removes every restored link the kernel would resolve outside root, then fails the restore naming them. */
+async function removeLinksLeadingOut(root: string, links: readonly LinkEntry[]): Promise<void> {
+  if (links.length === 0) return
+  const lookup = diskLookup(root)
+  const out: string[] = []
+  for (const l of links) if (!(await linkStaysInside(l.p, l.tg, lookup))) out.push(l.p)
+  if (out.length === 0) return
+  for (const p of out) await rm(join(root, p), { force: true })
+  throw new ScfGracefulError('SCFG_ERR_RESTORE_WRITE', `restore removed symlink ${out.join(', ')}: with entries already under root that the snapshot does not list, it would lead out of root`, { details: { path: out[0], paths: out } })
 }
 
 function parentOf(p: string): string {
@@ -226,7 +263,7 @@ async function restoreFile(
       }
     })
     try {
-      await fh.chmod(file.m)
+      await fh.chmod(file.m & PERMISSION_BITS)
       await fh.utimes(file.mt / 1000, file.mt / 1000)
       await fh.close()
       fh = undefined

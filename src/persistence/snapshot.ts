@@ -92,7 +92,7 @@ export async function takeSnapshot(ctx: SnapshotContext, options: OperationOptio
     }
   }
 
-  const lease = await takeLease(store, signal).catch((err: unknown) => {
+  const lease = await takeLease(store, 'snapshot', signal).catch((err: unknown) => {
     throw asAbortError(err, signal, 'snapshot')
   })
   try {

@@ -88,7 +88,11 @@ export async function collectBytes(body: AsyncIterable<Uint8Array>, maxBytes: nu
   return Buffer.concat(parts, total)
 }
 
-/** Resolves after `ms` (unref'd timer) or rejects when the signal aborts. */
+/**
+ * Resolves after `ms` or rejects when the signal aborts. The timer is NOT unref'd: a retry backoff or a wait for a
+ * prune lock is an operation in flight, and with nothing else keeping the loop alive Node would exit 0 in the middle
+ * of it (issue 10). It never outlives the wait: an abort clears it.
+ */
 export function delay(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason)
@@ -100,21 +104,22 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
       signal?.removeEventListener('abort', onAbort)
       resolve()
     }, ms)
-    timer.unref()
     signal?.addEventListener('abort', onAbort, { once: true })
   })
 }
 
-/** Races a promise against a bound; used for best-effort cleanups that must never hold a shutdown up. */
+/**
+ * Races a promise against a bound; used for best-effort cleanups that must never hold a shutdown up. The bound's
+ * timer stays ref'd: the caller awaits it, so the process must not exit before it settles (it is cleared at once
+ * when the promise wins).
+ */
 export async function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined
   try {
     return await Promise.race([
       promise,
       new Promise<undefined>((resolve) => {
-        const t: NodeJS.Timeout = setTimeout(() => resolve(undefined), ms)
-        t.unref()
-        timer = t
+        timer = setTimeout(() => resolve(undefined), ms)
       }),
     ])
   } finally {

@@ -6,6 +6,7 @@ import { join, resolve, sep } from 'node:path'
 import type { Logger } from '../log.js'
 import { isContainedLinkTarget, STATE_DIR } from './manifest.js'
 import type { PathPredicate } from './filter.js'
+import { diskLookup, entriesLookup, linkStaysInside } from './links.js'
 import { throwIfAborted } from './util.js'
 
 const STAT_BATCH = 32
@@ -102,8 +103,30 @@ export async function walkTree(options: WalkOptions): Promise<Walked[]> {
     }
   }
   await walkDir(root, '')
-  if (include) return pruneEmptyDirs(out, include)
-  return out
+  const kept = include ? pruneEmptyDirs(out, include) : out
+  return withoutLinksLeadingOut(root, kept, logger)
+}
+
+/**
+ * Drops symlinks that lead out of root through other symlinks (`esc -> sub/up/..` with `sub/up -> ..`): on this disk
+ * (what the link means here) or in the manifest being built (what restore will accept).
+ */
+async function withoutLinksLeadingOut(root: string, entries: Walked[], logger: Logger): Promise<Walked[]> {
+  if (!entries.some((e) => e.t === 'l')) return entries
+  const onDisk = diskLookup(root)
+  // dropping a link changes how paths through it resolve in the manifest: repeat until nothing more is dropped
+  for (;;) {
+    const inManifest = entriesLookup(entries)
+    const drop = new Set<string>()
+    for (const e of entries) {
+      if (e.t !== 'l') continue
+      if ((await linkStaysInside(e.p, e.tg, inManifest)) && (await linkStaysInside(e.p, e.tg, onDisk))) continue
+      logger.warn(`snapshot: skipping symlink ${e.p} -> ${e.tg} (leads out of root through another symlink)`)
+      drop.add(e.p)
+    }
+    if (drop.size === 0) return entries
+    entries = entries.filter((e) => !drop.has(e.p))
+  }
 }
 
 /** With an include filter, keep a directory only if it matched itself or holds something kept. */

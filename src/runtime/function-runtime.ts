@@ -1,7 +1,7 @@
 import { ScfGracefulError, ShutdownError, invalidOption } from '../errors.js'
 import { fields, type Logger } from '../log.js'
 import type { ScfContext } from '../scf/context.js'
-import { getController, type TrackedInvocation } from '../shutdown/controller.js'
+import { getController, timeoutSignal, type TrackedInvocation } from '../shutdown/controller.js'
 import type { PersistOptions, PersistenceRuntime } from '../persistence/runtime.js'
 import { nowMs } from '../clock.js'
 
@@ -52,12 +52,26 @@ export interface RuntimeOptions {
 export interface InvokeExtras {
   /** Aborts the invocation with reason 'client-closed' (image deployments: the HTTP client went away). */
   clientSignal?: AbortSignal
+  /**
+   * Run the handler even when a shutdown began while the invocation waited for the start-up restore (it then starts
+   * with `inv.shouldStop === true`). A job passes false: it settles with the ShutdownError instead.
+   * @default true
+   */
+  startIfStopped?: boolean
 }
 
 export interface FunctionRuntime<TEvent, TResult> {
   invoke(event: TEvent, context: ScfContext, extras?: InvokeExtras): Promise<TResult>
-  /** Resolves once the start-up restore finished (at once without persistence); rejects if persistence failed to load. */
+  /**
+   * Resolves once the start-up restore round is over, restored or not (at once without persistence); rejects only if
+   * the persistence engine failed to load. A failed restore is retried by the next invocation.
+   */
   readonly ready: Promise<void>
+  /**
+   * Why the last final flush (the shutdown cycle's snapshot) did not save the state: its error, or an error saying
+   * the deadline cut it off. Undefined when it succeeded or never ran. runJob turns it into a non-zero exit.
+   */
+  flushFailure(): unknown
 }
 
 interface ShapeDefaults {
@@ -89,6 +103,9 @@ export function validateRuntimeOptions(options: RuntimeOptions): void {
     throw invalidOption('persist.checkpointIntervalMs', persist.checkpointIntervalMs, 'an integer >= 0 (0 = off)')
   }
   if (persist?.restoreOnStart !== undefined && typeof persist.restoreOnStart !== 'boolean') throw invalidOption('persist.restoreOnStart', persist.restoreOnStart, 'a boolean')
+  if (persist?.onRestoreError !== undefined && persist.onRestoreError !== 'fail' && persist.onRestoreError !== 'start-fresh') {
+    throw invalidOption('persist.onRestoreError', persist.onRestoreError, '"fail" or "start-fresh"')
+  }
   // the same rule as src/persistence/layout.ts KEY_PATTERN (copied: importing it would pull the engine into the core entry)
   if (persist?.key !== undefined && (typeof persist.key !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/.test(persist.key))) {
     throw invalidOption('persist.key', persist.key, '"/"-separated segments of letters, digits, ".", "_" and "-", each starting with a letter or digit')
@@ -110,36 +127,68 @@ export function createFunctionRuntime<TEvent, TResult>(
   controller.install()
   const logger = () => controller.settings.logger
 
-  // resolves with the persistence runtime once the start-up restore is over (at once, undefined, without `persist`)
-  let persistenceReady: Promise<PersistenceRuntime | undefined> = Promise.resolve(undefined)
+  // the persistence engine, loaded lazily through the package's own public entry (the core entry stays one
+  // self-contained file); undefined without `persist`
+  let persistence: Promise<PersistenceRuntime> | undefined
   let loaded: PersistenceRuntime | undefined
-  let isReady = !options.persist
+  // one restore round at a time, shared by every invocation waiting for it; aborted by a shutdown cycle's flush step
+  let restoreRound: Promise<void> | undefined
+  let restoreAbort: AbortController | undefined
+  let lastFlush: { done: boolean; error?: unknown } | undefined
   if (options.persist) {
     const persist = options.persist
-    // loaded lazily, through the package's own public entry: the core entry stays one self-contained file
-    persistenceReady = import('scf-graceful/persistence').then(async ({ createPersistenceRuntime }) => {
+    persistence = import('scf-graceful/persistence').then(({ createPersistenceRuntime }) => {
       const runtime = createPersistenceRuntime(persist, { logger: logger() })
-      // the final flush stops periodic checkpoints; a process that lives on (code deployment) gets them back
-      controller.addParticipant({ onFlush: (signal) => runtime.flush(signal), onRearm: () => runtime.startInterval() })
-      if (persist.restoreOnStart !== false) {
-        try {
-          await runtime.restore()
-        } catch (err) {
-          // a failed restore must not keep the function from running: it starts fresh, loudly
-          logger().error(`restore failed, starting without it: ${(err as Error)?.message ?? String(err)}`)
-        }
-      }
-      runtime.startInterval()
+      controller.addParticipant({
+        onFlush(signal) {
+          // the cycle's in-flight share is over (the invocations waiting for the restore settled or were given up
+          // on): a restore still running stops here, leaving the store as it was, and the flush below refuses the
+          // half-restored root
+          restoreAbort?.abort()
+          // the cycle only logs a failed flush; whoever reports the outcome (runJob's exit code) must learn of it
+          const state: { done: boolean; error?: unknown } = { done: false }
+          lastFlush = state
+          return runtime.flush(signal).then(
+            () => { state.done = true },
+            (error: unknown) => {
+              state.done = true
+              state.error = error ?? new Error('the final flush failed')
+              throw error
+            },
+          )
+        },
+        // the final flush stops periodic checkpoints; a process that lives on (code deployment) gets them back
+        onRearm: () => runtime.startInterval(),
+      })
       loaded = runtime
-      isReady = true
       return runtime
     })
   }
 
+  /** The running restore round, a new one if the root is not complete yet, or undefined when it is (no wait at all). */
+  function ensureRestored(runtime: PersistenceRuntime): Promise<void> | undefined {
+    const state = runtime.restoreState
+    if (state === 'complete' || state === 'fresh') return undefined
+    if (!restoreRound) {
+      const ac = new AbortController()
+      restoreAbort = ac
+      restoreRound = runtime
+        .restore(ac.signal)
+        .then(() => runtime.startInterval())
+        .finally(() => {
+          restoreRound = undefined
+          if (restoreAbort === ac) restoreAbort = undefined
+        })
+    }
+    return restoreRound
+  }
+
+  // the first round starts now, before any invocation arrives: an event must find its state back
+  const startup = persistence?.then((runtime) => ensureRestored(runtime)?.catch(() => {}))
+
   async function invoke(event: TEvent, context: ScfContext, extras?: InvokeExtras): Promise<TResult> {
-    // the common case (no persistence, or already restored) takes no extra turn of the event loop
-    const runtime = isReady ? loaded : await persistenceReady
     const requestId = context.requestId
+    // tracked from the start: a SIGTERM while this invocation waits for the restore is part of its cycle
     const tracked = controller.track(requestId)
     const started = nowMs()
     const timeLimitMs = context.timeLimitMs
@@ -150,34 +199,64 @@ export function createFunctionRuntime<TEvent, TResult>(
       if (clientSignal.aborted) onClientClosed()
       else clientSignal.addEventListener('abort', onClientClosed, { once: true })
     }
-    const inv = new InvocationImpl(tracked, requestId, started, timeLimitMs, runtime)
+    let runtime: PersistenceRuntime | undefined
 
-    // one promise settles the invocation: the handler, the cycle's deadline, or the time limit, whichever comes first
+    // one promise settles the invocation: the handler, the cycle's deadline, the time limit, or a failed restore,
+    // whichever comes first
     const outcome = await new Promise<Outcome<TResult>>((resolve) => {
-      tracked.onGiveUp = (error) => resolve({ ok: false, error })
+      let settled = false
+      const settle = (o: Outcome<TResult>) => {
+        settled = true
+        resolve(o)
+      }
+      tracked.onGiveUp = (error) => settle({ ok: false, error })
       if (timeLimitMs !== undefined && timeLimitMs > 0) {
         const margin = resolveTimeoutMargin(options.timeoutMarginMs, timeLimitMs)
         // abort `margin` before the limit; then settle just before the platform's kill, so the caller gets a clear error
         timer = setTimeout(() => {
           tracked.abort('timeout')
-          timer = setTimeout(() => resolve({ ok: false, error: new ShutdownError('timeout', { code: 'SCFG_ERR_SHUTDOWN_DEADLINE' }) }), Math.max(0, margin - Math.min(50, margin)))
+          timer = setTimeout(() => settle({ ok: false, error: new ShutdownError('timeout', { code: 'SCFG_ERR_SHUTDOWN_DEADLINE' }) }), Math.max(0, margin - Math.min(50, margin)))
           timer.unref()
         }, Math.max(0, timeLimitMs - margin))
         timer.unref()
       }
-      let result: TResult | Promise<TResult>
-      try {
-        result = handler(event, context, inv)
-      } catch (error) {
-        resolve({ ok: false, error })
-        return
+      const start = () => {
+        if (settled) return
+        // a stop that came while the restore ran: the handler learns it from `inv` (or, for a job, never starts)
+        if (tracked.isAborted && extras?.startIfStopped === false) return settle({ ok: false, error: tracked.abortReason })
+        const inv = new InvocationImpl(tracked, requestId, started, timeLimitMs, runtime)
+        let result: TResult | Promise<TResult>
+        try {
+          result = handler(event, context, inv)
+        } catch (error) {
+          settle({ ok: false, error })
+          return
+        }
+        if (result !== null && typeof result === 'object' && typeof (result as Promise<TResult>).then === 'function') {
+          ;(result as Promise<TResult>).then(
+            (value) => settle({ ok: true, value }),
+            (error: unknown) => settle({ ok: false, error }),
+          )
+        } else settle({ ok: true, value: result as TResult })
       }
-      if (result !== null && typeof result === 'object' && typeof (result as Promise<TResult>).then === 'function') {
-        ;(result as Promise<TResult>).then(
-          (value) => resolve({ ok: true, value }),
-          (error: unknown) => resolve({ ok: false, error }),
-        )
-      } else resolve({ ok: true, value: result as TResult })
+      // the common case (no persistence, or the root already restored) takes no extra turn of the event loop
+      if (!persistence) return start()
+      if (loaded && !ensureRestored(loaded)) {
+        runtime = loaded
+        return start()
+      }
+      persistence
+        .then((rt) => {
+          runtime = rt
+          return ensureRestored(rt)
+        })
+        .then(start, (error: unknown) => {
+          // the handler must not run on a half-restored root; SCF reports the failure and the next invocation retries
+          const code = (error as ScfGracefulError)?.code
+          const what = code === 'SCFG_ERR_RESTORE_FAILED' ? 'the start-up restore did not complete' : 'the persistence engine failed to load'
+          if (!settled) logger().error(`invocation failed: ${what} ${fields({ requestId, code })}`)
+          settle({ ok: false, error })
+        })
     })
     if (timer) clearTimeout(timer)
     clientSignal?.removeEventListener('abort', onClientClosed)
@@ -192,7 +271,7 @@ export function createFunctionRuntime<TEvent, TResult>(
       const left = timeLimitMs - (nowMs() - started) - 20
       if (left > 0) {
         try {
-          await runtime.flush(AbortSignal.timeout(left))
+          await runtime.flush(timeoutSignal(left))
         } catch (err) {
           logger().error(`flush before timeout failed ${fields({ requestId })}: ${(err as Error)?.message ?? String(err)}`)
         }
@@ -207,10 +286,14 @@ export function createFunctionRuntime<TEvent, TResult>(
     throw outcome.error
   }
 
-  const ready = persistenceReady.then(() => {})
+  const ready = startup ? startup.then(() => {}) : Promise.resolve()
   // a failed load reaches every invocation (and `ready` for whoever awaits it); never an unhandled rejection
   ready.catch(() => {})
-  return { invoke, ready }
+  const flushFailure = (): unknown => {
+    if (!lastFlush) return undefined
+    return lastFlush.done ? lastFlush.error : new Error('the final flush did not finish before the shutdown deadline')
+  }
+  return { invoke, ready, flushFailure }
 }
 
 class InvocationImpl implements Invocation {

@@ -44,9 +44,15 @@ export interface S3StoreOptions {
   retryBaseDelayMs?: number
   /** Cap of one backoff. @default 5000 */
   retryMaxDelayMs?: number
-  /** A socket with no traffic for this long fails the request (a hung server). @default 30000 */
+  /**
+   * Bound of one attempt of a request: connecting, sending and the first byte of the answer (a server that accepts
+   * and never answers fails the attempt, which is retried; after the retries: SCFG_ERR_STORE_UNAVAILABLE). A
+   * download also fails when no byte arrives for this long. Applies to a passed-in `client` too. A streamed PUT
+   * larger than `partSizeBytes` is bounded by idle time only (it may legitimately take long).
+   * @default 30000
+   */
   requestTimeoutMs?: number
-  /** @default 5000 */
+  /** Bound of the TCP/TLS connect of one attempt (clients this store builds). @default 5000 */
   connectTimeoutMs?: number
   /**
    * Streamed bodies up to this size are buffered (so a failed attempt can be retried); larger streams of known `size`
@@ -167,7 +173,12 @@ export function s3Store(options: S3StoreOptions): S3Store {
         maxAttempts: 1,
         requestHandler: {
           connectionTimeout: connectTimeout,
+          // without throwOnRequestTimeout, @smithy/node-http-handler >= 4 only logs a warning when requestTimeout
+          // passes (issue 10); socketTimeout bounds a stalled body. Each attempt is also bounded by our own timer
+          // (attempt() below), for older handlers and passed-in clients.
           requestTimeout,
+          throwOnRequestTimeout: true,
+          socketTimeout: requestTimeout,
           httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
           httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
         },
@@ -184,7 +195,9 @@ export function s3Store(options: S3StoreOptions): S3Store {
     const status = statusOf(error)
     const name = nameOf(error)
     const where = `${bucket}/${prefix}${key ?? ''}`
-    const what = `s3 ${op} ${where}: ${name}${status ? ` (HTTP ${status})` : ''}`
+    // a network error has no HTTP status and a generic name: its message says what happened (ECONNREFUSED, a timeout)
+    const detail = status === undefined ? networkDetail(error, name) : ''
+    const what = `s3 ${op} ${where}: ${name}${detail}${status ? ` (HTTP ${status})` : ''}`
     if (status === 401 || status === 403 || AUTH_NAMES.has(name)) {
       return new ScfGracefulError('SCFG_ERR_STORE_AUTH', `${what}: the server rejected the credentials`, { cause: error, details: { bucket, status, name } })
     }
@@ -192,14 +205,18 @@ export function s3Store(options: S3StoreOptions): S3Store {
     return new ScfGracefulError('SCFG_ERR_STORE_UNAVAILABLE', `${what}${isRetryable(error) && attempts > 0 ? ` after ${attempts + 1} attempts` : ''}`, { cause: error, details: { bucket, status, name } })
   }
 
-  /** One S3 call with retries, abort and error mapping. */
-  const call = async <T>(op: string, key: string | undefined, signal: AbortSignal | undefined, run: (mod: S3Module, client: S3Client) => Promise<T>, attempts = retries): Promise<T> => {
+  /**
+   * One S3 call with retries, abort and error mapping. Each attempt runs with its own signal: aborted by the
+   * caller's signal, or after `bound` ms without an answer (0: no bound). `hold` keeps the caller's abort wired to
+   * the attempt past the answer (a GET's body is read after it) and receives the function that unwires it.
+   */
+  const call = async <T>(op: string, key: string | undefined, signal: AbortSignal | undefined, run: (mod: S3Module, client: S3Client, attemptSignal: AbortSignal) => Promise<T>, attempts = retries, bound = requestTimeout, hold?: (release: () => void) => void): Promise<T> => {
     try {
       const { mod, client } = await load()
       return await withRetry(
         async (n) => {
           if (n > 0) logger?.warn(`s3 ${op} ${bucket}/${prefix}${key ?? ''}: retry ${n}/${attempts}`)
-          return run(mod, client)
+          return attempt(bound, signal, `s3 ${op} ${bucket}/${prefix}${key ?? ''}`, (attemptSignal) => run(mod, client, attemptSignal), hold)
         },
         { retries: attempts, baseDelayMs: baseDelay, maxDelayMs: maxDelay, signal, isRetryable },
       )
@@ -209,16 +226,17 @@ export function s3Store(options: S3StoreOptions): S3Store {
   }
 
   const putBuffer = (key: string, buf: Uint8Array, signal: AbortSignal | undefined) =>
-    call('put', key, signal, (mod, client) =>
-      client.send(new mod.PutObjectCommand({ Bucket: bucket, Key: prefix + key, Body: buf, ContentLength: buf.byteLength }), { abortSignal: signal }),
+    call('put', key, signal, (mod, client, s) =>
+      client.send(new mod.PutObjectCommand({ Bucket: bucket, Key: prefix + key, Body: buf, ContentLength: buf.byteLength }), { abortSignal: s }),
     )
 
   const putStream = async (key: string, body: AsyncIterable<Uint8Array>, size: number | undefined, signal: AbortSignal | undefined) => {
     if (size !== undefined && size > partSize) {
       // one streamed request: its body cannot be replayed, so no retry once it started
-      await call('put', key, signal, (mod, client) =>
-        client.send(new mod.PutObjectCommand({ Bucket: bucket, Key: prefix + key, Body: Readable.from(body, { objectMode: false }), ContentLength: size }), { abortSignal: signal }),
-      0)
+      // a long upload is not a hung one: no total bound (requestTimeout 0), the socket's idle timeout still holds
+      await call('put', key, signal, (mod, client, s) =>
+        client.send(new mod.PutObjectCommand({ Bucket: bucket, Key: prefix + key, Body: Readable.from(body, { objectMode: false }), ContentLength: size }), { abortSignal: s, requestTimeout: 0 }),
+      0, 0)
       return
     }
     let parts: Uint8Array[] = []
@@ -230,19 +248,19 @@ export function s3Store(options: S3StoreOptions): S3Store {
       buffered = 0
       if (!upload) {
         if (last) return putBuffer(key, buf, signal)
-        const created = await call('put', key, signal, (mod, client) =>
-          client.send(new mod.CreateMultipartUploadCommand({ Bucket: bucket, Key: prefix + key }), { abortSignal: signal }))
+        const created = await call('put', key, signal, (mod, client, s) =>
+          client.send(new mod.CreateMultipartUploadCommand({ Bucket: bucket, Key: prefix + key }), { abortSignal: s }))
         upload = { id: created.UploadId!, done: [] }
       }
       const partNumber = upload.done.length + 1
       const { id } = upload
-      const out = await call('put', key, signal, (mod, client) =>
-        client.send(new mod.UploadPartCommand({ Bucket: bucket, Key: prefix + key, UploadId: id, PartNumber: partNumber, Body: buf, ContentLength: buf.byteLength }), { abortSignal: signal }))
+      const out = await call('put', key, signal, (mod, client, s) =>
+        client.send(new mod.UploadPartCommand({ Bucket: bucket, Key: prefix + key, UploadId: id, PartNumber: partNumber, Body: buf, ContentLength: buf.byteLength }), { abortSignal: s }))
       upload.done.push({ ETag: out.ETag!, PartNumber: partNumber })
       if (last) {
         const done = upload.done
-        await call('put', key, signal, (mod, client) =>
-          client.send(new mod.CompleteMultipartUploadCommand({ Bucket: bucket, Key: prefix + key, UploadId: id, MultipartUpload: { Parts: done } }), { abortSignal: signal }))
+        await call('put', key, signal, (mod, client, s) =>
+          client.send(new mod.CompleteMultipartUploadCommand({ Bucket: bucket, Key: prefix + key, UploadId: id, MultipartUpload: { Parts: done } }), { abortSignal: s }))
       }
     }
     try {
@@ -257,8 +275,8 @@ export function s3Store(options: S3StoreOptions): S3Store {
       if (upload) {
         const { id } = upload
         // best effort, bounded: an unfinished multipart upload only costs storage until the bucket's lifecycle rule
-        await call('put', key, AbortSignal.timeout(5000), (mod, client) =>
-          client.send(new mod.AbortMultipartUploadCommand({ Bucket: bucket, Key: prefix + key, UploadId: id })), 0).catch(() => {})
+        await call('put', key, undefined, (mod, client, s) =>
+          client.send(new mod.AbortMultipartUploadCommand({ Bucket: bucket, Key: prefix + key, UploadId: id }), { abortSignal: s }), 0, Math.min(requestTimeout, 5000)).catch(() => {})
       }
       throw signal?.aborted ? signal.reason : error
     }
@@ -288,14 +306,15 @@ export function s3Store(options: S3StoreOptions): S3Store {
       const { signal } = opts
       signal?.throwIfAborted()
       let out
+      let release = () => {}
       try {
-        out = await call('get', key, signal, (mod, client) => client.send(new mod.GetObjectCommand({ Bucket: bucket, Key: prefix + key }), { abortSignal: signal }))
+        out = await call('get', key, signal, (mod, client, s) => client.send(new mod.GetObjectCommand({ Bucket: bucket, Key: prefix + key }), { abortSignal: s }), retries, requestTimeout, (r) => (release = r))
       } catch (error) {
         const cause = (error as ScfGracefulError).cause
         if (error instanceof ScfGracefulError && (nameOf(cause) === 'NoSuchKey' || (statusOf(cause) === 404 && nameOf(cause) !== 'NoSuchBucket'))) return undefined
         throw error
       }
-      return mapBodyErrors(out.Body as AsyncIterable<Uint8Array>, (error) => fail(error, 'get', key, signal))
+      return guardBody(out.Body as AsyncIterable<Uint8Array> | undefined, requestTimeout, `s3 get ${bucket}/${prefix}${key}`, (error) => fail(error, 'get', key, signal), release)
     },
 
     async has(key: string, opts: StoreOperationOptions = {}) {
@@ -303,13 +322,13 @@ export function s3Store(options: S3StoreOptions): S3Store {
       const { signal } = opts
       signal?.throwIfAborted()
       try {
-        await call('has', key, signal, (mod, client) => client.send(new mod.HeadObjectCommand({ Bucket: bucket, Key: prefix + key }), { abortSignal: signal }))
+        await call('has', key, signal, (mod, client, s) => client.send(new mod.HeadObjectCommand({ Bucket: bucket, Key: prefix + key }), { abortSignal: s }))
         return true
       } catch (error) {
         // HEAD has no body, so a missing bucket is a 404 too: tell it apart with a bucket check only then
         if (error instanceof ScfGracefulError && statusOf(error.cause) === 404) {
           if (bucketSeen) return false
-          await call('has', undefined, signal, (mod, client) => client.send(new mod.HeadBucketCommand({ Bucket: bucket }), { abortSignal: signal })).catch((bucketError) => {
+          await call('has', undefined, signal, (mod, client, s) => client.send(new mod.HeadBucketCommand({ Bucket: bucket }), { abortSignal: s })).catch((bucketError) => {
             throw statusOf((bucketError as ScfGracefulError).cause) === 404
               ? new ScfGracefulError('SCFG_ERR_STORE_NOT_FOUND', `s3 has ${bucket}: the bucket does not exist`, { cause: bucketError, details: { bucket } })
               : bucketError
@@ -327,8 +346,8 @@ export function s3Store(options: S3StoreOptions): S3Store {
       let token: string | undefined
       do {
         signal?.throwIfAborted()
-        const page = await call('list', listPrefix, signal, (mod, client) =>
-          client.send(new mod.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix + listPrefix, ContinuationToken: token, MaxKeys: 1000 }), { abortSignal: signal }))
+        const page = await call('list', listPrefix, signal, (mod, client, s) =>
+          client.send(new mod.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix + listPrefix, ContinuationToken: token, MaxKeys: 1000 }), { abortSignal: s }))
         for (const item of page.Contents ?? []) if (item.Key) yield item.Key.slice(prefix.length)
         token = page.IsTruncated ? page.NextContinuationToken : undefined
       } while (token)
@@ -340,8 +359,8 @@ export function s3Store(options: S3StoreOptions): S3Store {
       signal?.throwIfAborted()
       for (let i = 0; i < list.length; i += 1000) {
         const batch = list.slice(i, i + 1000)
-        const out = await call('delete', batch[0], signal, (mod, client) =>
-          client.send(new mod.DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((key) => ({ Key: prefix + key })), Quiet: true } }), { abortSignal: signal }))
+        const out = await call('delete', batch[0], signal, (mod, client, s) =>
+          client.send(new mod.DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((key) => ({ Key: prefix + key })), Quiet: true } }), { abortSignal: s }))
         const failed = (out.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey')
         if (failed.length > 0) {
           const first = failed[0]!
@@ -408,17 +427,95 @@ async function credentialsFromEnv(): Promise<S3Credentials> {
   if (!accessKeyId || !secretAccessKey) {
     throw new ScfGracefulError('SCFG_ERR_STORE_AUTH', 'cosStore: no credentials given and TENCENTCLOUD_SECRETID / TENCENTCLOUD_SECRETKEY are not set (give the function a role, or pass `credentials`)')
   }
-  registerSecret(secretAccessKey)
-  registerSecret(sessionToken)
+  // read per request and rotated by SCF: keep only the recent ones
+  registerSecret(secretAccessKey, { rotating: true })
+  registerSecret(sessionToken, { rotating: true })
   return sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey }
 }
 
-/** Wraps a response body so a connection that breaks mid-read surfaces as a store error. */
-async function* mapBodyErrors(body: AsyncIterable<Uint8Array> | undefined, mapError: (error: unknown) => unknown): AsyncIterable<Uint8Array> {
-  if (!body) return
+function timeoutError(what: string, ms: number): Error {
+  return Object.assign(new Error(`no answer within ${ms} ms (${what})`), { name: 'TimeoutError', code: 'ETIMEDOUT' })
+}
+
+function networkDetail(error: unknown, name: string): string {
+  const e = error as { message?: unknown; code?: unknown }
+  const message = typeof e?.message === 'string' ? e.message : ''
+  if (message && message !== name) return ` ${message.length > 200 ? `${message.slice(0, 200)}…` : message}`
+  return typeof e?.code === 'string' && e.code !== name ? ` ${e.code}` : ''
+}
+
+/**
+ * Runs one attempt with its own AbortSignal: the caller's abort is forwarded, and after `ms` without an answer the
+ * attempt is aborted and fails with a retryable TimeoutError, whatever the HTTP handler does with its own timeouts.
+ * The timer is ref'd on purpose: the attempt is in flight (issue 10: an unref'd wait let Node exit 0 mid-operation).
+ */
+function attempt<T>(ms: number, outer: AbortSignal | undefined, what: string, run: (signal: AbortSignal) => Promise<T>, hold?: (release: () => void) => void): Promise<T> {
+  const controller = new AbortController()
+  const forward = () => controller.abort(outer!.reason)
+  const release = () => outer?.removeEventListener('abort', forward)
+  if (outer?.aborted) controller.abort(outer.reason)
+  else outer?.addEventListener('abort', forward, { once: true })
+  let timer: NodeJS.Timeout | undefined
+  const running = run(controller.signal)
+  const bounded = ms > 0
+    ? Promise.race([
+        running,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            const error = timeoutError(what, ms)
+            controller.abort(error)
+            reject(error)
+          }, ms)
+        }),
+      ])
+    : running
+  // the losing side of the race must not become an unhandled rejection
+  running.catch(() => {})
+  return bounded.then(
+    (value) => {
+      clearTimeout(timer)
+      if (hold) hold(release)
+      else release()
+      return value
+    },
+    (error: unknown) => {
+      clearTimeout(timer)
+      release()
+      throw error
+    },
+  )
+}
+
+/**
+ * Wraps a response body: a connection that breaks mid-read surfaces as a store error, a body that sends nothing
+ * for `idleMs` fails (the clock stops while the consumer holds a piece), and `release` runs when reading ends.
+ */
+async function* guardBody(body: AsyncIterable<Uint8Array> | undefined, idleMs: number, what: string, mapError: (error: unknown) => unknown, release: () => void): AsyncIterable<Uint8Array> {
+  if (!body) return release()
+  const iterator = body[Symbol.asyncIterator]()
   try {
-    yield* body
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined
+      let next: IteratorResult<Uint8Array>
+      try {
+        next = await Promise.race([
+          iterator.next(),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(timeoutError(what, idleMs)), idleMs)
+          }),
+        ])
+      } finally {
+        clearTimeout(timer)
+      }
+      if (next.done) return
+      yield next.value
+    }
   } catch (error) {
+    ;(body as { destroy?: (error?: Error) => void }).destroy?.()
     throw mapError(error)
+  } finally {
+    release()
+    // a consumer that stops early: close the response so its socket goes back to the pool (or away)
+    await iterator.return?.()?.catch?.(() => {})
   }
 }

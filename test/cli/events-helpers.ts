@@ -13,7 +13,7 @@ const repo = fileURLToPath(new URL('../..', import.meta.url))
  * import 'scf-graceful' by name, which resolves to the copy through its package.json self-reference.
  */
 function isolatedCopy(): string {
-  const must = ['dist/cli.js', 'dist/index.js', 'dist/local/code-runtime.js']
+  const must = ['dist/cli.js', 'dist/index.js', 'dist/harness/code-runtime.js']
   const deadline = Date.now() + 60_000
   for (;;) {
     if (must.every((f) => existsSync(join(repo, f)))) {

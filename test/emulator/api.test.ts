@@ -1,10 +1,10 @@
 // ListAsyncEvents filters/ordering/paging, Invoke shapes, and every error path, through the official client
 // (plus a few raw requests where the client cannot be made to send them).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { EventRow } from '../../src/local/event-db.js'
-import { formatEventTime } from '../../src/local/event-time.js'
-import type { LocalServer } from '../../src/local/server.js'
-import { signTc3 } from '../../src/local/tc3.js'
+import type { EventRow } from '../../src/emulator/event-db.js'
+import { formatEventTime } from '../../src/emulator/event-time.js'
+import type { LocalServer } from '../../src/emulator/server.js'
+import { signTc3 } from '../../src/emulator/tc3.js'
 import { apiError, client, fixture, startEmulator, waitForEnd, type ScfClient } from './helpers.js'
 
 let local: LocalServer

@@ -3,8 +3,8 @@
 // proper API 3.0 envelope on HTTP 200.
 import { Agent, request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { LocalServer } from '../../src/local/server.js'
-import { signTc3 } from '../../src/local/tc3.js'
+import type { LocalServer } from '../../src/emulator/server.js'
+import { signTc3 } from '../../src/emulator/tc3.js'
 import { fixture, startEmulator, type ScfClient } from './helpers.js'
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261129)

@@ -2,7 +2,7 @@
 // driven through the official tencentcloud-sdk-nodejs-scf client.
 import { existsSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { LocalServer } from '../../src/local/server.js'
+import type { LocalServer } from '../../src/emulator/server.js'
 import { apiError, fixture, startEmulator, waitForEnd, waitForLog, type ScfClient } from './helpers.js'
 
 let local: LocalServer

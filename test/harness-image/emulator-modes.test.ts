@@ -2,7 +2,7 @@
 // come out the same as for code functions.
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { LocalServer } from '../../src/local/server.js'
+import type { LocalServer } from '../../src/emulator/server.js'
 import { startEmulator, waitForEnd, waitForLog, type ScfClient } from '../emulator/helpers.js'
 
 const server = fileURLToPath(new URL('../express/fixtures/server.mjs', import.meta.url))

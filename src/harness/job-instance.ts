@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdir, rm } from 'node:fs/promises'
 import { scfStatus } from '../scf/status.js'
-import { HostInstance } from './host-instance.js'
-import { instanceEnv, type ProcessHost } from './instance.js'
+import { BaseInstance } from './base-instance.js'
+import { instanceEnv } from './instance-options.js'
+import type { InstanceProcess } from './instance-process.js'
 import { InvocationError } from './invocation-error.js'
 import type { ExitInfo, FunctionInstance, InvokeOptions } from './types.js'
 
@@ -24,7 +25,7 @@ const EXIT_HANDLER_FAILED = 1
 const EXIT_MALFORMED_EVENT = 65
 const EXIT_TIMEOUT = 124
 
-class JobInstance extends HostInstance {
+class JobInstance extends BaseInstance {
   readonly mode = 'job' as const
   private running = false
   private runs = 0
@@ -82,10 +83,9 @@ class JobInstance extends HostInstance {
     child.once('error', (err) => this.host.log('stderr', `could not spawn ${o.entry}: ${err.message}`))
     this.host.attach(child)
     const end = this.host.begin(requestId)
-    const timer = setTimeout(() => void this.host.kill('timeout'), timeoutMs)
-    timer.unref()
+    const cancelTimeout = this.host.killAfter(timeoutMs)
     const run = this.host.exited.then((info) => {
-      clearTimeout(timer)
+      cancelTimeout()
       if (this.host.killCause || info.signal || info.code === null) throw this.host.exitError(requestId, info)
       if (info.code === 0) return { exitCode: 0 } satisfies JobResult
       const last = this.lastStderr(requestId)
@@ -120,6 +120,6 @@ class JobInstance extends HostInstance {
   }
 }
 
-export async function startJobInstance(host: ProcessHost): Promise<FunctionInstance> {
+export async function startJobInstance(host: InstanceProcess): Promise<FunctionInstance> {
   return new JobInstance(host)
 }

@@ -1,20 +1,20 @@
-import type { ProcessHost } from './instance.js'
+import type { InstanceProcess } from './instance-process.js'
 import type { ExitInfo, FunctionInstance, FunctionMode, InvokeOptions } from './types.js'
 
 const STOP_GRACE_MS = 5000
 
 /**
- * What the image and job instances share on top of ProcessHost: the FunctionInstance getters, the pending
- * invocations, and terminate/stop with the same semantics as code mode.
+ * The FunctionInstance every mode (code, image, job) extends: the getters over its InstanceProcess, the pending
+ * invocations, and terminate/stop with one semantics. A mode adds only how an invocation reaches the process.
  */
-export abstract class HostInstance implements FunctionInstance {
+export abstract class BaseInstance implements FunctionInstance {
   abstract readonly mode: FunctionMode
   /** Image servers and jobs exit after SIGTERM; a code-mode runtime process lives on (SCF's runtime owns it). */
   protected readonly exitsAfterSigterm: boolean = true
   /** Settles when each running invocation settles (either way). */
   protected readonly pending = new Set<Promise<unknown>>()
 
-  constructor(protected readonly host: ProcessHost) {}
+  constructor(protected readonly host: InstanceProcess) {}
 
   get id() {
     return this.host.id

@@ -4,8 +4,9 @@ import { Agent, request, type IncomingMessage } from 'node:http'
 import { connect, createServer } from 'node:net'
 import { ScfGracefulError } from '../errors.js'
 import { scfStatus } from '../scf/status.js'
-import { HostInstance } from './host-instance.js'
-import { instanceEnv, type ProcessHost } from './instance.js'
+import { BaseInstance } from './base-instance.js'
+import { instanceEnv } from './instance-options.js'
+import type { InstanceProcess } from './instance-process.js'
 import { InvocationError } from './invocation-error.js'
 import type { FunctionInstance, InvokeOptions } from './types.js'
 
@@ -45,7 +46,7 @@ function canConnect(port: number): Promise<boolean> {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref())
 
-class ImageInstance extends HostInstance {
+class ImageInstance extends BaseInstance {
   readonly mode = 'image' as const
   private port = 0
   /** Told to stop: an image server drains and exits after SIGTERM/SIGINT, so no new event should be routed to it. */
@@ -110,14 +111,12 @@ class ImageInstance extends HostInstance {
     const body = Buffer.from(JSON.stringify(event === undefined ? null : event))
     const end = this.host.begin(requestId)
     const running = new Promise<unknown>((resolve, reject) => {
-      // SCF recycles an instance whose invocation ran past its timeout
-      const timer = setTimeout(() => void this.host.kill('timeout'), timeoutMs)
-      timer.unref()
+      const cancelTimeout = this.host.killAfter(timeoutMs)
       let done = false
       const finish = (fn: () => void) => {
         if (done) return
         done = true
-        clearTimeout(timer)
+        cancelTimeout()
         fn()
       }
       const lost = (err: Error) => {
@@ -211,7 +210,7 @@ function readResult(requestId: string, res: IncomingMessage, body: Buffer): unkn
   throw new InvocationError('SCFG_ERR_HANDLER_FAILED', scfStatus.USER_CODE_EXCEPTION, requestId, message, { errorType: parsed?.errorType })
 }
 
-export async function startImageInstance(host: ProcessHost): Promise<FunctionInstance> {
+export async function startImageInstance(host: InstanceProcess): Promise<FunctionInstance> {
   const instance = new ImageInstance(host)
   await instance.start()
   return instance

@@ -27,7 +27,7 @@ interface LogEvent {
   time: number
 }
 
-/** What the console needs from the emulator (src/local/emulator.ts has all of it). */
+/** What the console needs from the emulator (src/emulator/emulator.ts has all of it). */
 export interface ConsoleEmulator {
   call(action: string, params: object): Promise<Record<string, unknown>>
   getEventLogs(requestId: string): Array<{ time: number; stream: string; line: string }>

@@ -3,7 +3,7 @@
  * up to the concurrency limit, later requests wait (bounded) for one to free up. Instances that crashed, timed out or
  * were terminated by force are recycled (never handed out again).
  */
-import type { FunctionInstance, LogLine, StartFunctionOptions } from './types.js'
+import type { FunctionInstance, LogLine, StartFunctionOptions } from '../harness/types.js'
 
 export type StartFn = (options: StartFunctionOptions) => Promise<FunctionInstance>
 
