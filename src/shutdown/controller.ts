@@ -1,8 +1,8 @@
+import { nowMs } from '../clock.js'
 import { ShutdownError, invalidOption, type ShutdownReason } from '../errors.js'
 import { fields, safeLogger, type Logger } from '../log.js'
 import { exitAfterOutput } from './exit.js'
 import { runHooks, sortHooks, type HookEntry, type HookOptions, type ShutdownHook } from './hooks.js'
-import { nowMs } from '../clock.js'
 
 /**
  * The process-wide shutdown controller: one per process, even when the ESM and the CJS build of this package are
