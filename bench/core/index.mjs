@@ -2,7 +2,8 @@
 // Runs against the built package installed from `npm pack` into bench/.work/core. Prints a markdown report and
 // writes it to bench/.work/core/results.md (BENCHMARKS.md is updated by hand from one such run).
 // Knobs: BENCH_IMPORT_RUNS (default 30), BENCH_SIGNALS (default 300), BENCH_ITERATIONS (calls per round; default: auto, ~250 ms per round),
-// BENCH_NODES (comma-separated node binaries for the import and cold-path rows; default: this node), BENCH_ONLY=import (skip the rest).
+// BENCH_NODES (comma-separated node binaries for the import and cold-path rows; default: this node), BENCH_BUDGET_S (time cap of
+// each import / cold-path measurement, default 90; at least 10 rounds run), BENCH_ONLY=import (skip the rest).
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
@@ -29,8 +30,9 @@ for (const node of nodes) {
   const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()
   log(`bench/core: import cost and cold path, node ${version}`)
   // each measurement interleaves its packages round by round, so the ratios inside one table saw the same load
-  const imports = measureImportCost(scratch, { runs: num('BENCH_IMPORT_RUNS', 30), node, log })
-  const cold = measureColdPath(scratch, { runs: num('BENCH_IMPORT_RUNS', 30), node, log })
+  const budgetMs = num('BENCH_BUDGET_S', 90) * 1000
+  const imports = measureImportCost(scratch, { runs: num('BENCH_IMPORT_RUNS', 30), budgetMs, node, log })
+  const cold = measureColdPath(scratch, { runs: num('BENCH_IMPORT_RUNS', 30), budgetMs, node, log })
   importRuns.push({ node, version, imports, cold })
 }
 const signals = onlyImport ? undefined : await measureSignalLatency(scratch, { signals: num('BENCH_SIGNALS', 300), log })
