@@ -10,7 +10,7 @@ const library: Options = {
   splitting: true,
   dts: true,
   clean: false,
-  target: 'node20',
+  target: 'node16',
   platform: 'node',
   treeshake: false,
   // import.meta.url in the CJS build, __dirname in the ESM build
@@ -55,12 +55,12 @@ export default defineConfig([
   {
     // processes, not libraries: the CLI and the runtime a code-mode instance runs in (ESM only, top-level await)
     // emulator/server: the emulator in-process for `npm run demo` and bench/emulator (built, not in the exports map)
-    entry: { cli: 'src/cli/index.ts', 'harness/code-runtime': 'src/harness/code-runtime.ts', 'emulator/server': 'src/emulator/server.ts' },
+    entry: { cli: 'src/cli/bin.ts', 'harness/code-runtime': 'src/harness/code-runtime.ts', 'emulator/server': 'src/emulator/server.ts' },
     format: ['esm'],
     splitting: true,
     dts: false,
     clean: false,
-    target: 'node20',
+    target: 'node16',
     platform: 'node',
     external,
   },

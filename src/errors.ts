@@ -45,6 +45,16 @@ export const errorCodes = {
   SCFG_ERR_INSTANCE_START: 'The function instance could not start (entry not found, module threw while loading, image server never listened).',
   SCFG_ERR_HANDLER_FAILED: 'The function handler threw or rejected (SCF status 430); the original error is in `cause` / `errorMessage`.',
   SCFG_ERR_EMULATOR_DATA_DIR_LOCKED: 'Another live emulator holds this data dir (its pid is in the message and in `<data dir>/emulator.lock`); stop it or give this one its own --data-dir. A lock left by a process that is gone is taken over.',
+  SCFG_ERR_EMULATOR_BUSY: "No function instance became free within the emulator's queueTimeoutMs (every instance of `concurrency` busy); the event ends FAILED with SCF status 432 (ResourceLimitReached).",
+  SCFG_ERR_EMULATOR_CLOSING: 'The emulator is closing: an event still waiting for an instance is not started, and no new instance starts.',
+  SCFG_ERR_EVENT_CANCELLED: 'An async event was terminated (TerminateAsyncEvent) while it still waited for a free instance: it never started and ends ABORTED.',
+  SCFG_ERR_REQUEST_TOO_LARGE: "A request to the emulator's API or console has a body over its limit (the API answers RequestSizeLimitExceeded, the console HTTP 413).",
+  SCFG_ERR_ENTRY_ESM: "The code function's entry is an ES module (`.mjs`, or `.js` under `\"type\": \"module\"`): SCF require()s the entry, so it fails there too. Keep a CommonJS index.js that import()s the module.",
+  // runtimes
+  SCFG_ERR_RUNTIME_NOT_INSTALLED: 'The runtime (Nodejs16.13, Nodejs18.15) is not in the runtimes cache and installing was not allowed; run `scf-graceful runtimes install`.',
+  SCFG_ERR_RUNTIME_DOWNLOAD: "A runtime could not be downloaded: the npm registry is unreachable (offline), has no such package, or the download stalled; nothing was installed.",
+  SCFG_ERR_RUNTIME_INTEGRITY: "A downloaded runtime does not match the registry's `dist.integrity`; nothing was installed.",
+  SCFG_ERR_RUNTIME_PLATFORM: "SCF's runtimes are linux-x64 binaries; on another platform only the 'host' runtime runs.",
   // cli
   SCFG_ERR_CLI_USAGE: 'The command line is wrong: an unknown command or flag, or a missing or malformed value.',
   SCFG_ERR_API_RESPONSE: 'The Tencent Cloud API (or the local emulator) answered with an error; Code, Message and RequestId are attached.',
@@ -52,7 +62,19 @@ export const errorCodes = {
 
 export type ErrorCode = keyof typeof errorCodes
 
+// every error of the family carries the brands of its class chain under a process-wide key, so `instanceof` works
+// across duplicate copies of the package (ESM and CJS builds loaded in one process) and per class: a ShutdownError
+// from the CJS copy is an instanceof the ESM copy's ShutdownError, never of its PoolBusyError
+const kBrands = Symbol.for('scf-graceful.error-classes.v1')
+// the brand of copies made before per-class brands (one for the whole family): still accepted by the base class
 const kBrand = Symbol.for('scf-graceful.error.v1')
+
+type ErrorClass = { readonly brand?: string; readonly name: string }
+
+/** A class's brand: its own static `brand` (set on every exported class, so minified names cannot change it), else its name. */
+function brandOf(cls: ErrorClass): string {
+  return Object.prototype.hasOwnProperty.call(cls, 'brand') && typeof cls.brand === 'string' ? cls.brand : cls.name
+}
 
 export interface ScfGracefulErrorOptions {
   cause?: unknown
@@ -62,7 +84,7 @@ export interface ScfGracefulErrorOptions {
 
 /**
  * The base of every error this package throws. `instanceof` works across duplicate copies of the package
- * (ESM and CJS builds loaded in one process) through a `Symbol.for` brand.
+ * (ESM and CJS builds loaded in one process) through per-class `Symbol.for` brands.
  *
  * @example
  * try { await snapshotter.restore() } catch (err) {
@@ -70,6 +92,8 @@ export interface ScfGracefulErrorOptions {
  * }
  */
 export class ScfGracefulError extends Error {
+  /** The class's brand for cross-copy `instanceof`; every subclass sets its own. */
+  static readonly brand: string = 'ScfGracefulError'
   readonly code: ErrorCode
   readonly details: Record<string, unknown> | undefined
 
@@ -78,18 +102,20 @@ export class ScfGracefulError extends Error {
     this.name = 'ScfGracefulError'
     this.code = code
     this.details = options.details
+    const brands: string[] = []
+    for (let cls = new.target as unknown as ErrorClass | null; cls && cls !== (Error as unknown as ErrorClass); cls = Object.getPrototypeOf(cls) as ErrorClass | null) brands.push(brandOf(cls))
+    Object.defineProperty(this, kBrands, { value: Object.freeze(brands) })
     Object.defineProperty(this, kBrand, { value: true })
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
-    // subclasses keep the normal prototype check; the base class accepts any branded error
-    if (this !== ScfGracefulError) return Function.prototype[Symbol.hasInstance].call(this, value) || isBrandedAs(value, this.name)
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kBrand] === true
+    if (typeof value !== 'object' || value === null) return false
+    const brands = (value as Record<symbol, unknown>)[kBrands]
+    if (Array.isArray(brands)) return brands.includes(brandOf(this))
+    // an error from an older copy of the package: one brand for the family, classes by prototype only
+    if (this === ScfGracefulError) return (value as Record<symbol, unknown>)[kBrand] === true
+    return Function.prototype[Symbol.hasInstance].call(this, value)
   }
-}
-
-function isBrandedAs(value: unknown, name: string): boolean {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kBrand] === true && (value as Error).name === name
 }
 
 /**
@@ -99,6 +125,7 @@ function isBrandedAs(value: unknown, name: string): boolean {
  * if (inv.signal.reason instanceof ShutdownError && inv.signal.reason.reason === 'timeout') saveProgress()
  */
 export class ShutdownError extends ScfGracefulError {
+  static override readonly brand: string = 'ShutdownError'
   readonly reason: ShutdownReason
 
   constructor(reason: ShutdownReason, options: ScfGracefulErrorOptions & { code?: 'SCFG_ERR_SHUTDOWN_ABORTED' | 'SCFG_ERR_SHUTDOWN_DEADLINE'; message?: string } = {}) {

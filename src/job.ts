@@ -2,7 +2,6 @@ import { ScfGracefulError, ShutdownError, invalidOption, type ShutdownReason } f
 import { fields } from './log.js'
 import { createFunctionRuntime, type Handler, type RuntimeOptions } from './runtime/function-runtime.js'
 import { contextFromEnv } from './scf/context.js'
-import { getController } from './shutdown/controller.js'
 import { exitAfterOutput } from './shutdown/exit.js'
 import { nowMs } from './clock.js'
 
@@ -78,9 +77,9 @@ export async function runJob<TEvent = any, TResult = unknown>(handler: Handler<T
   if (options === null || typeof options !== 'object') throw invalidOption('options', options, 'an object')
   const { exit = true, env = process.env, ...runtimeOptions } = options
   // the job decides the exit code itself, after the cycle: the controller must not exit with 0 on its own
-  const runtime = createFunctionRuntime<TEvent, TResult>(handler, { ...runtimeOptions, exitAfterShutdown: false }, { exitAfterShutdown: false, awaitCycle: true })
-  const controller = getController()
-  const logger = controller.settings.logger
+  const runtime = createFunctionRuntime<TEvent, TResult>(handler, { ...runtimeOptions, exitAfterShutdown: false }, { name: 'runJob()', exitAfterShutdown: false, awaitCycle: true })
+  const controller = runtime.control
+  const logger = controller.logger
   let stopReason: ShutdownReason | undefined
   const offParticipant = controller.addParticipant({
     onStopping(reason) {
@@ -115,8 +114,7 @@ export async function runJob<TEvent = any, TResult = unknown>(handler: Handler<T
       else logger.warn(`job stopped ${fields({ requestId: context.requestId, reason: (err as ShutdownError).reason })}`)
     }
     // hooks and the final flush run once per job, also when it ended on its own
-    controller.configure({ exitAfterShutdown: false })
-    if (controller.cycle) await controller.cycle
+    if (controller.state !== 'running') await controller.awaitCycle()
     else if (!stopReason) await controller.shutdown('manual')
     // a job whose state was not saved did not succeed: exiting 0 would tell SCF (and the next run) it did
     const flushError = runtime.flushFailure()
@@ -129,6 +127,8 @@ export async function runJob<TEvent = any, TResult = unknown>(handler: Handler<T
   })().finally(() => clearInterval(keepAlive))
 
   offParticipant()
+  // the job is over: its flush must not run again in a later cycle of a process that lives on (exit: false)
+  runtime.close()
   if (exit) exitAfterOutput(code)
   return code
 }

@@ -2,11 +2,12 @@
 // Runs against the built package installed from `npm pack` into bench/.work/core. Prints a markdown report and
 // writes it to bench/.work/core/results.md (BENCHMARKS.md is updated by hand from one such run).
 // Knobs: BENCH_IMPORT_RUNS (default 30), BENCH_SIGNALS (default 300), BENCH_ITERATIONS (calls per round; default: auto, ~250 ms per round),
-// BENCH_NODES (comma-separated node binaries for the import and cold-path rows; default: this node), BENCH_BUDGET_S (time cap of
+// BENCH_NODES (comma-separated node binaries for the import and cold-path rows; default: this node and SCF's Nodejs18.15
+// from the runtimes cache when it is there), BENCH_BUDGET_S (time cap of
 // each import / cold-path measurement, default 90; at least 10 rounds run), BENCH_ONLY=import (skip the rest).
 import { execFileSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
-import { cpus, loadavg } from 'node:os'
+import { existsSync, writeFileSync } from 'node:fs'
+import { cpus, homedir, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { measureColdPath, measureImportCost } from './import-cost.mjs'
 import { measureOverhead } from './overhead.mjs'
@@ -23,7 +24,11 @@ log('bench/core: preparing the scratch project (npm pack + install)')
 const scratch = prepareScratch({ log })
 log(`bench/core: scf-graceful ${scratch.version('scf-graceful')} packed (${scratch.tarball}, ${(scratch.size / 1024).toFixed(1)} KiB)`)
 
-const nodes = (process.env.BENCH_NODES ?? process.execPath).split(',').filter(Boolean)
+// SCF's Nodejs18.15, the exact binary from the runtimes cache (`scf-graceful runtimes install Nodejs18.15`), when present
+const cacheDir = process.env.SCF_GRACEFUL_RUNTIMES_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'scf-graceful', 'runtimes')
+const node18 = join(cacheDir, 'node-v18.15.0-linux-x64', 'bin', 'node')
+if (!process.env.BENCH_NODES && !existsSync(node18)) log(`bench/core: no Nodejs18.15 binary at ${node18}: only this node (scf-graceful runtimes install Nodejs18.15, or BENCH_NODES)`)
+const nodes = (process.env.BENCH_NODES ?? [process.execPath, ...(existsSync(node18) ? [node18] : [])].join(',')).split(',').filter(Boolean)
 const onlyImport = process.env.BENCH_ONLY === 'import'
 const importRuns = []
 for (const node of nodes) {

@@ -30,10 +30,10 @@ async function startEmulator(dataDir) {
   const local = await startLocalServer({
     port: 0, rateLimit: false, secretId: SECRET_ID, secretKey: SECRET_KEY, dataDir,
     functions: [
-      { name: 'work', entry: here('./fixtures/work.mjs'), timeoutMs: 60_000 },
-      { name: 'loop', entry: here('./fixtures/loop.mjs'), timeoutMs: 60_000 },
-      { name: 'listed', entry: here('./fixtures/work.mjs') },
-      { name: 'other', entry: here('./fixtures/work.mjs') },
+      { name: 'work', entry: here('./fixtures/work.cjs'), timeoutMs: 60_000 },
+      { name: 'loop', entry: here('./fixtures/loop.cjs'), timeoutMs: 60_000 },
+      { name: 'listed', entry: here('./fixtures/work.cjs') },
+      { name: 'other', entry: here('./fixtures/work.cjs') },
     ],
   })
   const waiters = []

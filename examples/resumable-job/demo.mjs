@@ -22,7 +22,7 @@ await rm(data, { recursive: true, force: true })
 const local = await startLocalServer({
   port: 0,
   dataDir: join(data, 'emulator'),
-  functions: [{ name: FN, entry: join(here, 'job.mjs'), timeoutMs: 60_000, env: { DEMO_STORE_DIR: join(data, 'store') } }],
+  functions: [{ name: FN, entry: join(here, 'job.cjs'), timeoutMs: 60_000, env: { DEMO_STORE_DIR: join(data, 'store') } }],
 })
 const scf = new tencentcloud.scf.v20180416.Client({
   credential: { secretId: local.secretId, secretKey: local.secretKey },
@@ -120,7 +120,7 @@ try {
     const code = (await scf.GetAsyncEventStatus({ InvokeRequestId: e.InvokeRequestId })).Result.StatusCode
     say(`   ${e.StartTime}  ${e.InvokeRequestId}  ${`${e.Status}/${code}`.padEnd(13)} ended ${e.EndTime}`)
   }
-  say(`\n${bold('done')} in ${((Date.now() - started) / 1000).toFixed(1)} s. Try it yourself: npx scf-graceful local --function ${FN}=examples/resumable-job/job.mjs --timeout 60`)
+  say(`\n${bold('done')} in ${((Date.now() - started) / 1000).toFixed(1)} s. Try it yourself: npx scf-graceful local --function ${FN}=examples/resumable-job/job.cjs --timeout 60`)
 } finally {
   await local.close()
 }

@@ -51,6 +51,7 @@ export function exitCodeForError(err: unknown): ExitCode {
     case 'SCFG_ERR_SNAPSHOT_NOT_FOUND':
       return exitCodes.notFound
     case 'SCFG_ERR_STORE_UNAVAILABLE':
+    case 'SCFG_ERR_RUNTIME_DOWNLOAD':
       return exitCodes.unavailable
     case 'SCFG_ERR_STORE_AUTH':
       return exitCodes.auth

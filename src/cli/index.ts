@@ -13,6 +13,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ run(argv
   events: { summary: 'invoke | list | status | terminate | logs: async events, in the cloud or on the emulator', load: () => import('./commands/events.js') },
   snapshot: { summary: 'snapshot a directory into a store', load: () => import('./commands/snapshot.js') },
   restore: { summary: 'restore a directory from a store', load: () => import('./commands/restore.js') },
+  runtimes: { summary: "install | list: SCF's exact Node.js runtimes (Nodejs16.13, Nodejs18.15) for local --runtime", load: () => import('./commands/runtimes.js') },
   'run-job': { summary: 'run a Job image function: ENTRY[:EXPORT], event from SCF_CUSTOM_CONTAINER_EVENT', load: () => import('./commands/run-job.js') },
 }
 

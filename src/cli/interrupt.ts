@@ -5,7 +5,7 @@
  * stops at the next chunk, the emulator closes its instances); this waits for that, bounded.
  */
 import type { ShutdownReason } from '../errors.js'
-import { abortedPromise, getController } from '../shutdown/controller.js'
+import { abortedPromise, joinShutdown, type ShutdownControl } from '../shutdown/controller.js'
 import { exitCodes, type ExitCode } from './exit-codes.js'
 
 /** How long a command may take to wind down after its signal before the CLI gives up on it. */
@@ -20,19 +20,18 @@ export interface InterruptibleOptions {
   windDownMs?: number
 }
 
-let configured = false
+let control: ShutdownControl | undefined
 
 /** The shutdown core as a CLI uses it: its own lines on stderr, no info noise, and a cycle long enough to wind down. */
-function controller() {
-  const c = getController()
-  if (!configured) {
-    configured = true
-    c.configure({
+function controller(): ShutdownControl {
+  control ??= joinShutdown(
+    {
       graceMs: DEFAULT_WIND_DOWN_MS + 5000,
       logger: { info() {}, warn: (m) => void process.stderr.write(`warning: ${m}\n`), error: (m) => void process.stderr.write(`error: ${m}\n`) },
-    })
-  }
-  return c
+    },
+    'the scf-graceful CLI',
+  )
+  return control
 }
 
 /** The exit code for a command stopped by `reason`. */
@@ -50,7 +49,6 @@ export function exitCodeForSignal(reason: ShutdownReason | undefined): ExitCode 
 export async function interruptible(name: string, command: (signal: AbortSignal) => Promise<number>, options: InterruptibleOptions = {}): Promise<number> {
   const c = controller()
   const tracked = c.track(`scf-graceful ${name}`)
-  c.install()
   const signal = tracked.signal
   try {
     const work = command(signal)
@@ -81,5 +79,5 @@ export async function interruptible(name: string, command: (signal: AbortSignal)
 
 /** True while the CLI is being stopped by a signal (a command's last line can say so). */
 export function isStopping(): boolean {
-  return getController().state !== 'running'
+  return control !== undefined && control.state !== 'running'
 }

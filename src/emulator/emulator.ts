@@ -36,6 +36,7 @@ import { EventDb, type EventRow } from './event-db.js'
 import { DEFAULT_UTC_OFFSET_MINUTES, nowUs } from './event-time.js'
 import { FunctionPool, type PooledInstance, type StartFn } from './pool.js'
 import type { FunctionMode, LogLine } from '../harness/types.js'
+import { parseRuntime, type RuntimeName } from '../scf/runtimes.js'
 
 export { ApiError }
 
@@ -45,10 +46,12 @@ export interface LocalFunctionConfig {
   name: string
   /** Path of the entry module (code/job) or server script (image). */
   entry: string
-  /** @default 'main_handler' */
+  /** An export name, or (code mode) SCF's handler string `FILE.EXPORT` relative to the code folder, e.g. `index.main_handler`. @default 'main_handler' */
   handler?: string
   /** @default 'code' */
   mode?: FunctionMode
+  /** The Node.js the function runs on: 'Nodejs16.13', 'Nodejs18.15' (exact SCF binaries) or 'host'. @default 'host' */
+  runtime?: RuntimeName
   /** @default 3000 (SCF's default) */
   timeoutMs?: number
   /** @default 128 */
@@ -203,6 +206,7 @@ export class Emulator extends EventEmitter {
         namespace,
         qualifier,
         ...(config.handler === undefined ? {} : { handler: config.handler }),
+        ...(config.runtime === undefined ? {} : { runtime: parseRuntime(config.runtime, `functions[${i}].runtime`) }),
         ...(config.memoryMb === undefined ? {} : { memoryMb: config.memoryMb }),
         ...(config.env === undefined ? {} : { env: config.env }),
       }

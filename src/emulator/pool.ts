@@ -3,6 +3,7 @@
  * up to the concurrency limit, later requests wait (bounded) for one to free up. Instances that crashed, timed out or
  * were terminated by force are recycled (never handed out again).
  */
+import { ScfGracefulError } from '../errors.js'
 import type { FunctionInstance, LogLine, StartFunctionOptions } from '../harness/types.js'
 
 export type StartFn = (options: StartFunctionOptions) => Promise<FunctionInstance>
@@ -34,9 +35,16 @@ interface Waiter {
 }
 
 /** Rejection of `acquire()` when no instance freed up in time (SCF's 432 ResourceLimitReached). */
-export class PoolBusyError extends Error {
+export class PoolBusyError extends ScfGracefulError {
+  static override readonly brand: string = 'PoolBusyError'
   readonly statusCode = 432
+  constructor(message: string) {
+    super('SCFG_ERR_EMULATOR_BUSY', message)
+    this.name = 'PoolBusyError'
+  }
 }
+
+const closingError = () => new ScfGracefulError('SCFG_ERR_EMULATOR_CLOSING', 'the emulator is closing')
 
 export class FunctionPool {
   readonly #o: PoolOptions
@@ -62,7 +70,7 @@ export class FunctionPool {
 
   /** A warm idle instance, or a new one, or the next one to free up. Rejects if the instance cannot start. */
   async acquire(requestId: string): Promise<PooledInstance> {
-    if (this.#closed) throw new Error('the emulator is closing')
+    if (this.#closed) throw closingError()
     const warm = this.#takeIdle()
     if (warm) {
       warm.requestId = requestId
@@ -90,7 +98,7 @@ export class FunctionPool {
     if (!waiter) return false
     clearTimeout(waiter.timer)
     this.#waiters = this.#waiters.filter((w) => w !== waiter)
-    waiter.reject(new Error('cancelled'))
+    waiter.reject(new ScfGracefulError('SCFG_ERR_EVENT_CANCELLED', `event ${requestId} was terminated while it waited for an instance`))
     return true
   }
 
@@ -125,7 +133,7 @@ export class FunctionPool {
     this.#closed = true
     for (const w of this.#waiters) {
       clearTimeout(w.timer)
-      w.reject(new Error('the emulator is closing'))
+      w.reject(closingError())
     }
     this.#waiters = []
     for (const timer of this.#idleTimers.values()) clearTimeout(timer)
@@ -156,7 +164,7 @@ export class FunctionPool {
       holder.served = 0
       if (this.#closed) {
         void instance.stop().catch(() => {})
-        throw new Error('the emulator is closing')
+        throw closingError()
       }
       this.#live.add(holder)
       void instance.exited.then(() => {

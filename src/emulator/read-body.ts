@@ -1,9 +1,11 @@
 import type { IncomingMessage } from 'node:http'
+import { ScfGracefulError } from '../errors.js'
 
 /** The request body was over the limit (declared in Content-Length or counted while reading). */
-export class BodyTooLargeError extends Error {
+export class BodyTooLargeError extends ScfGracefulError {
+  static override readonly brand: string = 'BodyTooLargeError'
   constructor(readonly max: number) {
-    super(`The request body is over ${max} bytes.`)
+    super('SCFG_ERR_REQUEST_TOO_LARGE', `The request body is over ${max} bytes.`, { details: { max } })
     this.name = 'BodyTooLargeError'
   }
 }

@@ -49,7 +49,7 @@ type ConsoleHandler = ((req: IncomingMessage, res: ServerResponse) => void) & { 
  * Starts the emulator's HTTP server.
  *
  * @example
- * const local = await startLocalServer({ port: 0, functions: [{ name: 'job', entry: './job.mjs', timeoutMs: 60_000 }] })
+ * const local = await startLocalServer({ port: 0, functions: [{ name: 'job', entry: './index.js', timeoutMs: 60_000 }] })
  * const client = new scf.v20180416.Client({ credential: { secretId: local.secretId, secretKey: local.secretKey },
  *   region: 'ap-guangzhou', profile: { httpProfile: { endpoint: `127.0.0.1:${local.port}`, protocol: 'http://' } } })
  */

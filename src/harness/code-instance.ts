@@ -38,6 +38,8 @@ class CodeInstance extends BaseInstance {
     const env = instanceEnv(o, this.host.tmpDir)
     const child = fork(join(here(), 'harness', 'code-runtime.js'), [], {
       cwd: o.cwd,
+      // the runtime the function asked for (an exact SCF Node.js binary, or this process's own)
+      execPath: o.execPath,
       env: { ...env, [RUNTIME_ENV.entry]: o.entry, [RUNTIME_ENV.handler]: o.handler },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
@@ -57,7 +59,7 @@ class CodeInstance extends BaseInstance {
       const off = this.host.onExit((info) => fail(new ScfGracefulError('SCFG_ERR_INSTANCE_START', `${o.entry} exited while starting (code ${info.code}, signal ${info.signal}): ${this.lastLines()}`)))
       const onMessage = (m: ChildMessage) => {
         if (m.type === 'ready') done()
-        else if (m.type === 'load-error') fail(new ScfGracefulError(m.code === 'SCFG_ERR_HANDLER_NOT_FOUND' ? 'SCFG_ERR_HANDLER_NOT_FOUND' : 'SCFG_ERR_INSTANCE_START', m.message))
+        else if (m.type === 'load-error') fail(new ScfGracefulError(m.code === 'SCFG_ERR_HANDLER_NOT_FOUND' || m.code === 'SCFG_ERR_ENTRY_ESM' ? m.code : 'SCFG_ERR_INSTANCE_START', m.message))
       }
       const cleanup = () => {
         clearTimeout(timer)

@@ -1,9 +1,12 @@
 /**
- * The child side of a code-mode instance: stands in for SCF's Node.js runtime. Loads the function module once,
+ * The child side of a code-mode instance: stands in for SCF's Node.js runtime, on whichever Node runs it (the host's
+ * or an exact SCF runtime binary). Loads the function module once with require(), as SCF does,
  * then calls its handler once per `invoke` message and answers over IPC. It installs no signal handlers of its own:
  * without the library, SIGTERM kills the process exactly as on SCF (status 439).
  */
-import { pathToFileURL } from 'node:url'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, extname, join } from 'node:path'
 import { RUNTIME_ENV, SYNC_MARK, type ChildMessage, type InvokeMessage } from './protocol.js'
 
 type AnyHandler = (event: unknown, context: unknown, callback?: (err: unknown, value?: unknown) => void) => unknown
@@ -12,23 +15,90 @@ function send(message: ChildMessage): void {
   process.send?.(message)
 }
 
-async function load(): Promise<AnyHandler | undefined> {
+/** Why Node would treat `entry` as an ES module (then SCF's require() of it fails), or undefined for CommonJS. */
+function esmReason(entry: string): string | undefined {
+  const ext = extname(entry)
+  if (ext === '.mjs') return 'its extension is .mjs'
+  if (ext === '.cjs' || ext === '.json' || ext === '.node') return undefined
+  // a .js file is whatever the nearest package.json says (Node stops at the first one it finds)
+  for (let dir = dirname(entry); ; ) {
+    const pkg = join(dir, 'package.json')
+    let text: string | undefined
+    try {
+      text = readFileSync(pkg, 'utf8')
+    } catch {
+      // no package.json here: look one folder up
+    }
+    if (text !== undefined) {
+      try {
+        return (JSON.parse(text) as { type?: unknown }).type === 'module' ? `${pkg} says "type": "module"` : undefined
+      } catch {
+        return undefined // require() reports the broken package.json itself
+      }
+    }
+    const up = dirname(dir)
+    if (up === dir) return undefined
+    dir = up
+  }
+}
+
+function esmMessage(entry: string, why: string, name: string): string {
+  return [
+    `${entry} is an ES module (${why}). SCF's Node.js runtime loads a function's entry with require(), so this`,
+    'function would fail to load on SCF too. Keep the entry a CommonJS file (index.js, with no "type": "module" above',
+    'it) and load the ES module from it:',
+    '',
+    '  // index.js',
+    `  exports.${name} = async (event, context) => {`,
+    "    const app = await import('./app.mjs')",
+    `    return app.${name}(event, context)`,
+    '  }',
+  ].join('\n')
+}
+
+function isEsmLoadError(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | undefined
+  return e?.code === 'ERR_REQUIRE_ESM' || (err instanceof SyntaxError && /Cannot use import statement outside a module|Unexpected token 'export'/.test(e?.message ?? ''))
+}
+
+/** Loads the entry the way SCF's runtime does: require(), whatever Node this is (newer Node could import ESM). */
+function load(): AnyHandler | undefined {
   const entry = process.env[RUNTIME_ENV.entry]
   const name = process.env[RUNTIME_ENV.handler] || 'main_handler'
   if (!entry) {
     send({ type: 'load-error', message: `${RUNTIME_ENV.entry} is not set`, code: 'SCFG_ERR_INSTANCE_START' })
     return undefined
   }
+  const req = createRequire(join(process.cwd(), 'noop.js'))
+  let file: string
   try {
-    const mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>
-    const fn = mod[name] ?? (mod.default as Record<string, unknown> | undefined)?.[name]
+    // index -> index.js, a folder -> its index.js, as SCF's require() resolves the handler's FILE
+    file = req.resolve(entry)
+  } catch (err) {
+    send({ type: 'load-error', message: `cannot find the entry ${entry}: ${(err as Error)?.message ?? String(err)}`, code: 'SCFG_ERR_INSTANCE_START' })
+    return undefined
+  }
+  // on Node 22+ require() can load an ES module; SCF's runtimes cannot, so the harness says no on every Node
+  const why = esmReason(file)
+  if (why) {
+    send({ type: 'load-error', message: esmMessage(file, why, name), code: 'SCFG_ERR_ENTRY_ESM' })
+    return undefined
+  }
+  try {
+    const mod = req(file) as Record<string, unknown>
+    const fn = mod?.[name] ?? (mod?.default as Record<string, unknown> | undefined)?.[name]
     if (typeof fn !== 'function') {
       send({ type: 'load-error', message: `${entry} does not export a function "${name}"`, code: 'SCFG_ERR_HANDLER_NOT_FOUND' })
       return undefined
     }
     return fn as AnyHandler
   } catch (err) {
-    send({ type: 'load-error', message: `loading ${entry} failed: ${(err as Error)?.stack ?? String(err)}`, code: 'SCFG_ERR_INSTANCE_START' })
+    if (isEsmLoadError(err)) {
+      const message = `${esmMessage(file, `require() says: ${(err as Error).message.split('\n')[0]}`, name)}\n\n${(err as Error)?.stack ?? String(err)}`
+      send({ type: 'load-error', message, code: 'SCFG_ERR_ENTRY_ESM' })
+    } else {
+      send({ type: 'load-error', message: `loading ${entry} failed: ${(err as Error)?.stack ?? String(err)}`, code: 'SCFG_ERR_INSTANCE_START' })
+    }
     return undefined
   }
 }
@@ -74,7 +144,7 @@ function describeError(err: unknown): { message: string; name: string; code?: st
   return { message: typeof err === 'string' ? err : JSON.stringify(err) ?? String(err), name: 'Error' }
 }
 
-const handler = await load()
+const handler = load()
 if (handler) {
   process.on('message', (message: InvokeMessage) => {
     if (message?.type !== 'invoke') return

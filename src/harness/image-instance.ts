@@ -58,7 +58,7 @@ class ImageInstance extends BaseInstance {
     const o = this.host.options
     this.port = await freePort()
     const env = { ...instanceEnv(o, this.host.tmpDir), PORT: String(this.port) }
-    const child = spawn(process.execPath, [o.entry], { cwd: o.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(o.execPath, [o.entry], { cwd: o.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
     child.once('error', (err) => this.host.log('stderr', `could not spawn ${o.entry}: ${err.message}`))
     this.host.attach(child)
     const deadline = performance.now() + START_TIMEOUT_MS

@@ -1,5 +1,7 @@
-import { basename, dirname, extname, resolve as resolvePath } from 'node:path'
+import { statSync } from 'node:fs'
+import { basename, dirname, extname, join, resolve as resolvePath } from 'node:path'
 import { invalidOption } from '../errors.js'
+import { parseRuntime, type RuntimeName } from '../scf/runtimes.js'
 import type { FunctionMode, LogLine, StartFunctionOptions } from './types.js'
 
 const DEFAULT_TIMEOUT_MS = 3000
@@ -18,6 +20,35 @@ export interface ResolvedInstanceOptions {
   tmpDir: string | undefined
   cwd: string
   onLog: ((line: LogLine) => void) | undefined
+  runtime: RuntimeName
+  /** The node binary the instance runs on (start-function.ts resolves it for an SCF runtime). */
+  execPath: string
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+/**
+ * SCF's handler string `FILE.EXPORT` (FILE may have folders: `src/index.main_handler`), relative to the code's root:
+ * `entry` when it is a folder, else the entry's folder. A plain export name leaves `entry` as it is.
+ */
+function resolveHandler(entry: string, handler: string, mode: FunctionMode): { entry: string; handler: string; root: string } {
+  const isDir = isDirectory(entry)
+  const root = isDir ? entry : dirname(entry)
+  const dot = handler.lastIndexOf('.')
+  if (mode !== 'code' || dot <= 0) return { entry, handler, root }
+  const file = handler.slice(0, dot)
+  const name = handler.slice(dot + 1)
+  if (!/^[A-Za-z_$][\w$]*$/.test(name) || file.split('/').some((s) => s === '' || s === '..')) {
+    throw invalidOption('handler', handler, "an export name or SCF's FILE.EXPORT form, e.g. 'index.main_handler'")
+  }
+  // SCF's runtime requires FILE from the code root: FILE.js (or FILE/index.js), as require() resolves it
+  return { entry: join(root, file), handler: name, root }
 }
 
 export function resolveInstanceOptions(options: StartFunctionOptions): ResolvedInstanceOptions {
@@ -27,20 +58,25 @@ export function resolveInstanceOptions(options: StartFunctionOptions): ResolvedI
   if (mode !== 'code' && mode !== 'image' && mode !== 'job') throw invalidOption('mode', mode, "'code', 'image' or 'job'")
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) throw invalidOption('timeoutMs', timeoutMs, 'a number of ms > 0')
-  const entry = resolvePath(options.entry)
+  if (options.handler !== undefined && (typeof options.handler !== 'string' || options.handler === '')) throw invalidOption('handler', options.handler, 'an export name or FILE.EXPORT')
+  const runtime = parseRuntime(options.runtime ?? 'host')
+  const given = resolvePath(options.entry)
+  const { entry, handler, root } = resolveHandler(given, options.handler ?? 'main_handler', mode)
   return {
     entry,
-    handler: options.handler ?? 'main_handler',
+    handler,
     mode,
     env: options.env ?? {},
     timeoutMs,
     memoryMb: options.memoryMb ?? 128,
-    functionName: options.functionName ?? basename(entry, extname(entry)),
+    functionName: options.functionName ?? basename(given, extname(given)),
     namespace: options.namespace ?? 'default',
     qualifier: options.qualifier ?? '$LATEST',
     tmpDir: options.tmpDir,
-    cwd: options.cwd ?? dirname(entry),
+    cwd: options.cwd ?? root,
     onLog: options.onLog,
+    runtime,
+    execPath: process.execPath,
   }
 }
 

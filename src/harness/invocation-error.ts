@@ -8,6 +8,7 @@ import { ScfGracefulError, type ErrorCode } from '../errors.js'
  * try { await fn.invoke(event) } catch (err) { if (err instanceof InvocationError) console.log(err.statusCode) }
  */
 export class InvocationError extends ScfGracefulError {
+  static override readonly brand: string = 'InvocationError'
   readonly statusCode: number
   /** The handler's own error message (430), or what happened to the instance. */
   readonly errorMessage: string

@@ -79,7 +79,7 @@ class JobInstance extends BaseInstance {
       SCF_TIMEOUT: String(timeoutMs / 1000),
     }
     this.host.killCause = undefined
-    const child = spawn(process.execPath, [o.entry], { cwd: o.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(o.execPath, [o.entry], { cwd: o.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
     child.once('error', (err) => this.host.log('stderr', `could not spawn ${o.entry}: ${err.message}`))
     this.host.attach(child)
     const end = this.host.begin(requestId)

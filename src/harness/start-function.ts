@@ -30,6 +30,11 @@ async function modeStarter(mode: FunctionMode): Promise<ModeStarter> {
  */
 export async function startFunction(options: StartFunctionOptions): Promise<FunctionInstance> {
   const o = resolveInstanceOptions(options)
+  if (o.runtime !== 'host') {
+    // fetched once into the runtimes cache (a progress bar on stderr); a clear error offline
+    const { resolveRuntime, progressBar } = await import('../runtime-cache/index.js')
+    o.execPath = await resolveRuntime(o.runtime, { onProgress: progressBar() })
+  }
   const starter = await modeStarter(o.mode)
   const host = await createInstanceProcess(o)
   try {

@@ -1,12 +1,18 @@
 /** Types shared by the harness (`scf-graceful/testing`) and the local emulator. */
+import type { RuntimeName } from '../scf/runtimes.js'
 
 export type FunctionMode = 'code' | 'image' | 'job'
 
 export interface StartFunctionOptions {
-  /** Path of the function's entry module (ESM or CJS; for `image`, the server script). */
+  /**
+   * The function's entry. Code mode: the file SCF's runtime require()s (CommonJS, as on SCF: an ES module entry fails
+   * with SCFG_ERR_ENTRY_ESM), or the code's root folder with an SCF handler string in `handler`. Image and job modes:
+   * the script `node` runs.
+   */
   entry: string
   /**
-   * Name of the exported handler (code and job modes).
+   * The exported handler (code and job modes): an export name, or in code mode SCF's handler string `FILE.EXPORT`
+   * (`index.main_handler` loads `index.js` from the entry's folder, or from `entry` itself when it is a folder).
    * @default 'main_handler'
    */
   handler?: string
@@ -33,6 +39,13 @@ export interface StartFunctionOptions {
   cwd?: string
   /** Called with each log line the instance writes (stdout and stderr). */
   onLog?: (line: LogLine) => void
+  /**
+   * The Node.js the instance's process runs on: one of SCF's runtimes, exactly (`'Nodejs16.13'` = 16.13.0,
+   * `'Nodejs18.15'` = 18.15.0, downloaded once into the runtimes cache, see `scf-graceful runtimes install`), or
+   * `'host'`, the Node.js running the harness.
+   * @default 'host'
+   */
+  runtime?: RuntimeName
 }
 
 export interface LogLine {

@@ -10,7 +10,7 @@
 // swept under a running snapshot or restore.
 import { hostname } from 'node:os'
 import type { SnapshotStore } from './store.js'
-import { CHUNKS_PREFIX, LEASES_PREFIX, LOCKS_PREFIX, manifestIdOf, manifestKey, manifestsPrefix, newSnapshotId, refKey, SNAPSHOTS_PREFIX } from './layout.js'
+import { CHUNKS_PREFIX, LEASES_PREFIX, LOCKS_PREFIX, manifestIdOf, manifestKey, manifestsPrefix, newSnapshotId, SNAPSHOTS_PREFIX } from './layout.js'
 import { manifestChunks, parseManifest } from './manifest.js'
 import { collectBytes, delay, throwIfAborted } from './util.js'
 import { readRef } from './refs.js'
@@ -29,8 +29,10 @@ function marker(op: LeaseHolder, createdAt = Date.now()): Uint8Array {
   return Buffer.from(JSON.stringify({ op, createdAt, refreshedAt: Date.now(), host: hostname(), pid: process.pid } satisfies Marker))
 }
 
-async function liveMarkers(store: SnapshotStore, prefix: string, staleMs: number, signal?: AbortSignal, except?: string): Promise<string[]> {
+/** The markers under `prefix` refreshed within `staleMs` (live) and the others (left by a crashed process). */
+async function readMarkers(store: SnapshotStore, prefix: string, staleMs: number, signal?: AbortSignal, except?: string): Promise<{ live: string[]; stale: string[] }> {
   const live: string[] = []
+  const stale: string[] = []
   for await (const key of store.list(prefix, { signal })) {
     if (key === except) continue
     const body = await store.get(key, { signal })
@@ -44,8 +46,9 @@ async function liveMarkers(store: SnapshotStore, prefix: string, staleMs: number
       refreshedAt = Date.now()
     }
     if (Date.now() - refreshedAt < staleMs) live.push(key)
+    else stale.push(key)
   }
-  return live
+  return { live, stale }
 }
 
 export interface Lease { release(): Promise<void> }
@@ -68,7 +71,7 @@ export async function takeLease(store: SnapshotStore, op: 'snapshot' | 'restore'
     await store.delete(key)
   }
   try {
-    while ((await liveMarkers(store, LOCKS_PREFIX, LOCK_STALE_MS, signal)).length > 0) {
+    while ((await readMarkers(store, LOCKS_PREFIX, LOCK_STALE_MS, signal)).live.length > 0) {
       throwIfAborted(signal, op)
       await delay(LOCK_POLL_MS, signal)
     }
@@ -82,22 +85,44 @@ export async function takeLease(store: SnapshotStore, op: 'snapshot' | 'restore'
 export interface PruneResult {
   deletedManifests: number
   deletedChunks: number
+  /**
+   * Leftovers of crashed processes removed: the store's stale temp objects (see SnapshotStore.sweepTemp) and stale
+   * leases and locks.
+   */
+  deletedTemp: number
   /** false when a live lease (a running snapshot or restore) kept the sweep from running (it runs on a later prune). */
   swept: boolean
 }
 
 /**
- * Keeps the newest `keepLast` manifests of `key` (always the one the ref points at, and any newer one a writer
- * may be about to commit), deletes the others, then sweeps chunks no manifest of any key references.
+ * A store's temp object younger than this may belong to a put still running and is never swept (kopia's safety
+ * margin). An hour is far beyond any one put, and the Redis store's temp keys expire on their own by then.
  */
-export async function prune(store: SnapshotStore, key: string, keepLast: number, signal?: AbortSignal): Promise<PruneResult> {
+export const TEMP_STALE_MS = 60 * 60_000
+
+export interface PruneOptions {
+  key: string
+  keepLast: number
+  signal?: AbortSignal
+  /** Temp objects older than this are swept. @default TEMP_STALE_MS */
+  tempStaleMs?: number
+}
+
+/**
+ * Keeps the newest `keepLast` manifests of `key` (always the one the ref points at, and any newer one a writer
+ * may be about to commit), deletes the others, sweeps chunks no manifest of any key references, then leftovers of
+ * crashed processes (stale temp objects, leases and locks).
+ */
+export async function prune(store: SnapshotStore, options: PruneOptions): Promise<PruneResult> {
+  const { key, keepLast, signal, tempStaleMs = TEMP_STALE_MS } = options
   const lockKey = `${LOCKS_PREFIX}${newSnapshotId()}`
   await store.put(lockKey, marker('prune'), { signal })
   try {
     // a live writer may commit a manifest older than the head (writers can finish out of id order), a live reader
     // may still be reading a manifest older than keepLast allows, so with any live lease nothing is deleted at all:
     // neither manifests nor chunks. A later prune does the work.
-    if ((await liveMarkers(store, LEASES_PREFIX, LEASE_STALE_MS, signal)).length > 0) return { deletedManifests: 0, deletedChunks: 0, swept: false }
+    const leases = await readMarkers(store, LEASES_PREFIX, LEASE_STALE_MS, signal)
+    if (leases.live.length > 0) return { deletedManifests: 0, deletedChunks: 0, deletedTemp: 0, swept: false }
     const ids: string[] = []
     for await (const k of store.list(manifestsPrefix(key), { signal })) {
       const id = manifestIdOf(k)
@@ -120,7 +145,7 @@ export async function prune(store: SnapshotStore, key: string, keepLast: number,
       if (!body) continue
       const bytes = await collectBytes(body, 1024 * 1024 * 1024)
       // an unreadable manifest might reference anything: keep every chunk rather than guess
-      if (!bytes) return { deletedManifests: doomed.length, deletedChunks: 0, swept: false }
+      if (!bytes) return { deletedManifests: doomed.length, deletedChunks: 0, deletedTemp: 0, swept: false }
       manifestChunks(parseManifest(bytes), referenced)
     }
     const unreferenced: string[] = []
@@ -129,7 +154,13 @@ export async function prune(store: SnapshotStore, key: string, keepLast: number,
       if (!referenced.has(hash)) unreferenced.push(k)
     }
     for (let i = 0; i < unreferenced.length; i += 500) await store.delete(unreferenced.slice(i, i + 500), { signal })
-    return { deletedManifests: doomed.length, deletedChunks: unreferenced.length, swept: true }
+
+    // leftovers of crashed processes: only what is older than any live operation could be
+    const locks = await readMarkers(store, LOCKS_PREFIX, LOCK_STALE_MS, signal, lockKey)
+    const staleMarkers = [...leases.stale, ...locks.stale]
+    if (staleMarkers.length) await store.delete(staleMarkers, { signal })
+    const sweptTemp = (await store.sweepTemp?.(tempStaleMs, { signal })) ?? 0
+    return { deletedManifests: doomed.length, deletedChunks: unreferenced.length, deletedTemp: staleMarkers.length + sweptTemp, swept: true }
   } finally {
     await store.delete(lockKey).catch(() => {})
   }

@@ -6,7 +6,7 @@ import { lstat, readlink } from 'node:fs/promises'
 import { join } from 'node:path'
 
 /** What sits at a root-relative path: a directory, a file, a symlink with its target, or nothing. */
-export type PathNode = { t: 'd' } | { t: 'f' } | { t: 'l'; tg: string } | undefined
+export type PathNode = { type: 'dir' } | { type: 'file' } | { type: 'link'; target: string } | undefined
 
 /** The kernel's own bound on symlinks followed in one resolution (MAXSYMLINKS); a longer chain is refused. */
 const MAX_HOPS = 40
@@ -34,21 +34,21 @@ export async function linkStaysInside(linkPath: string, target: string, lookup: 
     at.push(segment)
     if (textOnly) continue
     const node = await lookup(at.join('/'))
-    if (node === undefined || node.t === 'f') textOnly = true
-    else if (node.t === 'l') {
-      if (++hops > MAX_HOPS || node.tg.length === 0 || node.tg.startsWith('/')) return false
+    if (node === undefined || node.type === 'file') textOnly = true
+    else if (node.type === 'link') {
+      if (++hops > MAX_HOPS || node.target.length === 0 || node.target.startsWith('/')) return false
       // the link's target is resolved from the directory the link sits in
       at.pop()
-      rest.unshift(...node.tg.split('/'))
+      rest.unshift(...node.target.split('/'))
     }
   }
   return true
 }
 
 /** A lookup over a manifest's (or a walk's) entries: what restore will have created, nothing else. */
-export function entriesLookup(entries: readonly ({ p: string; t: 'd' | 'f' } | { p: string; t: 'l'; tg: string })[]): (p: string) => PathNode {
+export function entriesLookup(entries: readonly ({ path: string; type: 'dir' | 'file' } | { path: string; type: 'link'; target: string })[]): (p: string) => PathNode {
   const byPath = new Map<string, PathNode>()
-  for (const e of entries) byPath.set(e.p, e.t === 'l' ? { t: 'l', tg: e.tg } : { t: e.t })
+  for (const e of entries) byPath.set(e.path, e.type === 'link' ? { type: 'link', target: e.target } : { type: e.type })
   return (p) => byPath.get(p)
 }
 
@@ -58,8 +58,8 @@ export function diskLookup(root: string): (p: string) => Promise<PathNode> {
     const abs = join(root, p)
     try {
       const st = await lstat(abs)
-      if (st.isSymbolicLink()) return { t: 'l', tg: await readlink(abs) }
-      return st.isDirectory() ? { t: 'd' } : { t: 'f' }
+      if (st.isSymbolicLink()) return { type: 'link', target: await readlink(abs) }
+      return st.isDirectory() ? { type: 'dir' } : { type: 'file' }
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       if (code === 'ENOENT' || code === 'ENOTDIR') return undefined

@@ -1,5 +1,6 @@
 import { invalidOption } from '../errors.js'
 import { assertStoreKey, type SnapshotStore, type StoreBody } from './store.js'
+import { installAbortCompat } from '../compat/abort.js'
 
 async function toBytes(body: StoreBody, signal?: AbortSignal): Promise<Uint8Array> {
   if (body instanceof Uint8Array) return Uint8Array.prototype.slice.call(body)
@@ -24,6 +25,8 @@ const SLICE = 64 * 1024
  * const snap = createSnapshotter({ store: memoryStore(), root: dir })
  */
 export function memoryStore(): SnapshotStore {
+  // Node 16.13 (SCF's Nodejs16.13): AbortSignal without reason/throwIfAborted, which this code relies on
+  installAbortCompat()
   const data = new Map<string, Uint8Array>()
   return {
     kind: 'memory',

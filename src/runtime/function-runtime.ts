@@ -1,9 +1,10 @@
 import { ScfGracefulError, ShutdownError, invalidOption } from '../errors.js'
 import { fields, type Logger } from '../log.js'
 import type { ScfContext } from '../scf/context.js'
-import { getController, timeoutSignal, type TrackedInvocation } from '../shutdown/controller.js'
+import { joinShutdown, timeoutSignal, type ShutdownControl, type TrackedInvocation } from '../shutdown/controller.js'
 import type { PersistOptions, PersistenceRuntime } from '../persistence/runtime.js'
 import { nowMs } from '../clock.js'
+import type { Exchange } from './drain.js'
 
 /**
  * The runtime-agnostic core that every deployment shape shares (code: graceful(), image: the Express adapter,
@@ -50,8 +51,10 @@ export interface RuntimeOptions {
 }
 
 export interface InvokeExtras {
-  /** Aborts the invocation with reason 'client-closed' (image deployments: the HTTP client went away). */
+  /** Aborts the invocation with reason 'client-closed' (a transport whose requests carry an AbortSignal). */
   clientSignal?: AbortSignal
+  /** The request's exchange from a Drain (src/runtime/drain.ts): its clientGone() aborts with reason 'client-closed'. */
+  exchange?: Exchange
   /**
    * Run the handler even when a shutdown began while the invocation waited for the start-up restore (it then starts
    * with `inv.shouldStop === true`). A job passes false: it settles with the ShutdownError instead.
@@ -72,9 +75,15 @@ export interface FunctionRuntime<TEvent, TResult> {
    * the deadline cut it off. Undefined when it succeeded or never ran. runJob turns it into a non-zero exit.
    */
   flushFailure(): unknown
+  /** The adapter's view of the process's shutdown controller. */
+  readonly control: ShutdownControl
+  /** Leaves the shutdown cycle (the adapter stopped): no flush of this runtime's root, no periodic checkpoints. */
+  close(): void
 }
 
 interface ShapeDefaults {
+  /** Names the adapter in warnings about conflicting process-level settings. */
+  name: string
   exitAfterShutdown: boolean
   /** Code deployments return only after the shutdown cycle (hooks, flush) finished; servers answer first. */
   awaitCycle: boolean
@@ -122,10 +131,9 @@ export function createFunctionRuntime<TEvent, TResult>(
 ): FunctionRuntime<TEvent, TResult> {
   if (typeof handler !== 'function') throw invalidOption('handler', handler, 'a function (event, context, inv) => result')
   validateRuntimeOptions(options)
-  const controller = getController()
-  controller.configure({ graceMs: options.graceMs, logger: options.logger, exitAfterShutdown: options.exitAfterShutdown ?? shape.exitAfterShutdown })
-  controller.install()
-  const logger = () => controller.settings.logger
+  // graceMs, logger and exitAfterShutdown belong to the process (one cycle, one exit): set once, see ProcessSettings
+  const controller = joinShutdown({ graceMs: options.graceMs, logger: options.logger, exitAfterShutdown: options.exitAfterShutdown }, shape.name, { exitAfterShutdown: shape.exitAfterShutdown })
+  const logger = () => controller.logger
 
   // the persistence engine, loaded lazily through the package's own public entry (the core entry stays one
   // self-contained file); undefined without `persist`
@@ -135,11 +143,14 @@ export function createFunctionRuntime<TEvent, TResult>(
   let restoreRound: Promise<void> | undefined
   let restoreAbort: AbortController | undefined
   let lastFlush: { done: boolean; error?: unknown } | undefined
+  let closed = false
+  let leaveCycle: (() => void) | undefined
   if (options.persist) {
     const persist = options.persist
     persistence = import('scf-graceful/persistence').then(({ createPersistenceRuntime }) => {
       const runtime = createPersistenceRuntime(persist, { logger: logger() })
-      controller.addParticipant({
+      if (closed) return runtime
+      leaveCycle = controller.addParticipant({
         onFlush(signal) {
           // the cycle's in-flight share is over (the invocations waiting for the restore settled or were given up
           // on): a restore still running stops here, leaving the store as it was, and the flush below refuses the
@@ -174,7 +185,9 @@ export function createFunctionRuntime<TEvent, TResult>(
       restoreAbort = ac
       restoreRound = runtime
         .restore(ac.signal)
-        .then(() => runtime.startInterval())
+        .then(() => {
+          if (!closed) runtime.startInterval()
+        })
         .finally(() => {
           restoreRound = undefined
           if (restoreAbort === ac) restoreAbort = undefined
@@ -198,6 +211,11 @@ export function createFunctionRuntime<TEvent, TResult>(
     if (clientSignal) {
       if (clientSignal.aborted) onClientClosed()
       else clientSignal.addEventListener('abort', onClientClosed, { once: true })
+    }
+    const exchange = extras?.exchange
+    if (exchange) {
+      if (exchange.isClientGone) onClientClosed()
+      else exchange.onClientGone = onClientClosed
     }
     let runtime: PersistenceRuntime | undefined
 
@@ -260,6 +278,7 @@ export function createFunctionRuntime<TEvent, TResult>(
     })
     if (timer) clearTimeout(timer)
     clientSignal?.removeEventListener('abort', onClientClosed)
+    if (exchange?.onClientGone === onClientClosed) exchange.onClientGone = undefined
     tracked.end()
     if (!outcome.ok && outcome.error instanceof ShutdownError && outcome.error.code === 'SCFG_ERR_SHUTDOWN_DEADLINE') {
       logger().warn(`handler did not settle in time ${fields({ requestId, reason: outcome.error.reason })}`)
@@ -276,11 +295,11 @@ export function createFunctionRuntime<TEvent, TResult>(
           logger().error(`flush before timeout failed ${fields({ requestId })}: ${(err as Error)?.message ?? String(err)}`)
         }
         // the instance may serve more invocations (SCF reuses it when the handler returned in time)
-        runtime.startInterval()
+        if (!closed) runtime.startInterval()
       }
-    } else if (shape.awaitCycle && reason !== undefined && reason !== 'client-closed' && reason !== 'timeout' && controller.cycle) {
+    } else if (shape.awaitCycle && reason !== undefined && reason !== 'client-closed' && reason !== 'timeout') {
       // code deployment: the platform may freeze the instance once we return, so the hooks and flush finish first
-      await controller.cycle
+      await controller.awaitCycle()
     }
     if (outcome.ok) return outcome.value
     throw outcome.error
@@ -293,7 +312,14 @@ export function createFunctionRuntime<TEvent, TResult>(
     if (!lastFlush) return undefined
     return lastFlush.done ? lastFlush.error : new Error('the final flush did not finish before the shutdown deadline')
   }
-  return { invoke, ready, flushFailure }
+  function close(): void {
+    closed = true
+    leaveCycle?.()
+    leaveCycle = undefined
+    loaded?.stopInterval()
+  }
+
+  return { invoke, ready, flushFailure, control: controller, close }
 }
 
 class InvocationImpl implements Invocation {

@@ -8,6 +8,7 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { invalidOption, ScfGracefulError } from '../errors.js'
 import { assertStoreKey, type SnapshotStore } from '../persistence/store.js'
+import { installAbortCompat } from '../compat/abort.js'
 
 export interface FsStoreOptions {
   /** The directory that holds the store (created when missing). Relative paths resolve against the cwd. */
@@ -61,6 +62,8 @@ function storeError(err: unknown, what: string): unknown {
  * graceful(handler, { persist: { store: fsStore({ dir: '/mnt/cfs/scf-state' }) } })
  */
 export function fsStore(options: FsStoreOptions): SnapshotStore {
+  // Node 16.13 (SCF's Nodejs16.13): AbortSignal without reason/throwIfAborted, which this code relies on
+  installAbortCompat()
   if (typeof options !== 'object' || options === null) throw invalidOption('fsStore options', options, 'an object with a "dir"')
   if (typeof options.dir !== 'string' || options.dir.length === 0 || options.dir.includes('\0')) throw invalidOption('dir', options.dir, 'a directory path')
   const dir = resolve(options.dir)
@@ -187,6 +190,32 @@ export function fsStore(options: FsStoreOptions): SnapshotStore {
           if (!isMissing(err)) throw storeError(err, 'deleting')
         }
       }
+    },
+    // a killed put leaves its temp file in .scfg-tmp; a live one writes to it, so its mtime stays fresh
+    async sweepTemp(olderThanMs, opts = {}) {
+      const cutoff = Date.now() - olderThanMs
+      let removed = 0
+      let handle
+      try {
+        handle = await opendir(tmpDir)
+      } catch (err) {
+        if (isMissing(err)) return 0
+        throw storeError(err, 'listing temp files')
+      }
+      for await (const entry of handle) {
+        // no signal.throwIfAborted(): it is newer than Node 16.13
+        if (opts.signal?.aborted) throw (opts.signal as { reason?: unknown }).reason ?? new Error('aborted')
+        if (!entry.isFile()) continue
+        const path = join(tmpDir, entry.name)
+        try {
+          if ((await stat(path)).mtimeMs >= cutoff) continue
+          await unlink(path)
+          removed++
+        } catch (err) {
+          if (!isMissing(err)) throw storeError(err, 'sweeping temp files')
+        }
+      }
+      return removed
     },
   }
 }

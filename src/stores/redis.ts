@@ -10,6 +10,7 @@ import type { SnapshotStore, StoreBody, StoreOperationOptions, StorePutOptions }
 import { assertKey, assertListPrefix, keyList, normalizePrefix } from './internal/keys.js'
 import { intOption, isBytesBody } from './internal/options.js'
 import { raceSignal } from './internal/retry.js'
+import { installAbortCompat } from '../compat/abort.js'
 
 export interface RedisStoreOptions {
   /**
@@ -69,6 +70,8 @@ const CLUSTER_DELETES_IN_FLIGHT = 64
  * const store = redisStore({ url: process.env.REDIS_URL, prefix: 'my-fn:', ttlSeconds: 7 * 24 * 3600 })
  */
 export function redisStore(options: RedisStoreOptions): RedisStoreInstance {
+  // Node 16.13 (SCF's Nodejs16.13): AbortSignal without reason/throwIfAborted, which this code relies on
+  installAbortCompat()
   if (options === null || typeof options !== 'object') throw invalidOption('options', options, 'an object')
   const passed = options.client
   if (passed !== undefined && (typeof passed !== 'object' || passed === null || typeof (passed as Redis).getBuffer !== 'function')) {
@@ -187,7 +190,7 @@ export function redisStore(options: RedisStoreOptions): RedisStoreInstance {
       const results = await tx.exec()
       const txError = results?.find(([error]) => error)?.[0]
       if (txError) throw txError
-      if (!results) throw new Error('MULTI was discarded')
+      if (!results) throw new ScfGracefulError('SCFG_ERR_STORE_UNAVAILABLE', `redis put ${full}: the MULTI that renames the temp key into place was discarded`)
     })()
     try {
       await raceSignal(work, signal)
@@ -266,6 +269,33 @@ export function redisStore(options: RedisStoreOptions): RedisStoreInstance {
       })
     },
 
+    // a temp key is created with TEMP_TTL_SECONDS and expires on its own; its age is what its TTL has used up
+    async sweepTemp(olderThanMs: number, opts: StoreOperationOptions = {}) {
+      const { signal } = opts
+      const patterns = [`${escapeGlob(prefix)}*${TEMP_MARK}*`, `{${escapeGlob(prefix)}*${TEMP_MARK}*`]
+      const nodes = await run('sweep', undefined, signal, async (client) => (isCluster(client) ? masters(client) : [client]))
+      const seen = new Set<string>()
+      let removed = 0
+      for (const node of nodes) {
+        for (const pattern of patterns) {
+          let cursor = '0'
+          do {
+            const [next, keys] = await run('sweep', undefined, signal, () => node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000))
+            cursor = next
+            for (const full of keys) {
+              if (seen.has(full)) continue
+              seen.add(full)
+              const ttl = await run('sweep', undefined, signal, () => node.ttl(full))
+              // -2: gone meanwhile; -1: no TTL (never made by this store's puts, which always set one): stale
+              if (ttl === -2 || (ttl >= 0 && (TEMP_TTL_SECONDS - ttl) * 1000 < olderThanMs)) continue
+              removed += await run('sweep', undefined, signal, () => node.unlink(full))
+            }
+          } while (cursor !== '0')
+        }
+      }
+      return removed
+    },
+
     async close() {
       const client = created
       loaded = undefined
@@ -288,7 +318,7 @@ function isCluster(client: RedisStoreClient): client is Cluster {
 async function masters(client: Cluster): Promise<Redis[]> {
   if (client.status !== 'ready') await client.ping()
   const nodes = client.nodes('master')
-  if (nodes.length === 0) throw new Error('the cluster client knows no master node')
+  if (nodes.length === 0) throw new ScfGracefulError('SCFG_ERR_STORE_UNAVAILABLE', 'redis list: the cluster client knows no master node')
   return nodes
 }
 

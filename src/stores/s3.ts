@@ -5,6 +5,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3'
 import { Readable } from 'node:stream'
+import { installAbortCompat, timeoutSignal } from '../compat/abort.js'
 import { ScfGracefulError, importPeer, invalidOption } from '../errors.js'
 import { registerSecret, safeLogger, type Logger } from '../log.js'
 import type { SnapshotStore, StoreBody, StoreOperationOptions, StorePutOptions } from '../persistence/store.js'
@@ -121,6 +122,8 @@ function isRetryable(error: unknown): boolean {
  * })
  */
 export function s3Store(options: S3StoreOptions): S3Store {
+  // Node 16.13 (SCF's Nodejs16.13): AbortSignal without reason/throwIfAborted, which this code relies on
+  installAbortCompat()
   if (options === null || typeof options !== 'object') throw invalidOption('options', options, 'an object')
   const { bucket } = options
   if (typeof bucket !== 'string' || bucket.length < 3 || bucket.length > 63 || /[^a-zA-Z0-9._-]/.test(bucket)) {
@@ -368,6 +371,35 @@ export function s3Store(options: S3StoreOptions): S3Store {
           throw new ScfGracefulError(code, `s3 delete ${bucket}: ${failed.length} of ${batch.length} keys failed (first: ${first.Key} ${first.Code})`, { details: { bucket, errors: failed.slice(0, 10) } })
         }
       }
+    },
+
+    // a killed streamed put leaves its multipart upload open (its parts are stored and billed, never listed as keys)
+    async sweepTemp(olderThanMs: number, opts: StoreOperationOptions = {}) {
+      const { signal } = opts
+      const cutoff = Date.now() - olderThanMs
+      let removed = 0
+      let keyMarker: string | undefined
+      let uploadIdMarker: string | undefined
+      do {
+        const page = await call('sweep', undefined, signal, (mod, client) =>
+          client.send(new mod.ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }), { abortSignal: signal }))
+        for (const upload of page.Uploads ?? []) {
+          if (!upload.Key || !upload.UploadId || !upload.Initiated || upload.Initiated.getTime() >= cutoff) continue
+          const aborted = await call('sweep', upload.Key.slice(prefix.length), signal, (mod, client) =>
+            client.send(new mod.AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }), { abortSignal: signal })).then(
+            () => true,
+            (error: unknown) => {
+              // finished or aborted by someone else meanwhile: nothing left to sweep
+              if (nameOf((error as ScfGracefulError).cause) === 'NoSuchUpload') return false
+              throw error
+            },
+          )
+          if (aborted) removed++
+        }
+        keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined
+        uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined
+      } while (keyMarker)
+      return removed
     },
 
     async close() {

@@ -214,7 +214,7 @@ describe('events CLI against scf-graceful local', { timeout: 180_000 }, () => {
   })
 
   beforeAll(async () => {
-    local = await startLocal({ work: fixture('work.mjs'), stubborn: fixture('stubborn.mjs') })
+    local = await startLocal({ work: fixture('work.cjs'), stubborn: fixture('stubborn.cjs') })
   })
   afterAll(async () => {
     await local?.stop()
@@ -412,7 +412,7 @@ describe('events CLI against scf-graceful local', { timeout: 180_000 }, () => {
 describe('events CLI: RequestLimitExceeded', { timeout: 180_000 }, () => {
   let local: LocalEmulator
   beforeAll(async () => {
-    local = await startLocal({ stubborn: fixture('stubborn.mjs') }, ['--rate-limit', '1'])
+    local = await startLocal({ stubborn: fixture('stubborn.cjs') }, ['--rate-limit', '1'])
   })
   afterAll(async () => {
     await local?.stop()

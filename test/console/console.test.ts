@@ -15,7 +15,7 @@ if (!haveChromium) {
 
 let local: LocalEmulator
 beforeAll(async () => {
-  local = await startLocal({ work: fixture('work.mjs'), stubborn: fixture('stubborn.mjs') })
+  local = await startLocal({ work: fixture('work.cjs'), stubborn: fixture('stubborn.cjs') })
 })
 afterAll(async () => {
   await local?.stop()

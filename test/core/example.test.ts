@@ -1,13 +1,17 @@
 import { fileURLToPath } from 'node:url'
-import { afterEach, expect, it } from 'vitest'
+import { afterEach, expect, it, onTestFinished } from 'vitest'
 import { startFunction, type FunctionInstance } from 'scf-graceful/testing'
+import { unpackedZip } from '../runtimes/binaries.js'
 import { waitForLog } from './helpers.js'
 
 let fn: FunctionInstance | undefined
 afterEach(async () => fn?.stop())
 
 it('examples/code-function: loops until SIGTERM, runs its hook and returns END', async () => {
-  fn = await startFunction({ entry: fileURLToPath(new URL('../../examples/code-function/index.mjs', import.meta.url)), timeoutMs: 60_000 })
+  // the folder as its deployment zip has it (node_modules included), loaded by SCF's handler string
+  const zip = await unpackedZip(fileURLToPath(new URL('../../examples/code-function', import.meta.url)))
+  onTestFinished(() => zip.remove())
+  fn = await startFunction({ entry: zip.dir, handler: 'index.main_handler', timeoutMs: 60_000 })
   const pending = fn.invoke({})
   await waitForLog(fn, 'sleep: 1')
   fn.signal('SIGTERM')

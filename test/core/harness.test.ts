@@ -57,7 +57,7 @@ describe('startFunction (code mode)', () => {
 })
 
 describe('startFunction logs', () => {
-  const startChatty = (handler = 'main_handler') => startInstance(fixture('chatty.mjs'), { handler, timeoutMs: 30_000 })
+  const startChatty = (handler = 'main_handler') => startInstance(fixture('chatty.cjs'), { handler, timeoutMs: 30_000 })
 
   it('has every line the function logged on either stream by the time invoke() resolves', async () => {
     const fn = await startChatty()

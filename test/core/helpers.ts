@@ -35,7 +35,9 @@ export function useInstances(defaults: Partial<StartFunctionOptions> = {}): (ent
     await Promise.all(started.splice(0).map((fn) => fn.stop()))
   })
   return async (entry, options = {}) => {
-    const fn = await startFunction({ entry, ...defaults, ...options })
+    // SCFG_TEST_RUNTIME=Nodejs16.13|Nodejs18.15 runs these instances on SCF's exact runtime (.ci/run does, per runtime)
+    const runtime = process.env.SCFG_TEST_RUNTIME as StartFunctionOptions['runtime'] | undefined
+    const fn = await startFunction({ entry, ...(runtime ? { runtime } : {}), ...defaults, ...options })
     started.push(fn)
     return fn
   }

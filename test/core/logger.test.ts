@@ -6,7 +6,7 @@ let fn: FunctionInstance | undefined
 afterEach(async () => fn?.stop())
 
 it('a pino logger fits: one JSON line per phase, nothing on the default console logger', async () => {
-  fn = await startFunction({ entry: fixture('pino.mjs'), timeoutMs: 30_000 })
+  fn = await startFunction({ entry: fixture('pino.cjs'), timeoutMs: 30_000 })
   const pending = fn.invoke({})
   await new Promise((r) => setTimeout(r, 100))
   fn.signal('SIGTERM')

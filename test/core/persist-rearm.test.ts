@@ -14,7 +14,7 @@ afterEach(async () => {
 
 it('periodic checkpoints resume after a graceful SIGTERM in a process that lives on', async () => {
   storeDir = await mkdtemp(join(tmpdir(), 'scfg-rearm-'))
-  fn = await startFunction({ entry: fixture('periodic.mjs'), env: { STORE_DIR: storeDir }, timeoutMs: 60_000 })
+  fn = await startFunction({ entry: fixture('periodic.cjs'), env: { STORE_DIR: storeDir }, timeoutMs: 60_000 })
   const first = fn.invoke({ run: 1, rounds: 10_000 })
   await waitForLog(fn, /persist: checkpoint done/)
   fn.signal('SIGTERM')

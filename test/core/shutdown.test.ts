@@ -7,7 +7,7 @@ const start = (entry: string, options: Partial<StartFunctionOptions> = {}) => st
 
 describe('SIGTERM in a real child process', () => {
   it('aborts the running invocation; the handler sees shouldStop and returns its own result', async () => {
-    const fn = await start('loop.mjs')
+    const fn = await start('loop.cjs')
     const pending = fn.invoke({})
     await waitForLog(fn, 'started')
     expect(fn.signal('SIGTERM')).toBe(true)
@@ -17,7 +17,7 @@ describe('SIGTERM in a real child process', () => {
   })
 
   it('re-arms after the cycle: the next invocation gets a fresh signal and hooks run again', async () => {
-    const fn = await start('loop.mjs')
+    const fn = await start('loop.cjs')
     for (let round = 1; round <= 3; round++) {
       const pending = fn.invoke({})
       await waitForCount(fn, /^started /, round)
@@ -32,7 +32,7 @@ describe('SIGTERM in a real child process', () => {
   })
 
   it('runs hooks once, in priority order; a throwing and a hanging hook are logged by name and the rest still run', async () => {
-    const fn = await start('hooks.mjs')
+    const fn = await start('hooks.cjs')
     const pending = fn.invoke({})
     await new Promise((r) => setTimeout(r, 100))
     fn.signal('SIGTERM')
@@ -48,7 +48,7 @@ describe('SIGTERM in a real child process', () => {
   })
 
   it('settles a handler that ignores its signal with SCFG_ERR_SHUTDOWN_DEADLINE at the deadline', async () => {
-    const fn = await start('stubborn.mjs', { env: { GRACE_MS: '300' } })
+    const fn = await start('stubborn.cjs', { env: { GRACE_MS: '300' } })
     const pending = fn.invoke({})
     await new Promise((r) => setTimeout(r, 100))
     fn.signal('SIGTERM')
@@ -61,7 +61,7 @@ describe('SIGTERM in a real child process', () => {
   })
 
   it('a storm of 20 SIGTERMs runs the hooks exactly once', async () => {
-    const fn = await start('stubborn.mjs', { env: { GRACE_MS: '1000' } })
+    const fn = await start('stubborn.cjs', { env: { GRACE_MS: '1000' } })
     const pending = fn.invoke({}).catch((e: unknown) => e)
     await new Promise((r) => setTimeout(r, 100))
     // spaced out: the kernel merges signals that arrive while one is still pending
@@ -77,7 +77,7 @@ describe('SIGTERM in a real child process', () => {
   })
 
   it('without the library, SIGTERM kills the process: status 439', async () => {
-    const fn = await start('plain.mjs')
+    const fn = await start('plain.cjs')
     const pending = fn.invoke({})
     await new Promise((r) => setTimeout(r, 100))
     fn.signal('SIGTERM')
@@ -88,7 +88,7 @@ describe('SIGTERM in a real child process', () => {
   })
 
   it('uninstall() restores the default: SIGTERM kills the process again', async () => {
-    const fn = await start('uninstall.mjs')
+    const fn = await start('uninstall.cjs')
     const pending = fn.invoke({ uninstall: true })
     await new Promise((r) => setTimeout(r, 150))
     fn.signal('SIGTERM')
@@ -98,7 +98,7 @@ describe('SIGTERM in a real child process', () => {
   })
 
   it('a second SIGINT exits at once with code 130', async () => {
-    const fn = await start('stubborn.mjs', { env: { GRACE_MS: '30000' } })
+    const fn = await start('stubborn.cjs', { env: { GRACE_MS: '30000' } })
     const pending = fn.invoke({}).catch((e: unknown) => e)
     await new Promise((r) => setTimeout(r, 100))
     fn.signal('SIGINT')
@@ -109,7 +109,7 @@ describe('SIGTERM in a real child process', () => {
   })
 
   it("aborts timeoutMarginMs before the invocation's own timeout with reason 'timeout'", async () => {
-    const fn = await start('timeout.mjs', { timeoutMs: 1500 })
+    const fn = await start('timeout.cjs', { timeoutMs: 1500 })
     const result = (await fn.invoke({})) as { reason: string; code: string; before: number; left: number; limit: number }
     expect(result.reason).toBe('timeout')
     expect(result.code).toBe('SCFG_ERR_SHUTDOWN_ABORTED')
@@ -134,7 +134,7 @@ describe('SIGTERM in a real child process', () => {
   it('never writes TENCENTCLOUD_SECRETKEY or TENCENTCLOUD_SESSIONTOKEN to a log line', async () => {
     const secretKey = 'SK-very-secret-0123456789abcdef'
     const token = 'TOKEN-very-secret-abcdefghijklmnop'
-    const fn = await start('secrets.mjs', { env: { TENCENTCLOUD_SECRETID: 'AKID-id-0123456789', TENCENTCLOUD_SECRETKEY: secretKey, TENCENTCLOUD_SESSIONTOKEN: token } })
+    const fn = await start('secrets.cjs', { env: { TENCENTCLOUD_SECRETID: 'AKID-id-0123456789', TENCENTCLOUD_SECRETKEY: secretKey, TENCENTCLOUD_SESSIONTOKEN: token } })
     const pending = fn.invoke({})
     await new Promise((r) => setTimeout(r, 100))
     fn.signal('SIGTERM')

@@ -31,10 +31,10 @@ const sec = (us: number) => formatEventTime(us, OFFSET).slice(0, 19)
 beforeAll(async () => {
   ;({ local, scf } = await startEmulator({
     functions: [
-      { name: 'listed', entry: fixture('ok.mjs') },
-      { name: 'ok', entry: fixture('ok.mjs') },
-      { name: 'throws', entry: fixture('throws.mjs') },
-      { name: 'other-ns', entry: fixture('ok.mjs'), namespace: 'team-a' },
+      { name: 'listed', entry: fixture('ok.cjs') },
+      { name: 'ok', entry: fixture('ok.cjs') },
+      { name: 'throws', entry: fixture('throws.cjs') },
+      { name: 'other-ns', entry: fixture('ok.cjs'), namespace: 'team-a' },
     ],
   }))
   local.emulator.db.insertMany(seeded)
@@ -198,7 +198,7 @@ describe('signature, envelope and protocol errors', () => {
 
 describe('rate limit', () => {
   it('answers RequestLimitExceeded over the per-action limit, and counts each action on its own', async () => {
-    const limited = await startEmulator({ functions: [{ name: 'ok', entry: fixture('ok.mjs') }], rateLimit: 5 })
+    const limited = await startEmulator({ functions: [{ name: 'ok', entry: fixture('ok.cjs') }], rateLimit: 5 })
     try {
       const results = await Promise.all(
         Array.from({ length: 15 }, () => apiError(limited.scf.GetAsyncEventStatus({ InvokeRequestId: 'nope' }))),

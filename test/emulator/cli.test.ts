@@ -57,8 +57,8 @@ describe('scf-graceful local', () => {
     const cli = await startCli([
       '--secret-id', 'AKIDclitest0001', '--secret-key', 'cli-test-secret-key',
       '--data-dir', join(dir, 'a'),
-      '--function', `loop=${fixture('graceful-loop.mjs')}`,
-      '--function', `ok=${fixture('ok.mjs')}:main_handler`,
+      '--function', `loop=${fixture('graceful-loop.cjs')}`,
+      '--function', `ok=${fixture('ok.cjs')}:main_handler`,
       '--timeout', '30',
     ])
     try {
@@ -81,7 +81,7 @@ describe('scf-graceful local', () => {
   })
 
   it('generates credentials when none are given and prints only the SecretId (the key with --print-secret)', async () => {
-    const hidden = await startCli(['--data-dir', join(dir, 'b'), '--function', `ok=${fixture('ok.mjs')}`])
+    const hidden = await startCli(['--data-dir', join(dir, 'b'), '--function', `ok=${fixture('ok.cjs')}`])
     try {
       const m = await hidden.waitFor(/generated credentials: SecretId (AKID\w+) \(SecretKey hidden/)
       expect(m[1]).toMatch(/^AKID/)
@@ -89,7 +89,7 @@ describe('scf-graceful local', () => {
     } finally {
       expect(await hidden.stop()).toBe(130)
     }
-    const shown = await startCli(['--data-dir', join(dir, 'c'), '--function', `ok=${fixture('ok.mjs')}`, '--print-secret'])
+    const shown = await startCli(['--data-dir', join(dir, 'c'), '--function', `ok=${fixture('ok.cjs')}`, '--print-secret'])
     try {
       const m = await shown.waitFor(/generated credentials: SecretId (AKID\w+) SecretKey (\S+)/)
       const scf = sdkClient(shown.port, m[1]!, m[2]!)
@@ -101,10 +101,10 @@ describe('scf-graceful local', () => {
 
   it('reads functions from --config (timeout in seconds, namespace, env) and rejects bad usage', async () => {
     const config = join(dir, 'local.json')
-    await writeFile(config, JSON.stringify({ functions: { sleepy: { entry: fixture('sleeper.mjs'), timeout: 1, namespace: 'team-a', env: { A: '1' } } } }))
+    await writeFile(config, JSON.stringify({ functions: { sleepy: { entry: fixture('sleeper.cjs'), timeout: 1, namespace: 'team-a', env: { A: '1' } } } }))
     const cli = await startCli(['--config', config, '--data-dir', join(dir, 'd'), '--secret-id', 'AKIDclitest0002', '--secret-key', 'another-secret-key'])
     try {
-      await cli.waitFor(/function team-a\/sleepy \(code, timeout 1000 ms, \$LATEST\)/)
+      await cli.waitFor(/function team-a\/sleepy \(code, host Node.js v[\d.]+, timeout 1000 ms, \$LATEST\)/)
       const scf = sdkClient(cli.port, 'AKIDclitest0002', 'another-secret-key')
       const id = (await scf.Invoke({ FunctionName: 'sleepy', Namespace: 'team-a', InvocationType: 'Event', ClientContext: '{"ms":60000}' })).Result.FunctionRequestId as string
       await cli.waitFor(new RegExp(`${id} FAILED 433 team-a/sleepy`))

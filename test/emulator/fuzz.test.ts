@@ -24,7 +24,7 @@ function mulberry32(seed: number) {
 let local: LocalServer
 let scf: ScfClient
 beforeAll(async () => {
-  ;({ local, scf } = await startEmulator({ functions: [{ name: 'ok', entry: fixture('ok.mjs') }], concurrency: 4 }))
+  ;({ local, scf } = await startEmulator({ functions: [{ name: 'ok', entry: fixture('ok.cjs') }], concurrency: 4 }))
 })
 afterAll(() => local?.close())
 

@@ -11,13 +11,13 @@ let scf: ScfClient
 beforeAll(async () => {
   ;({ local, scf } = await startEmulator({
     functions: [
-      { name: 'ok', entry: fixture('ok.mjs') },
-      { name: 'throws', entry: fixture('throws.mjs') },
-      { name: 'sleeper', entry: fixture('sleeper.mjs'), timeoutMs: 30_000 },
-      { name: 'short-timeout', entry: fixture('sleeper.mjs'), timeoutMs: 800 },
-      { name: 'exits', entry: fixture('exits.mjs') },
-      { name: 'ignores-sigterm', entry: fixture('ignores-sigterm.mjs'), timeoutMs: 1500 },
-      { name: 'graceful-loop', entry: fixture('graceful-loop.mjs'), timeoutMs: 30_000 },
+      { name: 'ok', entry: fixture('ok.cjs') },
+      { name: 'throws', entry: fixture('throws.cjs') },
+      { name: 'sleeper', entry: fixture('sleeper.cjs'), timeoutMs: 30_000 },
+      { name: 'short-timeout', entry: fixture('sleeper.cjs'), timeoutMs: 800 },
+      { name: 'exits', entry: fixture('exits.cjs') },
+      { name: 'ignores-sigterm', entry: fixture('ignores-sigterm.cjs'), timeoutMs: 1500 },
+      { name: 'graceful-loop', entry: fixture('graceful-loop.cjs'), timeoutMs: 30_000 },
     ],
   }))
 })

@@ -17,8 +17,8 @@ beforeAll(async () => {
 afterAll(() => rm(dataDir, { recursive: true, force: true }))
 
 const functions = [
-  { name: 'ok', entry: fixture('ok.mjs') },
-  { name: 'sleeper', entry: fixture('sleeper.mjs'), timeoutMs: 30_000 },
+  { name: 'ok', entry: fixture('ok.cjs') },
+  { name: 'sleeper', entry: fixture('sleeper.cjs'), timeoutMs: 30_000 },
 ]
 
 describe('event store', () => {

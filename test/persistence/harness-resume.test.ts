@@ -24,7 +24,7 @@ afterAll(async () => { await base.cleanup() })
 describe.skipIf(!built)('persistence under the harness', () => {
   it('SIGTERM -> the handler stops -> /tmp is flushed -> a new instance restores and resumes', async () => {
     const { startFunction } = await import('scf-graceful/testing')
-    const entry = join(here, 'fixtures/resumable.mjs')
+    const entry = join(here, 'fixtures/resumable.cjs')
     const env = { STATE_STORE_DIR: join(base.dir, 'store') }
     const first = await startFunction({ entry, env, timeoutMs: 60_000 })
     started.push(first)

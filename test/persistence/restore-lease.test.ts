@@ -42,7 +42,7 @@ async function slowRestoreSurvivesPrune(store: SnapshotStore, key: string): Prom
   await createSnapshotter({ store, root, key, logger: false }).snapshot()
   const pruned = await createSnapshotter({ store, root, key, logger: false }).prune({ keepLast: 1 })
   order.push('pruned')
-  expect(pruned).toEqual({ deletedManifests: 0, deletedChunks: 0, swept: false })
+  expect(pruned).toEqual({ deletedManifests: 0, deletedChunks: 0, deletedTemp: 0, swept: false })
 
   const result = await restoring
   // the prune really ran while the restore was reading (else this test proves nothing)
@@ -88,7 +88,8 @@ describe('restore holds a reader lease', () => {
     await store.put(`${LEASES_PREFIX}${newSnapshotId(old)}`, Buffer.from(JSON.stringify({ op: 'restore', createdAt: old, refreshedAt: old, host: 'gone', pid: 1 })))
     await writeFile(join(root, 'a'), 'b')
     await snap.snapshot()
-    expect(await prune(store, 'rel', 1)).toEqual({ deletedManifests: 1, deletedChunks: 1, swept: true })
+    expect(await prune(store, { key: 'rel', keepLast: 1 })).toEqual({ deletedManifests: 1, deletedChunks: 1, deletedTemp: 1, swept: true })
+    expect(await countKeys(store, LEASES_PREFIX)).toBe(0)
   })
 
   it('a restore waits while a live prune lock exists, and its deadline ends the wait', async () => {

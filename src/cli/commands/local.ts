@@ -10,13 +10,19 @@ import { abortedPromise } from '../../shutdown/controller.js'
 import { parseCommandLine } from '../args.js'
 import { exitCodesHelp, UsageError } from '../exit-codes.js'
 import { interruptible } from '../interrupt.js'
+import { parseRuntime, runtimeNames, type RuntimeName } from '../../scf/runtimes.js'
 
 const USAGE = `usage: scf-graceful local [options]
 
   --function NAME=ENTRY[:EXPORT]  serve a code function (repeatable); EXPORT defaults to main_handler
-  --config FILE                   JSON: { "functions": { "NAME": { "entry", "mode": "code|image|job", "handler",
+  --config FILE                   JSON: { "functions": { "NAME": { "entry", "mode": "code|image|job", "handler"
+                                  (EXPORT, or SCF's "index.main_handler" with "entry" the code folder), "runtime",
                                   "timeout" (s) | "timeoutMs", "memory" (MB), "env", "namespace", "qualifier",
                                   "concurrency" } }, "port", "host", "dataDir", "rateLimit" } (paths relative to FILE)
+  --runtime Nodejs16.13|Nodejs18.15|host
+                                  the Node.js functions run on unless their config names one: SCF's exact
+                                  binaries (downloaded once, see \`scf-graceful runtimes install\`) or this one
+                                  (default host)
   --port P                        default 9001 (0 = any free port)
   --host H                        default 127.0.0.1 (loopback only)
   --secret-id ID --secret-key KEY credentials the API accepts; without them a pair is generated
@@ -36,6 +42,22 @@ function usageError(message: string): UsageError {
   return new UsageError(message)
 }
 
+function runtimeOption(value: unknown, where: string): RuntimeName {
+  try {
+    return parseRuntime(value)
+  } catch {
+    throw usageError(`${where} expects ${runtimeNames.join(', ')}, got ${JSON.stringify(value)}`)
+  }
+}
+
+/** Downloads the SCF runtimes the functions need before serving (a progress bar), so offline fails now, once. */
+async function prefetchRuntimes(names: RuntimeName[]): Promise<void> {
+  const wanted = [...new Set(names)].filter((n) => n !== 'host')
+  if (!wanted.length) return
+  const { resolveRuntime, progressBar } = await import('../../runtime-cache/index.js')
+  for (const name of wanted) await resolveRuntime(name, { onProgress: progressBar() })
+}
+
 interface ConfigFile {
   functions?: Record<string, Partial<FileFunction>> | Array<Partial<FileFunction> & { name: string }>
   port?: number
@@ -48,6 +70,7 @@ interface FileFunction {
   entry: string
   mode: 'code' | 'image' | 'job'
   handler: string
+  runtime: string
   timeout: number
   timeoutMs: number
   memory: number
@@ -86,6 +109,7 @@ function fromConfig(file: string): { functions: LocalFunctionConfig[]; rest: Con
     const c: LocalFunctionConfig = { name: f.name, entry: resolvePath(base, f.entry) }
     if (f.mode !== undefined) c.mode = f.mode
     if (f.handler !== undefined) c.handler = f.handler
+    if (f.runtime !== undefined) c.runtime = runtimeOption(f.runtime, `--config ${file}: function ${JSON.stringify(f.name)} "runtime"`)
     if (f.timeoutMs !== undefined) c.timeoutMs = f.timeoutMs
     else if (f.timeout !== undefined) c.timeoutMs = f.timeout * 1000
     if (f.memory !== undefined) c.memoryMb = f.memory
@@ -121,6 +145,7 @@ export async function run(argv: string[]): Promise<number> {
     timeout: { type: 'string' },
     concurrency: { type: 'string' },
     'rate-limit': { type: 'string' },
+    runtime: { type: 'string' },
     quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   })
@@ -138,6 +163,9 @@ export async function run(argv: string[]): Promise<number> {
   const fromFile = values.config ? fromConfig(values.config) : { functions: [], rest: {} as ConfigFile }
   const functions = [...fromFile.functions, ...(values.function ?? []).map((f) => parseFunctionFlag(f, timeoutMs))]
   if (!functions.length) throw usageError('no function to serve: give --function NAME=ENTRY or --config FILE')
+  const runtime = values.runtime === undefined ? undefined : runtimeOption(values.runtime, '--runtime')
+  for (const f of functions) f.runtime ??= runtime ?? 'host'
+  await prefetchRuntimes(functions.map((f) => f.runtime!))
   if ((values['secret-id'] === undefined) !== (values['secret-key'] === undefined)) throw usageError('--secret-id and --secret-key go together')
   let rateLimit: number | false | undefined = fromFile.rest.rateLimit
   if (values['rate-limit'] !== undefined) rateLimit = values['rate-limit'] === 'off' ? false : num('rate-limit', values['rate-limit'], 1)
@@ -164,7 +192,11 @@ export async function run(argv: string[]): Promise<number> {
     } else if (values['print-secret']) {
       out(`credentials: SecretId ${local.secretId} SecretKey ${local.secretKey}`)
     }
-    for (const f of local.emulator.listFunctions()) out(`function ${f.namespace}/${f.name} (${f.mode}, timeout ${f.timeoutMs} ms, ${f.qualifier})`)
+    const runtimeOf = (name: string, namespace: string) => {
+      const r = functions.find((c) => c.name === name && (c.namespace ?? 'default') === namespace)?.runtime ?? 'host'
+      return r === 'host' ? `host Node.js ${process.version}` : r
+    }
+    for (const f of local.emulator.listFunctions()) out(`function ${f.namespace}/${f.name} (${f.mode}, ${runtimeOf(f.name, f.namespace)}, timeout ${f.timeoutMs} ms, ${f.qualifier})`)
     out(`data: ${options.dataDir}`)
     local.emulator.on('event-change', (record: AsyncEventRecord) => out(describe(record)))
     if (!values.quiet) local.emulator.on('log', (l: { requestId: string; line: string }) => out(`${l.requestId} | ${l.line}`))

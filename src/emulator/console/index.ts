@@ -19,6 +19,7 @@ import { tokenMatches, tokenOf } from './auth.js'
 import { renderPage } from './page.js'
 import { createStreams, type ConsoleEmulator, type EventRecord } from './streams.js'
 import { BodyTooLargeError, readBody } from '../read-body.js'
+import { ScfGracefulError } from '../../errors.js'
 
 export type { ConsoleEmulator } from './streams.js'
 
@@ -50,7 +51,10 @@ const SECURITY_HEADERS = {
  * http.createServer((req, res) => req.url?.startsWith('/console') ? handler(req, res) : api(req, res))
  */
 export function createConsoleHandler(emulator: ConsoleEmulator, options: ConsoleOptions): ConsoleHandler {
-  if (typeof options?.token !== 'string' || options.token.length < 8) throw new TypeError('createConsoleHandler: options.token must be a string of at least 8 characters')
+  if (typeof options?.token !== 'string' || options.token.length < 8) {
+    // not invalidOption(): it would echo the value, and a token is a secret even when it is too short
+    throw new ScfGracefulError('SCFG_ERR_INVALID_OPTION', 'createConsoleHandler: option "token" must be a string of at least 8 characters', { details: { option: 'token' } })
+  }
   const base = (options.basePath ?? '/console').replace(/\/$/, '')
   const maxBody = options.maxBodyBytes ?? 256 * 1024
   const streams = createStreams(emulator)
