@@ -1,3 +1,4 @@
+import { copyFile } from 'node:fs/promises'
 import { defineConfig, type Options } from 'tsup'
 
 // scf-graceful/persistence: the core loads it lazily by its public name (see src/runtime/function-runtime.ts)
@@ -24,7 +25,20 @@ export default defineConfig([
     // every piece of process-wide state (controller, secrets) lives under a Symbol.for key and errors are branded:
     // the test that loads the ESM and the CJS build together proves copies share one controller.
     ...library,
+    format: ['esm'],
     entry: { index: 'src/index.ts' },
+  },
+  {
+    // the same core for require(): built as dist/core.cjs and loaded on first use by dist/index.cjs, a copy of the
+    // hand-written src/index.cjs that holds only the export names (what require('scf-graceful') compiles on a cold
+    // start; see the comment in that file and BENCHMARKS.md, core). Types: index.d.cts from src/index.ts.
+    ...library,
+    format: ['cjs'],
+    entry: { core: 'src/index.ts' },
+    dts: { entry: { index: 'src/index.ts' } },
+    async onSuccess() {
+      await copyFile('src/index.cjs', 'dist/index.cjs')
+    },
   },
   {
     // the adapters and tools: one split build, so they share one copy among themselves

@@ -3,6 +3,7 @@ import { fields } from './log.js'
 import { createFunctionRuntime, type Handler, type RuntimeOptions } from './runtime/function-runtime.js'
 import { contextFromEnv } from './scf/context.js'
 import { exitAfterOutput } from './shutdown/exit.js'
+import { nowMs } from './clock.js'
 
 /**
  * Job image functions: no HTTP server; the event arrives in SCF_CUSTOM_CONTAINER_EVENT, the process runs the job
@@ -100,7 +101,7 @@ export async function runJob<TEvent = any, TResult = unknown>(handler: Handler<T
       return jobExitCodes.malformedEvent
     }
     const context = contextFromEnv(env)
-    const started = performance.now()
+    const started = nowMs()
     let code: number = jobExitCodes.success
     try {
       if (stopReason) throw new ShutdownError(stopReason)
@@ -121,7 +122,7 @@ export async function runJob<TEvent = any, TResult = unknown>(handler: Handler<T
       code = jobExitCodes.handlerFailed
       logger.error(`job state not saved ${fields({ requestId: context.requestId, code: (flushError as { code?: string })?.code })}: ${(flushError as Error)?.message ?? String(flushError)}; exiting with ${code}`)
     }
-    logger.info(`job done ${fields({ requestId: context.requestId, exitCode: code, ms: Math.round(performance.now() - started) })}`)
+    logger.info(`job done ${fields({ requestId: context.requestId, exitCode: code, ms: Math.round(nowMs() - started) })}`)
     return code
   })().finally(() => clearInterval(keepAlive))
 

@@ -64,3 +64,41 @@ export function measureImportCost(scratch, { runs = 30, minRuns = 10, budgetMs =
   const markdown = table(['package', 'how', 'median ms', 'MAD ms', 'above floor ms', 'vs cheapest alternative', 'median CPU ms', 'CPU vs cheapest'], rows)
   return { results, goal, markdown, runs: done }
 }
+
+// The cold path of a CommonJS code deployment (children/cold-cjs.cjs): require, wrap the handler, one invocation.
+// Only the packages a code deployment would choose between: this one and the two zero-dependency peers.
+export function measureColdPath(scratch, { runs = 30, minRuns = 10, budgetMs = 60_000, node = process.execPath, log = console.error } = {}) {
+  const started = Date.now()
+  const names = ['scf-graceful', 'close-with-grace', 'async-exit-hook', 'empty-exports']
+  const wall = new Map(names.map((n) => [n, []]))
+  const cpu = new Map(names.map((n) => [n, []]))
+  let done = 0
+  for (let round = 0; round < runs; round++) {
+    if (round >= minRuns && Date.now() - started > budgetMs) {
+      log(`  cold path: time budget of ${budgetMs / 1000} s spent, stopping after ${round} rounds`)
+      break
+    }
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + round) % names.length]
+      const out = execFileSync(node, [join(scratch.dir, 'cold-cjs.cjs'), name], { cwd: scratch.dir, encoding: 'utf8', timeout: 30_000 })
+      const [wallNs, cpuUs] = out.trim().split(' ').map(Number)
+      wall.get(name).push(wallNs)
+      cpu.get(name).push(cpuUs * 1000)
+    }
+    done = round + 1
+  }
+  const med = (m, n) => median(m.get(n))
+  const peers = ['close-with-grace', 'async-exit-hook']
+  const best = Math.min(...peers.map((n) => med(wall, n)))
+  const bestCpu = Math.min(...peers.map((n) => med(cpu, n)))
+  const rows = names.map((n) => [
+    n === 'empty-exports' ? '(floor: `require` of an empty package, a bare async handler)' : `${n}@${scratch.version(n)}`,
+    ms(med(wall, n)),
+    ms(mad(wall.get(n))),
+    ratio(med(wall, n), best),
+    ms(med(cpu, n)),
+    ratio(med(cpu, n), bestCpu),
+  ])
+  const markdown = table(['package', 'median ms', 'MAD ms', 'vs cheapest peer', 'median CPU ms', 'CPU vs cheapest peer'], rows)
+  return { markdown, runs: done, ratio: med(wall, 'scf-graceful') / best, cpuRatio: med(cpu, 'scf-graceful') / bestCpu }
+}

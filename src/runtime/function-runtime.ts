@@ -3,6 +3,7 @@ import { fields, type Logger } from '../log.js'
 import type { ScfContext } from '../scf/context.js'
 import { joinShutdown, timeoutSignal, type ShutdownControl, type TrackedInvocation } from '../shutdown/controller.js'
 import type { PersistOptions, PersistenceRuntime } from '../persistence/runtime.js'
+import { nowMs } from '../clock.js'
 import type { Exchange } from './drain.js'
 
 /**
@@ -202,7 +203,7 @@ export function createFunctionRuntime<TEvent, TResult>(
     const requestId = context.requestId
     // tracked from the start: a SIGTERM while this invocation waits for the restore is part of its cycle
     const tracked = controller.track(requestId)
-    const started = performance.now()
+    const started = nowMs()
     const timeLimitMs = context.timeLimitMs
     let timer: NodeJS.Timeout | undefined
     const clientSignal = extras?.clientSignal
@@ -286,7 +287,7 @@ export function createFunctionRuntime<TEvent, TResult>(
     const reason = tracked.abortReason?.reason
     if (reason === 'timeout' && runtime && timeLimitMs !== undefined) {
       // save what the handler left before the platform's 433 recycles the instance
-      const left = timeLimitMs - (performance.now() - started) - 20
+      const left = timeLimitMs - (nowMs() - started) - 20
       if (left > 0) {
         try {
           await runtime.flush(timeoutSignal(left))
@@ -339,7 +340,7 @@ class InvocationImpl implements Invocation {
   }
 
   remainingTimeMs(): number {
-    return this.timeLimitMs === undefined ? Infinity : Math.max(0, this.timeLimitMs - (performance.now() - this.started))
+    return this.timeLimitMs === undefined ? Infinity : Math.max(0, this.timeLimitMs - (nowMs() - this.started))
   }
 
   throwIfStopped(): void {

@@ -1,3 +1,4 @@
+import { nowMs } from '../clock.js'
 import { ShutdownError, invalidOption, type ShutdownReason } from '../errors.js'
 import { fields, safeLogger, type Logger } from '../log.js'
 import { exitAfterOutput } from './exit.js'
@@ -290,7 +291,7 @@ class ShutdownController {
     for (const entry of aborted) entry.abort(error)
 
     const { graceMs, logger } = this.settings
-    const started = performance.now()
+    const started = nowMs()
     const hasFlush = participants.some((p) => p.onFlush)
     // in-flight work gets the first 70% of the grace period when a flush must follow, so a handler that ignores its
     // signal cannot eat the time the flush needs
@@ -321,7 +322,7 @@ class ShutdownController {
     }
 
     this.stateNow = 'stopped'
-    logger.info(`shutdown ${fields({ reason, state: 'stopped', ms: Math.round(performance.now() - started) })}`)
+    logger.info(`shutdown ${fields({ reason, state: 'stopped', ms: Math.round(nowMs() - started) })}`)
     if (this.settings.exitAfterShutdown || reason === 'SIGINT') {
       exitAfterOutput(reason === 'SIGINT' ? EXIT_SIGINT : 0)
       // as after process.exit(): nothing that awaits this cycle runs on while the output drains

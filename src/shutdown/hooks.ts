@@ -1,5 +1,6 @@
 import { ScfGracefulError, type ShutdownReason } from '../errors.js'
 import type { Logger } from '../log.js'
+import { nowMs } from '../clock.js'
 
 /** What a hook receives besides the reason: the deadline, as a signal. */
 export interface HookContext {
@@ -44,9 +45,9 @@ export async function runHooks(hooks: readonly HookEntry[], reason: ShutdownReas
       logger.warn(`hook skipped name=${entry.name} cause=deadline`)
       continue
     }
-    const started = performance.now()
+    const started = nowMs()
     const outcome = await runOne(entry, reason, deadline)
-    const ms = Math.round(performance.now() - started)
+    const ms = Math.round(nowMs() - started)
     if (outcome.ok) logger.info(`hook done name=${entry.name} ms=${ms}`)
     else logger.error(`hook ${outcome.error.code === 'SCFG_ERR_HOOK_TIMEOUT' ? 'timed out' : 'failed'} name=${entry.name} ms=${ms} error=${JSON.stringify(String((outcome.error.cause as Error | undefined)?.message ?? outcome.error.message))}`)
   }
