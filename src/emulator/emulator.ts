@@ -35,6 +35,7 @@ import { ApiError, FUNCTION_NAME_RE, NAMESPACE_RE, QUALIFIER_RE } from './api-pa
 import { EventDb, type EventRow } from './event-db.js'
 import { DEFAULT_UTC_OFFSET_MINUTES, nowUs } from './event-time.js'
 import { FunctionPool, type PooledInstance, type StartFn } from './pool.js'
+import { MAX_LOG_LINE_BYTES } from '../harness/bounded-lines.js'
 import type { FunctionMode, LogLine } from '../harness/types.js'
 
 export { ApiError }
@@ -140,6 +141,8 @@ interface Execution {
   markDone: () => void
   lines: number
   dropped: number
+  /** whether the log already says that long lines were cut */
+  cutNoted: boolean
   /** sync invocations keep their log in memory (for LogType Tail) */
   memLog?: string[]
 }
@@ -308,7 +311,7 @@ export class Emulator extends EventEmitter {
   #newExecution(fn: FunctionEntry, isAsync: boolean): Execution {
     let markDone!: () => void
     const done = new Promise<void>((r) => (markDone = r))
-    const ex: Execution = { requestId: randomUUID(), fn, async: isAsync, finished: false, done, markDone, lines: 0, dropped: 0 }
+    const ex: Execution = { requestId: randomUUID(), fn, async: isAsync, finished: false, done, markDone, lines: 0, dropped: 0, cutNoted: false }
     this.#exec.set(ex.requestId, ex)
     return ex
   }
@@ -462,7 +465,12 @@ export class Emulator extends EventEmitter {
     if (ex) this.#appendLog(ex, line)
   }
 
-  #appendLog(ex: Execution, line: { stream: string; line: string; time: number }): void {
+  #appendLog(ex: Execution, line: { stream: string; line: string; time: number; cut?: true }): void {
+    if (line.cut && !ex.cutNoted) {
+      // said once, before the first piece: a long line may still be arriving after the event ended
+      ex.cutNoted = true
+      this.#platformLog(ex, `[PLATFORM] A log line over ${MAX_LOG_LINE_BYTES / 1024} KiB was cut: its pieces (at most ${MAX_LOG_LINE_BYTES / 1024} KiB each) follow as separate lines.`)
+    }
     if (ex.memLog) {
       // only the tail is ever returned (LogType Tail, 4 KB)
       ex.memLog.push(line.line)

@@ -6,11 +6,12 @@
  * Memory: event records are held in memory (bounded by the retention, which purges ended events); their log lines
  * and large results stay on disk, indexed by position. The events journal is rewritten (compacted) at every open;
  * the log journal when most of it belongs to purged events. A torn last record (the emulator was killed mid-write) is
- * skipped, never a crash.
+ * skipped, never a crash. The data dir is locked to one emulator (./data-dir-lock.ts).
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AsyncEventStatus } from '../scf/status.js'
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js'
 import { Journal, type RecordPos } from './journal.js'
 
 /** One async event as the emulator keeps it. Times are microseconds since epoch (the API prints `.ffffff`). */
@@ -112,22 +113,29 @@ export class EventDb {
   #eventsJournal: Journal | undefined
   #logsJournal: Journal | undefined
   #deadLogBytes = 0
+  readonly #lock: DataDirLock | undefined
   readonly #dataDir: string | undefined
   #closed = false
 
-  private constructor(dataDir: string | undefined) {
+  private constructor(dataDir: string | undefined, lock: DataDirLock | undefined) {
     this.#dataDir = dataDir
+    this.#lock = lock
   }
 
-  /** Opens (creating if needed) the journals under `dataDir`, or an in-memory store. */
+  /**
+   * Opens (creating if needed) the journals under `dataDir`, or an in-memory store. Throws
+   * SCFG_ERR_EMULATOR_DATA_DIR_LOCKED if another live emulator holds the data dir.
+   */
   static async open(dataDir: string | undefined): Promise<EventDb> {
-    if (!dataDir) return new EventDb(undefined)
+    if (!dataDir) return new EventDb(undefined, undefined)
     mkdirSync(dataDir, { recursive: true })
-    const db = new EventDb(dataDir)
+    const lock = lockDataDir(dataDir)
+    const db = new EventDb(dataDir, lock)
     try {
       db.#load()
     } catch (err) {
       db.#closeFiles()
+      lock.release()
       throw err
     }
     return db
@@ -339,6 +347,7 @@ export class EventDb {
       this.#closeFiles()
     } finally {
       this.#closed = true
+      this.#lock?.release()
     }
   }
 
