@@ -102,6 +102,8 @@ export interface AsyncEventRecord {
   retMsg: string | null
   /** The error message (FAILED / ABORTED), else null. */
   errMsg: string | null
+  /** The instance (child process) that ran it, once it had one. */
+  instanceId: string | null
 }
 
 export interface EventLogLine {
@@ -374,6 +376,7 @@ export class Emulator extends EventEmitter {
       return this.#finish(ex, 'ABORTED', 499, null, 'terminated before it started')
     }
     ex.pooled = pooled
+    if (ex.async) this.#db.setInstance(ex.requestId, pooled.instance.id)
     this.#platformLog(ex, `START RequestId: ${ex.requestId}`)
     const t0 = performance.now()
     let code = 200
@@ -501,6 +504,7 @@ function toRecord(row: EventRow): AsyncEventRecord {
     endTime: row.endUs === null ? null : Math.floor(row.endUs / 1000),
     retMsg: row.retMsg,
     errMsg: row.errMsg,
+    instanceId: row.instanceId ?? null,
   }
 }
 

@@ -27,6 +27,8 @@ export interface EventRow {
   endUs: number | null
   retMsg: string | null
   errMsg: string | null
+  /** The instance (child process) that ran it, once it had one (the console's timeline draws one lane each). */
+  instanceId?: string | null
 }
 
 export interface LogRow {
@@ -75,6 +77,7 @@ interface Ev {
   endUs: number | null
   retMsg: Message
   errMsg: Message
+  instanceId: string | null
 }
 
 /** One function's events, ordered for ListAsyncEvents without sorting per query. */
@@ -90,6 +93,7 @@ interface FnIndex {
 type PutRecord = { k: 'put'; e: EventRow }
 type EndRecord = { k: 'end'; id: string; s: AsyncEventStatus; c: number; t: number; rm: string | null; em: string | null }
 type PurgeRecord = { k: 'purge'; before: number }
+type InstanceRecord = { k: 'inst'; id: string; i: string }
 type LogRecord = { r: string; l: Array<[number, string, string]> }
 
 /** Where an event's log lines are: in memory, or in the log journal (one record per batch of lines). */
@@ -145,7 +149,7 @@ export class EventDb {
     const dir = this.#dataDir as string
     const eventsPath = join(dir, EVENTS_FILE)
     // replay, then rewrite only what is live: the file never grows past one record per event and end at restart
-    const replay = Journal.open(eventsPath, (rec, at) => this.#replay(rec as PutRecord | EndRecord | PurgeRecord, at))
+    const replay = Journal.open(eventsPath, (rec, at) => this.#replay(rec as PutRecord | EndRecord | PurgeRecord | InstanceRecord, at))
     try {
       // the old file stays open while the new one is written: big messages are read from it (the rename leaves
       // the open descriptor on the old file)
@@ -182,12 +186,15 @@ export class EventDb {
     if (scan.skipped || dead > COMPACT_LOGS_BYTES || (dead > 0 && dead >= live)) this.#compactLogs()
   }
 
-  #replay(rec: PutRecord | EndRecord | PurgeRecord, at?: RecordPos): void {
+  #replay(rec: PutRecord | EndRecord | PurgeRecord | InstanceRecord, at?: RecordPos): void {
     if (rec?.k === 'put' && rec.e && typeof rec.e.requestId === 'string') {
       if (!this.#events.has(rec.e.requestId)) this.#add(toEv(rec.e, at))
     } else if (rec?.k === 'end' && typeof rec.id === 'string') {
       const ev = this.#events.get(rec.id)
       if (ev) this.#end(ev, rec.s, rec.c, rec.t, rec.rm, rec.em, at)
+    } else if (rec?.k === 'inst' && typeof rec.id === 'string') {
+      const ev = this.#events.get(rec.id)
+      if (ev && typeof rec.i === 'string') ev.instanceId = rec.i
     } else if (rec?.k === 'purge' && typeof rec.before === 'number') {
       this.#purge(rec.before)
     }
@@ -214,6 +221,15 @@ export class EventDb {
     if (!ev) return
     const [at] = this.#eventsJournal?.append([{ k: 'end', id: requestId, s: status, c: statusCode, t: endUs, rm: retMsg, em: errMsg } satisfies EndRecord]) ?? []
     this.#end(ev, status, statusCode, endUs, retMsg, errMsg, at)
+  }
+
+  /** Records which instance runs the event. */
+  setInstance(requestId: string, instanceId: string): void {
+    this.#open()
+    const ev = this.#events.get(requestId)
+    if (!ev) return
+    this.#eventsJournal?.append([{ k: 'inst', id: requestId, i: instanceId } satisfies InstanceRecord])
+    ev.instanceId = instanceId
   }
 
   get(requestId: string): EventRow | undefined {
@@ -472,7 +488,7 @@ export class EventDb {
   }
 
   #row(ev: Ev, journal = this.#eventsJournal): EventRow {
-    return {
+    const row: EventRow = {
       requestId: ev.requestId,
       functionName: ev.functionName,
       namespace: ev.namespace,
@@ -485,6 +501,8 @@ export class EventDb {
       retMsg: resolve(ev.retMsg, journal),
       errMsg: resolve(ev.errMsg, journal),
     }
+    if (ev.instanceId !== null) row.instanceId = ev.instanceId
+    return row
   }
 }
 
@@ -502,6 +520,7 @@ function toEv(row: EventRow, at: RecordPos | undefined): Ev {
     // a put record holds the row under `e`: the message fields are read from there
     retMsg: message(row.retMsg ?? null, at, 'retMsg'),
     errMsg: message(row.errMsg ?? null, at, 'errMsg'),
+    instanceId: row.instanceId ?? null,
   }
 }
 
