@@ -66,6 +66,7 @@ table.events{width:100%;border-collapse:collapse}
 .events tbody tr:last-child td{border-bottom:0}
 tr.flash{animation:flash 1.2s ease-out}@keyframes flash{from{background:#fef9c3}to{background:transparent}}
 .mono{font-family:var(--mono);font-size:12.5px}.id{color:#374151}
+td.id{max-width:230px;overflow:hidden;text-overflow:ellipsis}
 .muted{color:var(--muted)}.small{font-size:12px}
 .row-actions{display:flex;gap:6px;justify-content:flex-end}
 .pill{display:inline-flex;align-items:center;gap:5px;padding:2px 9px;border-radius:999px;font-size:11.5px;font-weight:700;letter-spacing:.02em}
