@@ -169,3 +169,20 @@ describe.skipIf(!haveChromium)('console in headless Chromium', () => {
     }
   }, 180_000)
 })
+
+describe('console page from source', () => {
+  it('bundles the browser modules on the first request when not built (tests and `src/` runs)', async () => {
+    const { startLocalServer } = await import('../../src/emulator/server.js')
+    const local = await startLocalServer({ port: 0, rateLimit: false, functions: [], consoleToken: 'source-token-1' })
+    try {
+      const res = await fetch(`${local.url}/console?token=source-token-1`)
+      expect(res.status).toBe(200)
+      const html = await res.text()
+      // the bundle's own strings, inlined under the page's nonce
+      expect(html).toMatch(/<script nonce="[^"]+">[\s\S]*SCF local console[\s\S]*<\/script>/)
+      expect(html).toContain('per instance')
+    } finally {
+      await local.close()
+    }
+  }, 60_000)
+})
