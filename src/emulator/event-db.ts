@@ -150,6 +150,7 @@ export class EventDb {
     const eventsPath = join(dir, EVENTS_FILE)
     // replay, then rewrite only what is live: the file never grows past one record per event and end at restart
     const replay = Journal.open(eventsPath, (rec, at) => this.#replay(rec as PutRecord | EndRecord | PurgeRecord | InstanceRecord, at))
+    this.#reindex()
     try {
       // the old file stays open while the new one is written: big messages are read from it (the rename leaves
       // the open descriptor on the old file)
@@ -186,18 +187,35 @@ export class EventDb {
     if (scan.skipped || dead > COMPACT_LOGS_BYTES || (dead > 0 && dead >= live)) this.#compactLogs()
   }
 
+  /** Applies one journal record to the events map only; the indexes are built once, after the replay. */
   #replay(rec: PutRecord | EndRecord | PurgeRecord | InstanceRecord, at?: RecordPos): void {
     if (rec?.k === 'put' && rec.e && typeof rec.e.requestId === 'string') {
-      if (!this.#events.has(rec.e.requestId)) this.#add(toEv(rec.e, at))
+      if (!this.#events.has(rec.e.requestId)) this.#events.set(rec.e.requestId, toEv(rec.e, at))
     } else if (rec?.k === 'end' && typeof rec.id === 'string') {
       const ev = this.#events.get(rec.id)
-      if (ev) this.#end(ev, rec.s, rec.c, rec.t, rec.rm, rec.em, at)
+      if (ev) {
+        ev.status = rec.s
+        ev.statusCode = rec.c
+        ev.endUs = rec.t
+        ev.retMsg = message(rec.rm, at, 'retMsg')
+        ev.errMsg = message(rec.em, at, 'errMsg')
+      }
     } else if (rec?.k === 'inst' && typeof rec.id === 'string') {
       const ev = this.#events.get(rec.id)
       if (ev && typeof rec.i === 'string') ev.instanceId = rec.i
     } else if (rec?.k === 'purge' && typeof rec.before === 'number') {
-      this.#purge(rec.before)
+      for (const [id, ev] of this.#events) if (ev.endUs !== null && ev.endUs < rec.before) this.#events.delete(id)
     }
+  }
+
+  /** Builds the per-function orders and the counters from the events map (after a replay): one sort per order. */
+  #reindex(): void {
+    this.#fns.clear()
+    this.#counts.clear()
+    const events = [...this.#events.values()]
+    this.#events.clear()
+    for (const ev of events) this.#add(ev, true)
+    for (const fn of this.#fns.values()) sortIndex(fn)
   }
 
   insert(row: EventRow): void {
@@ -299,28 +317,29 @@ export class EventDb {
     const fn = this.#fns.get(fnKey(q.namespace, q.functionName))
     if (!fn) return { total: 0, rows: [] }
     const asc = q.order === 'ASC'
-    // the candidates, in ascending order; a time interval on the ordering column narrows them by binary search
-    let seq: Ev[][]
+    // the candidates as ranges of sorted arrays, ascending; a time interval on the ordering column narrows them by
+    // binary search (ranges, not copies: a function may hold 100k events)
+    let seq: Array<[Ev[], number, number]>
     if (q.orderBy === 'StartTime') {
       const lo = q.startFromUs === undefined ? 0 : lowerBound(fn.byStart, q.startFromUs, startOf)
       const hi = q.startToUs === undefined ? fn.byStart.length : lowerBound(fn.byStart, q.startToUs, startOf)
-      seq = [fn.byStart.slice(lo, hi)]
+      seq = [[fn.byStart, lo, hi]]
     } else {
       const lo = q.endFromUs === undefined ? 0 : lowerBound(fn.byEnd, q.endFromUs, endOf)
       const hi = q.endToUs === undefined ? fn.byEnd.length : lowerBound(fn.byEnd, q.endToUs, endOf)
       // RUNNING events have no end: they sort first ascending (as SQL's NULLs), by request id
       const running = q.endFromUs === undefined && q.endToUs === undefined ? [...fn.running].sort(byId) : []
-      seq = [running, fn.byEnd.slice(lo, hi)]
+      seq = [[running, 0, running.length], [fn.byEnd, lo, hi]]
     }
     const hasInterval = q.startFromUs !== undefined || q.startToUs !== undefined || q.endFromUs !== undefined || q.endToUs !== undefined
     // without a time interval the counters answer TotalCount, and the scan stops at the end of the page
     const counted = hasInterval ? undefined : this.#countFromCounters(q)
     const page: Ev[] = []
     let seen = 0
-    const ordered = asc ? seq : seq.map((s) => s).reverse()
-    outer: for (const part of ordered) {
-      for (let i = 0; i < part.length; i++) {
-        const ev = part[asc ? i : part.length - 1 - i] as Ev
+    const ordered = asc ? seq : [...seq].reverse()
+    outer: for (const [part, lo, hi] of ordered) {
+      for (let i = 0; i < hi - lo; i++) {
+        const ev = part[asc ? lo + i : hi - 1 - i] as Ev
         if (!matches(ev, q)) continue
         if (seen >= q.offset && page.length < q.limit) page.push(ev)
         seen++
