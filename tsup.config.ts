@@ -1,8 +1,16 @@
 import { copyFile } from 'node:fs/promises'
+import { buildSync } from 'esbuild'
 import { defineConfig, type Options } from 'tsup'
+import { consoleClientBuildOptions } from './src/emulator/console/build-client.js'
 
 // scf-graceful/persistence: the core loads it lazily by its public name (see src/runtime/function-runtime.ts)
 const external = ['scf-graceful/persistence', 'express', '@aws-sdk/client-s3', 'ioredis', 'tencentcloud-sdk-nodejs-scf', 'cli-progress', 'playwright-core']
+
+// the console's browser code (src/emulator/console/client/), bundled for the browser once and inlined into the
+// server build as a string (src/emulator/console/page.ts serves it): the package ships no separate asset to locate
+const consoleApp = (
+  buildSync({ ...consoleClientBuildOptions, entryPoints: ['src/emulator/console/client/main.ts'], target: [...consoleClientBuildOptions.target] }).outputFiles as Array<{ text: string }>
+)[0]?.text as string
 
 const library: Options = {
   format: ['esm', 'cjs'],
@@ -63,5 +71,6 @@ export default defineConfig([
     target: 'node16',
     platform: 'node',
     external,
+    define: { __SCFG_CONSOLE_APP__: JSON.stringify(consoleApp) },
   },
 ])

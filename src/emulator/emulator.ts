@@ -40,6 +40,7 @@ import { ApiError, FUNCTION_NAME_RE, NAMESPACE_RE, QUALIFIER_RE } from './api-pa
 import { EventDb, type EventRow } from './event-db.js'
 import { DEFAULT_UTC_OFFSET_MINUTES, nowUs } from './event-time.js'
 import { FunctionPool, type PooledInstance, type StartFn } from './pool.js'
+import { MAX_LOG_LINE_BYTES } from '../harness/bounded-lines.js'
 import type { FunctionMode, LogLine } from '../harness/types.js'
 import { parseRuntime, type RuntimeName } from '../scf/runtimes.js'
 
@@ -123,6 +124,8 @@ export interface AsyncEventRecord {
   retMsg: string | null
   /** The error message (FAILED / ABORTED), else null. */
   errMsg: string | null
+  /** The instance (child process) that ran it, once it had one. */
+  instanceId: string | null
 }
 
 export interface EventLogLine {
@@ -171,6 +174,8 @@ interface Execution {
   markDone: () => void
   lines: number
   dropped: number
+  /** whether the log already says that long lines were cut */
+  cutNoted: boolean
   /** sync invocations keep their log in memory (for LogType Tail) */
   memLog?: string[]
 }
@@ -355,7 +360,7 @@ export class Emulator extends EventEmitter {
     let markDone!: () => void
     const done = new Promise<void>((r) => (markDone = r))
     const tracked = isAsync && fn.traceEnable
-    const ex: Execution = { requestId: randomUUID(), fn, async: isAsync, tracked, qualifier, finished: false, done, markDone, lines: 0, dropped: 0 }
+    const ex: Execution = { requestId: randomUUID(), fn, async: isAsync, tracked, qualifier, finished: false, done, markDone, lines: 0, dropped: 0, cutNoted: false }
     this.#exec.set(ex.requestId, ex)
     return ex
   }
@@ -426,6 +431,7 @@ export class Emulator extends EventEmitter {
       return this.#finish(ex, 'ABORTED', scfStatus.REQUEST_CANCELED, null, 'terminated before it started')
     }
     ex.pooled = pooled
+    if (ex.async) this.#db.setInstance(ex.requestId, pooled.instance.id)
     this.#platformLog(ex, `START RequestId: ${ex.requestId}`)
     const t0 = performance.now()
     let code: number = scfStatus.OK
@@ -586,7 +592,12 @@ export class Emulator extends EventEmitter {
     if (ex) this.#appendLog(ex, line)
   }
 
-  #appendLog(ex: Execution, line: { stream: string; line: string; time: number }): void {
+  #appendLog(ex: Execution, line: { stream: string; line: string; time: number; cut?: true }): void {
+    if (line.cut && !ex.cutNoted) {
+      // said once, before the first piece: a long line may still be arriving after the event ended
+      ex.cutNoted = true
+      this.#platformLog(ex, `[PLATFORM] A log line over ${MAX_LOG_LINE_BYTES / 1024} KiB was cut: its pieces (at most ${MAX_LOG_LINE_BYTES / 1024} KiB each) follow as separate lines.`)
+    }
     if (ex.memLog) {
       // only the tail is ever returned (LogType Tail, 4 KB)
       ex.memLog.push(line.line)
@@ -617,6 +628,7 @@ function toRecord(row: EventRow): AsyncEventRecord {
     endTime: row.endUs === null ? null : Math.floor(row.endUs / 1000),
     retMsg: row.retMsg,
     errMsg: row.errMsg,
+    instanceId: row.instanceId ?? null,
   }
 }
 

@@ -6,11 +6,12 @@
  * Memory: event records are held in memory (bounded by the retention, which purges ended events); their log lines
  * and large results stay on disk, indexed by position. The events journal is rewritten (compacted) at every open;
  * the log journal when most of it belongs to purged events. A torn last record (the emulator was killed mid-write) is
- * skipped, never a crash.
+ * skipped, never a crash. The data dir is locked to one emulator (./data-dir-lock.ts).
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AsyncEventStatus } from '../scf/status.js'
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js'
 import { Journal, type RecordPos } from './journal.js'
 
 /** One async event as the emulator keeps it. Times are microseconds since epoch (the API prints `.ffffff`). */
@@ -26,6 +27,8 @@ export interface EventRow {
   endUs: number | null
   retMsg: string | null
   errMsg: string | null
+  /** The instance (child process) that ran it, once it had one (the console's timeline draws one lane each). */
+  instanceId?: string | null
 }
 
 export interface LogRow {
@@ -74,6 +77,7 @@ interface Ev {
   endUs: number | null
   retMsg: Message
   errMsg: Message
+  instanceId: string | null
 }
 
 /** One function's events, ordered for ListAsyncEvents without sorting per query. */
@@ -89,6 +93,7 @@ interface FnIndex {
 type PutRecord = { k: 'put'; e: EventRow }
 type EndRecord = { k: 'end'; id: string; s: AsyncEventStatus; c: number; t: number; rm: string | null; em: string | null }
 type PurgeRecord = { k: 'purge'; before: number }
+type InstanceRecord = { k: 'inst'; id: string; i: string }
 type LogRecord = { r: string; l: Array<[number, string, string]> }
 
 /** Where an event's log lines are: in memory, or in the log journal (one record per batch of lines). */
@@ -112,22 +117,29 @@ export class EventDb {
   #eventsJournal: Journal | undefined
   #logsJournal: Journal | undefined
   #deadLogBytes = 0
+  readonly #lock: DataDirLock | undefined
   readonly #dataDir: string | undefined
   #closed = false
 
-  private constructor(dataDir: string | undefined) {
+  private constructor(dataDir: string | undefined, lock: DataDirLock | undefined) {
     this.#dataDir = dataDir
+    this.#lock = lock
   }
 
-  /** Opens (creating if needed) the journals under `dataDir`, or an in-memory store. */
+  /**
+   * Opens (creating if needed) the journals under `dataDir`, or an in-memory store. Throws
+   * SCFG_ERR_EMULATOR_DATA_DIR_LOCKED if another live emulator holds the data dir.
+   */
   static async open(dataDir: string | undefined): Promise<EventDb> {
-    if (!dataDir) return new EventDb(undefined)
+    if (!dataDir) return new EventDb(undefined, undefined)
     mkdirSync(dataDir, { recursive: true })
-    const db = new EventDb(dataDir)
+    const lock = lockDataDir(dataDir)
+    const db = new EventDb(dataDir, lock)
     try {
       db.#load()
     } catch (err) {
       db.#closeFiles()
+      lock.release()
       throw err
     }
     return db
@@ -137,7 +149,8 @@ export class EventDb {
     const dir = this.#dataDir as string
     const eventsPath = join(dir, EVENTS_FILE)
     // replay, then rewrite only what is live: the file never grows past one record per event and end at restart
-    const replay = Journal.open(eventsPath, (rec, at) => this.#replay(rec as PutRecord | EndRecord | PurgeRecord, at))
+    const replay = Journal.open(eventsPath, (rec, at) => this.#replay(rec as PutRecord | EndRecord | PurgeRecord | InstanceRecord, at))
+    this.#reindex()
     try {
       // the old file stays open while the new one is written: big messages are read from it (the rename leaves
       // the open descriptor on the old file)
@@ -174,15 +187,35 @@ export class EventDb {
     if (scan.skipped || dead > COMPACT_LOGS_BYTES || (dead > 0 && dead >= live)) this.#compactLogs()
   }
 
-  #replay(rec: PutRecord | EndRecord | PurgeRecord, at?: RecordPos): void {
+  /** Applies one journal record to the events map only; the indexes are built once, after the replay. */
+  #replay(rec: PutRecord | EndRecord | PurgeRecord | InstanceRecord, at?: RecordPos): void {
     if (rec?.k === 'put' && rec.e && typeof rec.e.requestId === 'string') {
-      if (!this.#events.has(rec.e.requestId)) this.#add(toEv(rec.e, at))
+      if (!this.#events.has(rec.e.requestId)) this.#events.set(rec.e.requestId, toEv(rec.e, at))
     } else if (rec?.k === 'end' && typeof rec.id === 'string') {
       const ev = this.#events.get(rec.id)
-      if (ev) this.#end(ev, rec.s, rec.c, rec.t, rec.rm, rec.em, at)
+      if (ev) {
+        ev.status = rec.s
+        ev.statusCode = rec.c
+        ev.endUs = rec.t
+        ev.retMsg = message(rec.rm, at, 'retMsg')
+        ev.errMsg = message(rec.em, at, 'errMsg')
+      }
+    } else if (rec?.k === 'inst' && typeof rec.id === 'string') {
+      const ev = this.#events.get(rec.id)
+      if (ev && typeof rec.i === 'string') ev.instanceId = rec.i
     } else if (rec?.k === 'purge' && typeof rec.before === 'number') {
-      this.#purge(rec.before)
+      for (const [id, ev] of this.#events) if (ev.endUs !== null && ev.endUs < rec.before) this.#events.delete(id)
     }
+  }
+
+  /** Builds the per-function orders and the counters from the events map (after a replay): one sort per order. */
+  #reindex(): void {
+    this.#fns.clear()
+    this.#counts.clear()
+    const events = [...this.#events.values()]
+    this.#events.clear()
+    for (const ev of events) this.#add(ev, true)
+    for (const fn of this.#fns.values()) sortIndex(fn)
   }
 
   insert(row: EventRow): void {
@@ -206,6 +239,15 @@ export class EventDb {
     if (!ev) return
     const [at] = this.#eventsJournal?.append([{ k: 'end', id: requestId, s: status, c: statusCode, t: endUs, rm: retMsg, em: errMsg } satisfies EndRecord]) ?? []
     this.#end(ev, status, statusCode, endUs, retMsg, errMsg, at)
+  }
+
+  /** Records which instance runs the event. */
+  setInstance(requestId: string, instanceId: string): void {
+    this.#open()
+    const ev = this.#events.get(requestId)
+    if (!ev) return
+    this.#eventsJournal?.append([{ k: 'inst', id: requestId, i: instanceId } satisfies InstanceRecord])
+    ev.instanceId = instanceId
   }
 
   get(requestId: string): EventRow | undefined {
@@ -275,28 +317,29 @@ export class EventDb {
     const fn = this.#fns.get(fnKey(q.namespace, q.functionName))
     if (!fn) return { total: 0, rows: [] }
     const asc = q.order === 'ASC'
-    // the candidates, in ascending order; a time interval on the ordering column narrows them by binary search
-    let seq: Ev[][]
+    // the candidates as ranges of sorted arrays, ascending; a time interval on the ordering column narrows them by
+    // binary search (ranges, not copies: a function may hold 100k events)
+    let seq: Array<[Ev[], number, number]>
     if (q.orderBy === 'StartTime') {
       const lo = q.startFromUs === undefined ? 0 : lowerBound(fn.byStart, q.startFromUs, startOf)
       const hi = q.startToUs === undefined ? fn.byStart.length : lowerBound(fn.byStart, q.startToUs, startOf)
-      seq = [fn.byStart.slice(lo, hi)]
+      seq = [[fn.byStart, lo, hi]]
     } else {
       const lo = q.endFromUs === undefined ? 0 : lowerBound(fn.byEnd, q.endFromUs, endOf)
       const hi = q.endToUs === undefined ? fn.byEnd.length : lowerBound(fn.byEnd, q.endToUs, endOf)
       // RUNNING events have no end: they sort first ascending (as SQL's NULLs), by request id
       const running = q.endFromUs === undefined && q.endToUs === undefined ? [...fn.running].sort(byId) : []
-      seq = [running, fn.byEnd.slice(lo, hi)]
+      seq = [[running, 0, running.length], [fn.byEnd, lo, hi]]
     }
     const hasInterval = q.startFromUs !== undefined || q.startToUs !== undefined || q.endFromUs !== undefined || q.endToUs !== undefined
     // without a time interval the counters answer TotalCount, and the scan stops at the end of the page
     const counted = hasInterval ? undefined : this.#countFromCounters(q)
     const page: Ev[] = []
     let seen = 0
-    const ordered = asc ? seq : seq.map((s) => s).reverse()
-    outer: for (const part of ordered) {
-      for (let i = 0; i < part.length; i++) {
-        const ev = part[asc ? i : part.length - 1 - i] as Ev
+    const ordered = asc ? seq : [...seq].reverse()
+    outer: for (const [part, lo, hi] of ordered) {
+      for (let i = 0; i < hi - lo; i++) {
+        const ev = part[asc ? lo + i : hi - 1 - i] as Ev
         if (!matches(ev, q)) continue
         if (seen >= q.offset && page.length < q.limit) page.push(ev)
         seen++
@@ -339,6 +382,7 @@ export class EventDb {
       this.#closeFiles()
     } finally {
       this.#closed = true
+      this.#lock?.release()
     }
   }
 
@@ -463,7 +507,7 @@ export class EventDb {
   }
 
   #row(ev: Ev, journal = this.#eventsJournal): EventRow {
-    return {
+    const row: EventRow = {
       requestId: ev.requestId,
       functionName: ev.functionName,
       namespace: ev.namespace,
@@ -476,6 +520,8 @@ export class EventDb {
       retMsg: resolve(ev.retMsg, journal),
       errMsg: resolve(ev.errMsg, journal),
     }
+    if (ev.instanceId !== null) row.instanceId = ev.instanceId
+    return row
   }
 }
 
@@ -493,6 +539,7 @@ function toEv(row: EventRow, at: RecordPos | undefined): Ev {
     // a put record holds the row under `e`: the message fields are read from there
     retMsg: message(row.retMsg ?? null, at, 'retMsg'),
     errMsg: message(row.errMsg ?? null, at, 'errMsg'),
+    instanceId: row.instanceId ?? null,
   }
 }
 

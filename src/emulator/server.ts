@@ -9,6 +9,7 @@ import { invalidOption } from '../errors.js'
 import type { Logger } from '../log.js'
 import { createApiHandler } from './api.js'
 import { createEmulator, type Emulator, type EmulatorOptions } from './emulator.js'
+import { checkConsoleToken, persistedConsoleToken } from './console/token-file.js'
 
 export interface LocalServerOptions extends Partial<EmulatorOptions> {
   /** Serve this emulator instead of creating one from the emulator options. */
@@ -24,7 +25,10 @@ export interface LocalServerOptions extends Partial<EmulatorOptions> {
   rateLimit?: number | false
   /** @default 300 */
   maxSkewSeconds?: number
-  /** The console's access token. @default random */
+  /**
+   * The console's access token (at least 8 of A-Z a-z 0-9 . _ ~ -). @default the one kept in `<dataDir>/console-token`
+   * (created on first start, mode 0600), so the console URL survives restarts; random without a data dir
+   */
   consoleToken?: string
   /** Prints the start lines (API and console URLs) through this logger. */
   logger?: Logger | false
@@ -59,9 +63,17 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   if ((options.secretId === undefined) !== (options.secretKey === undefined)) throw invalidOption('secretKey', options.secretKey === undefined ? undefined : '(set)', 'given together with secretId')
   const secretId = options.secretId ?? `AKIDLOCAL${randomBytes(12).toString('hex').toUpperCase()}`
   const secretKey = options.secretKey ?? randomBytes(24).toString('base64url')
-  const consoleToken = options.consoleToken ?? randomBytes(16).toString('hex')
+  if (options.consoleToken !== undefined) checkConsoleToken(options.consoleToken)
   const owned = options.emulator === undefined
   const emulator = options.emulator ?? (await createEmulator({ ...options, functions: options.functions ?? [] }))
+  // after the emulator took the data dir's lock: one writer of the token file
+  let consoleToken: string
+  try {
+    consoleToken = options.consoleToken ?? (options.dataDir ? persistedConsoleToken(options.dataDir) : randomBytes(16).toString('hex'))
+  } catch (err) {
+    if (owned) await emulator.close()
+    throw err
+  }
 
   const api = createApiHandler(emulator, {
     credentials: new Map([[secretId, secretKey]]),
@@ -103,13 +115,19 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     socket.end(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
   })
   const host = options.host ?? '127.0.0.1'
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, host, () => {
-      server.off('error', reject)
-      resolve()
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, host, () => {
+        server.off('error', reject)
+        resolve()
+      })
     })
-  })
+  } catch (err) {
+    // a port in use: the emulator this call created (and its data dir lock) must not outlive the failed start
+    if (owned) await emulator.close()
+    throw err
+  }
   const actualPort = (server.address() as AddressInfo).port
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
   const url = `http://${shownHost}:${actualPort}`

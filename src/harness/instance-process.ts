@@ -3,9 +3,8 @@ import { randomUUID } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { once } from 'node:events'
-import { createInterface } from 'node:readline'
 import { scfStatus } from '../scf/status.js'
+import { readBoundedLines } from './bounded-lines.js'
 import { InvocationError } from './invocation-error.js'
 import type { ResolvedInstanceOptions } from './instance-options.js'
 import { SYNC_MARK } from './protocol.js'
@@ -43,8 +42,8 @@ export class InstanceProcess {
   attach(child: ChildProcess): void {
     this.child = child
     this.isExited = false
-    const capture = (stream: NodeJS.ReadableStream | null, name: LogLine['stream']) =>
-      stream ? once(createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => this.log(name, line)), 'close') : undefined
+    // lines longer than 64 KiB arrive as pieces (readline would hold a newline-less line whole: 640 MB crashed it)
+    const capture = (stream: ChildProcess['stdout'], name: LogLine['stream']) => (stream ? readBoundedLines(stream, (p) => this.log(name, p.line, undefined, p.cut)) : undefined)
     const drained = Promise.all([capture(child.stdout, 'stdout'), capture(child.stderr, 'stderr')])
     this.exited = new Promise<ExitInfo>((resolve) => {
       child.once('exit', (code, signal) => {
@@ -70,15 +69,16 @@ export class InstanceProcess {
   }
 
   /** Adds a log line (the emulator also writes its [PLATFORM] lines through here). */
-  log(stream: LogLine['stream'], line: string, requestId?: string): void {
+  log(stream: LogLine['stream'], line: string, requestId?: string, cut = false): void {
     const mark = line.indexOf(SYNC_MARK)
     if (mark >= 0) {
       // a partial line the code left without a newline ends just before the marker
-      if (mark > 0) this.log(stream, line.slice(0, mark), requestId)
+      if (mark > 0) this.log(stream, line.slice(0, mark), requestId, cut)
       return this.mark(line.slice(mark + SYNC_MARK.length))
     }
     const only = this.running.size === 1 ? [...this.running][0] : undefined
     const entry: LogLine = { stream, line, time: Date.now(), requestId: requestId ?? only }
+    if (cut) entry.cut = true
     this.logs.push(entry)
     // keep memory bounded for long-lived instances: the last 10,000 lines at least, trimmed in steps (a splice per
     // line would move 10,000 entries for every line a chatty function writes)

@@ -55,6 +55,8 @@ export interface LogLine {
   time: number
   /** request id of the invocation running when the line was written, if exactly one was */
   requestId?: string
+  /** The function wrote a line over 64 KiB: this is one piece of it (each piece at most 64 KiB). */
+  cut?: true
 }
 
 export interface InvokeOptions {

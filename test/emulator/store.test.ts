@@ -1,11 +1,13 @@
 // Event records and logs in journals under the data dir (no native module): they survive a restart, a torn or
 // damaged record is skipped; events RUNNING when the emulator died end FAILED/500; ended events are purged after the
 // retention, and stay purged across a restart.
-import { appendFileSync, readFileSync, statSync } from 'node:fs'
+import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { LOCK_FILE } from '../../src/emulator/data-dir-lock.js'
 import { EVENTS_FILE, EventDb, LOGS_FILE, type EventRow } from '../../src/emulator/event-db.js'
 import { nowUs } from '../../src/emulator/event-time.js'
 import { apiError, fixture, startEmulator, waitForEnd } from './helpers.js'
@@ -214,3 +216,26 @@ describe('event store journal (no native module)', () => {
   })
 })
 
+describe('one emulator per data dir', () => {
+  let dir: string
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scfg-lock-'))
+  })
+  afterEach(() => rm(dir, { recursive: true, force: true }))
+
+  it('refuses a second store on a locked data dir, in this process too, until the first closes', async () => {
+    const first = await EventDb.open(dir)
+    await expect(EventDb.open(dir)).rejects.toMatchObject({ code: 'SCFG_ERR_EMULATOR_DATA_DIR_LOCKED', message: expect.stringContaining('in use by another emulator') })
+    first.close()
+    const second = await EventDb.open(dir)
+    second.close()
+  })
+
+  it('takes over the lock of a process that is gone', async () => {
+    // a pid that is not running: the highest pid the kernel hands out is below 2^22
+    writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: 4_194_303 + 1000, host: hostname() }))
+    const db = await EventDb.open(dir)
+    expect(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).pid).toBe(process.pid)
+    db.close()
+  })
+})

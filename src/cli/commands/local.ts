@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import { dirname, resolve as resolvePath } from 'node:path'
 import type { AsyncEventRecord, LocalFunctionConfig } from '../../emulator/emulator.js'
 import { startLocalServer, type LocalServerOptions } from '../../emulator/server.js'
+import { CONSOLE_TOKEN_RE } from '../../emulator/console/token-file.js'
 import { abortedPromise } from '../../shutdown/controller.js'
 import { didYouMean, parseCommandLine } from '../args.js'
 import { exitCodesHelp, UsageError } from '../exit-codes.js'
@@ -30,7 +31,9 @@ const USAGE = `usage: scf-graceful local [options]
   --host H                        default 127.0.0.1 (loopback only)
   --secret-id ID --secret-key KEY credentials the API accepts; without them a pair is generated
   --print-secret                  print the (generated) SecretKey too
-  --data-dir DIR                  event records and logs (SQLite); default .scf-local
+  --data-dir DIR                  event records and logs (JSON-lines journals), console token; default .scf-local
+  --console-token TOKEN           pin the console's token (8+ of A-Z a-z 0-9 . _ ~ -); default: kept in DIR/console-token
+                                  (mode 0600), so the console URL stays the same across restarts
   --timeout SECONDS               default timeout of --function functions (default 3, as SCF)
   --concurrency N                 instances per function (default 10)
   --no-async-run NAME             serve NAME without async execution (SCF's AsyncRunEnable off): RequestResponse
@@ -153,6 +156,7 @@ export async function run(argv: string[]): Promise<number> {
     'secret-key': { type: 'string' },
     'print-secret': { type: 'boolean' },
     'data-dir': { type: 'string' },
+    'console-token': { type: 'string' },
     timeout: { type: 'string' },
     concurrency: { type: 'string' },
     'rate-limit': { type: 'string' },
@@ -209,6 +213,10 @@ export async function run(argv: string[]): Promise<number> {
   if (rateLimit !== undefined) options.rateLimit = rateLimit
   const concurrency = num('concurrency', values.concurrency, 1)
   if (concurrency !== undefined) options.concurrency = concurrency
+  if (values['console-token'] !== undefined) {
+    if (!CONSOLE_TOKEN_RE.test(values['console-token'])) throw usageError(`--console-token expects 8-256 characters of A-Z a-z 0-9 . _ ~ -, got ${values['console-token'].length} character(s)`)
+    options.consoleToken = values['console-token']
+  }
   if (values['secret-id'] !== undefined) {
     options.secretId = values['secret-id']
     options.secretKey = values['secret-key'] as string

@@ -11,13 +11,22 @@
  *   GET  /console/api/stream               SSE: `event` (an event record) on every state change
  *   GET  /console/api/stream?requestId=ID  SSE: the event's log so far, then live `log` lines, `event` changes, and
  *                                          `end` once it is no longer RUNNING (the stream then closes)
+ *   GET  /console/api/timeline?function=.. the latest 100 events with their instance and marks from their logs
  *   POST /console/api/invoke               { functionName, namespace?, invocationType, payload } -> Invoke
- *   POST /console/api/terminate            { functionName, namespace?, requestId, grace } -> TerminateAsyncEvent
+ *   POST /console/api/terminate            { functionName, namespace?, requestId | requestIds, grace, escalateAfterMs? }
+ *                                          -> TerminateAsyncEvent per event; with escalateAfterMs, force follows if the
+ *                                          event is still RUNNING then
+ *
+ * The page's script is bundled from ./client/ at build time (./page.ts); ./shared.ts holds the types both sides use.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { invalidOption } from '../../errors.js'
 import { tokenMatches, tokenOf } from './auth.js'
+import { createEscalations } from './escalations.js'
 import { renderPage } from './page.js'
-import { createStreams, type ConsoleEmulator, type EventRecord } from './streams.js'
+import { MAX_BULK, STATUSES, type EventRecord, type EventsPage, type TerminateResult } from './shared.js'
+import { createStreams, type ConsoleEmulator } from './streams.js'
+import { buildTimeline } from './timeline.js'
 import { BodyTooLargeError, readBody } from '../read-body.js'
 import { ScfGracefulError } from '../../errors.js'
 
@@ -59,6 +68,9 @@ export function createConsoleHandler(emulator: ConsoleEmulator, options: Console
   const maxBody = options.maxBodyBytes ?? 256 * 1024
   const streams = createStreams(emulator)
   const offset = emulator.utcOffsetMinutes ?? 480
+  const escalations = createEscalations(() => {
+    // the event ended meanwhile (FailedOperation.AsyncEventStatus) or the emulator is closing: nothing to do
+  })
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     route(req, res).catch((err: unknown) => {
@@ -85,9 +97,10 @@ export function createConsoleHandler(emulator: ConsoleEmulator, options: Console
     if (!sameOrigin(req)) return sendJson(res, 403, { error: { code: 'Forbidden', message: 'Cross-origin requests are refused.' } })
 
     if (req.method === 'GET' || req.method === 'HEAD') {
-      if (isPage) return sendHtml(res, 200, renderPage())
+      if (isPage) return sendHtml(res, 200, await renderPage())
       if (path === '/api/functions') return sendJson(res, 200, { functions: emulator.listFunctions() })
       if (path === '/api/events') return listEvents(url, res)
+      if (path === '/api/timeline') return timeline(url, res)
       if (path === '/api/stream') return streams.open(req, res, url.searchParams.get('requestId') ?? undefined)
       const m = /^\/api\/events\/([^/]+)(\/logs)?$/.exec(path)
       if (m) {
@@ -115,6 +128,14 @@ export function createConsoleHandler(emulator: ConsoleEmulator, options: Console
       return path === '/api/invoke' ? invoke(body, res) : terminate(body, res)
     }
     return sendJson(res, 405, { error: { code: 'MethodNotAllowed', message: 'Use GET or POST.' } }, { Allow: 'GET, HEAD, POST' })
+  }
+
+  async function timeline(url: URL, res: ServerResponse): Promise<void> {
+    try {
+      sendJson(res, 200, await buildTimeline(emulator, url.searchParams.get('function') ?? '', url.searchParams.get('namespace') || 'default'))
+    } catch (err) {
+      sendApiError(res, err)
+    }
   }
 
   async function listEvents(url: URL, res: ServerResponse): Promise<void> {
@@ -151,7 +172,12 @@ export function createConsoleHandler(emulator: ConsoleEmulator, options: Console
         const record = emulator.getEvent?.(e.InvokeRequestId as string)
         return { ...e, ...(record ? { StatusCode: record.statusCode, StartMs: record.startTime, EndMs: record.endTime } : {}) }
       })
-      sendJson(res, 200, { TotalCount: page.TotalCount, EventList: events })
+      // the numbers on the status chips: the same filters, one status each (TotalCount comes from counters, cheap)
+      const counts: Record<string, number> = {}
+      const { Status: _status, Offset: _offset, ...rest } = params
+      for (const status of STATUSES) counts[status] = ((await emulator.call('ListAsyncEvents', { ...rest, Status: [status], Limit: 1 })) as { TotalCount: number }).TotalCount
+      const body: EventsPage = { TotalCount: page.TotalCount, EventList: events as unknown as EventsPage['EventList'], Counts: counts, Escalations: escalations.pending() }
+      sendJson(res, 200, body)
     } catch (err) {
       sendApiError(res, err)
     }
@@ -170,18 +196,48 @@ export function createConsoleHandler(emulator: ConsoleEmulator, options: Console
   }
 
   async function terminate(body: Record<string, unknown>, res: ServerResponse): Promise<void> {
-    const params: Record<string, unknown> = { FunctionName: body.functionName, InvokeRequestId: body.requestId, GraceShutdown: body.grace === true }
-    if (body.namespace) params.Namespace = body.namespace
-    try {
-      await emulator.call('TerminateAsyncEvent', params)
-      const record = emulator.getEvent?.(body.requestId as string)
-      sendJson(res, 200, { ok: true, event: record ?? null })
-    } catch (err) {
-      sendApiError(res, err)
+    const many = Array.isArray(body.requestIds)
+    const ids = (many ? (body.requestIds as unknown[]) : [body.requestId]).filter((id): id is string => typeof id === 'string')
+    if (!ids.length || ids.length !== (many ? (body.requestIds as unknown[]).length : 1)) return sendJson(res, 400, { error: { code: 'InvalidParameter', message: 'Give requestId (a string) or requestIds (an array of strings).' } })
+    if (ids.length > MAX_BULK) return sendJson(res, 400, { error: { code: 'InvalidParameter', message: `At most ${MAX_BULK} events at once, got ${ids.length}.` } })
+    const grace = body.grace === true
+    const escalateAfterMs = body.escalateAfterMs
+    if (escalateAfterMs !== undefined && (!grace || typeof escalateAfterMs !== 'number' || !Number.isFinite(escalateAfterMs) || escalateAfterMs < 0 || escalateAfterMs > 24 * 3_600_000)) {
+      return sendJson(res, 400, { error: { code: 'InvalidParameter', message: 'escalateAfterMs goes with grace: true and is 0 to 86400000 ms.' } })
     }
+    const base: Record<string, unknown> = { FunctionName: body.functionName }
+    if (body.namespace) base.Namespace = body.namespace
+    const results: TerminateResult[] = []
+    for (const requestId of ids) {
+      try {
+        await emulator.call('TerminateAsyncEvent', { ...base, InvokeRequestId: requestId, GraceShutdown: grace })
+        const result: TerminateResult = { requestId, ok: true, event: emulator.getEvent?.(requestId) ?? null }
+        if (grace && escalateAfterMs && result.event?.status === 'RUNNING') {
+          result.escalateAt = escalations.schedule(requestId, escalateAfterMs, async () => {
+            if (emulator.getEvent?.(requestId)?.status !== 'RUNNING') return
+            await emulator.call('TerminateAsyncEvent', { ...base, InvokeRequestId: requestId, GraceShutdown: false })
+          })
+        } else if (!grace) {
+          escalations.cancel(requestId)
+        }
+        results.push(result)
+      } catch (err) {
+        const e = err as { code?: unknown; message?: unknown }
+        // one event: the API's error as the response, as before; several: each event's outcome
+        if (!many) return sendApiError(res, err)
+        results.push({ requestId, ok: false, event: emulator.getEvent?.(requestId) ?? null, error: { code: typeof e?.code === 'string' ? e.code : 'InternalError', message: typeof e?.message === 'string' ? e.message : String(err) } })
+      }
+    }
+    const first = results[0] as TerminateResult
+    sendJson(res, 200, { ok: results.every((r) => r.ok), event: many ? null : first.event, results })
   }
 
-  return Object.assign(handler, { close: () => streams.close() })
+  return Object.assign(handler, {
+    close: () => {
+      escalations.close()
+      streams.close()
+    },
+  })
 }
 
 /** No Origin (curl, the CLI, same-origin GETs) or one naming this host. */

@@ -1,12 +1,26 @@
-/** The console page: one HTML document with its style and script inlined under a fresh CSP nonce. */
+/**
+ * The console page: one HTML document with its style and script inlined under a fresh CSP nonce. The script is the
+ * browser bundle of ./client/ (built by tsup.config.ts into `__SCFG_CONSOLE_APP__`); from source it is bundled on the
+ * first request instead (./build-client.ts, esbuild from the dev dependencies).
+ */
 import { randomBytes } from 'node:crypto'
-import { consoleApp } from './client.js'
 import { consoleStyle } from './style.js'
 
-// the client function's source, compiled once (the build strips its types)
-const script = `(${consoleApp.toString()})()`
+declare const __SCFG_CONSOLE_APP__: string | undefined
 
-export function renderPage(): { html: string; nonce: string } {
+let script: Promise<string> | undefined
+
+function clientScript(): Promise<string> {
+  if (typeof __SCFG_CONSOLE_APP__ === 'string') return Promise.resolve(__SCFG_CONSOLE_APP__)
+  // a computed specifier: the build must not follow it (the built package never bundles at runtime)
+  const builder = './build-client.js'
+  script ??= (import(/* @vite-ignore */ builder) as Promise<typeof import('./build-client.js')>).then((m) => m.bundleConsoleClient())
+  return script
+}
+
+export async function renderPage(): Promise<{ html: string; nonce: string }> {
+  // `</script` inside the bundle would end the inline script early
+  const js = (await clientScript()).replace(/<\/(script)/gi, '<\\/$1')
   const nonce = randomBytes(16).toString('base64')
   const html = `<!doctype html>
 <html lang="en">
@@ -20,7 +34,7 @@ export function renderPage(): { html: string; nonce: string } {
 <body>
 <div id="app"></div>
 <noscript>The console needs JavaScript.</noscript>
-<script nonce="${nonce}">${script}</script>
+<script nonce="${nonce}">${js}</script>
 </body>
 </html>`
   return { html, nonce }

@@ -4,21 +4,9 @@
  * connection, and a per-event stream that replays the log so far before it goes live.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { EventRecord, FunctionSummary, LogLine } from './shared.js'
 
-/** An async event as the emulator reports it (times in ms since epoch). */
-export interface EventRecord {
-  requestId: string
-  functionName: string
-  namespace: string
-  qualifier: string
-  invokeType: string
-  status: string
-  statusCode: number
-  startTime: number
-  endTime: number | null
-  retMsg: string | null
-  errMsg: string | null
-}
+export type { EventRecord }
 
 interface LogEvent {
   requestId: string
@@ -30,9 +18,9 @@ interface LogEvent {
 /** What the console needs from the emulator (src/emulator/emulator.ts has all of it). */
 export interface ConsoleEmulator {
   call(action: string, params: object): Promise<Record<string, unknown>>
-  getEventLogs(requestId: string): Array<{ time: number; stream: string; line: string }>
+  getEventLogs(requestId: string): LogLine[]
   getEvent?(requestId: string): EventRecord | undefined
-  listFunctions(): Array<{ name: string; namespace: string; mode: string; timeoutMs: number; qualifier: string }>
+  listFunctions(): FunctionSummary[]
   on(event: 'event-change' | 'log', listener: (payload: never) => void): unknown
   off(event: 'event-change' | 'log', listener: (payload: never) => void): unknown
   readonly utcOffsetMinutes?: number

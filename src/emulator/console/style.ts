@@ -4,6 +4,7 @@ export const consoleStyle = `
 --run-bg:#dbeafe;--run:#1d4ed8;--ok-bg:#dcfce7;--ok:#15803d;--fail-bg:#fee2e2;--fail:#b91c1c;--ab-bg:#fef3c7;--ab:#b45309;
 --mono:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace}
 *{box-sizing:border-box}
+[hidden]{display:none!important}
 html,body{margin:0;background:var(--bg);color:var(--text);font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif}
 button,input,select,textarea{font:inherit;color:inherit}
 .top{display:flex;align-items:center;justify-content:space-between;padding:14px 24px;background:#111827;color:#f9fafb}
@@ -65,6 +66,7 @@ table.events{width:100%;border-collapse:collapse}
 .events tbody tr:last-child td{border-bottom:0}
 tr.flash{animation:flash 1.2s ease-out}@keyframes flash{from{background:#fef9c3}to{background:transparent}}
 .mono{font-family:var(--mono);font-size:12.5px}.id{color:#374151}
+td.id{max-width:230px;overflow:hidden;text-overflow:ellipsis}
 .muted{color:var(--muted)}.small{font-size:12px}
 .row-actions{display:flex;gap:6px;justify-content:flex-end}
 .pill{display:inline-flex;align-items:center;gap:5px;padding:2px 9px;border-radius:999px;font-size:11.5px;font-weight:700;letter-spacing:.02em}
@@ -98,4 +100,36 @@ dialog::backdrop{background:rgba(15,23,42,.45)}dialog h2{margin:0 0 8px;font-siz
 .toast-error{background:#7f1d1d}.toast-ok{background:#14532d}.toast-detail{opacity:.85;margin-top:2px;word-break:break-word}
 .toast-close{position:absolute;right:6px;top:4px;border:0;background:none;color:inherit;font-size:18px;cursor:pointer;opacity:.7}
 .invoke-result pre{margin-top:8px}
+.chip-count{display:inline-block;min-width:18px;margin-left:6px;padding:0 5px;border-radius:999px;background:#f3f4f6;color:#374151;font-size:11px;text-align:center}
+.chip[aria-pressed=true] .chip-count{background:rgba(255,255,255,.7)}
+.bulk{display:flex;align-items:center;gap:8px;margin:6px 0 10px;padding:8px 12px;border-radius:8px;background:#eff6ff;border:1px solid #bfdbfe;font-size:13px}
+.bulk .spacer{flex:1}
+th.check,td.check{width:28px;padding-right:0}
+.escalating{font-size:11.5px;color:var(--ab);font-weight:600;align-self:center}
+.banner-warn{background:#fffbeb;border:1px solid #fcd34d;color:#78350f;display:flex;flex-wrap:wrap;align-items:center;gap:4px}
+.banner-warn .btn{margin-left:auto}
+.countdown{font-variant-numeric:tabular-nums;font-weight:600}
+.escalate{display:flex;align-items:center;gap:8px;font-size:13px;margin:10px 0 0}
+.timeline-body{overflow-x:auto;border:1px solid var(--line);border-radius:8px;min-height:60px}
+.timeline-body svg{display:block}
+.tl-lane{fill:#fff}.tl-lane-alt{fill:#f9fafb}
+.tl-grid{stroke:#eef0f3;stroke-width:1}
+.tl-tick{font:10.5px var(--mono);fill:#9ca3af}
+.tl-label{font:12px system-ui,sans-serif;fill:#374151;font-weight:600}
+.tl-bar{cursor:pointer;stroke-width:1}
+.tl-bar:hover{filter:brightness(.93)}
+.tl-running{fill:#bfdbfe;stroke:#3b82f6}.tl-finished{fill:#bbf7d0;stroke:#22c55e}
+.tl-failed{fill:#fecaca;stroke:#ef4444}.tl-aborted{fill:#fde68a;stroke:#f59e0b}
+.tl-mark{pointer-events:all}
+.tl-sigterm line,.tl-signal-failed line{stroke:#7c3aed;stroke-width:2}.tl-sigterm path{fill:#7c3aed}
+.tl-signal-failed line{stroke:#9ca3af}.tl-signal-failed path{fill:#9ca3af}
+.tl-force path{stroke:#b91c1c;stroke-width:2.6;stroke-linecap:round}
+.tl-checkpoint circle{fill:#059669;stroke:#fff;stroke-width:1.5}
+.tl-flush path{fill:#0891b2;stroke:#fff;stroke-width:1.5}
+.tl-persist-failed circle{fill:#fff;stroke:#dc2626;stroke-width:2}
+.legend{display:flex;flex-wrap:wrap;gap:6px 16px;margin-top:8px;font-size:12px;color:var(--muted)}
+.lg{display:inline-flex;align-items:center;gap:5px}
+.sw{display:inline-block;width:14px;height:9px;border-radius:2px;border:1px solid}
+.sw-running{background:#bfdbfe;border-color:#3b82f6}.sw-finished{background:#bbf7d0;border-color:#22c55e}
+.sw-failed{background:#fecaca;border-color:#ef4444}.sw-aborted{background:#fde68a;border-color:#f59e0b}
 `
