@@ -32,7 +32,8 @@ function usage(): string {
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    ;(name ? process.stdout : process.stderr).write(`${usage()}\n`)
+    // without a command: the usage on stdout as ever, exit 2
+    process.stdout.write(`${usage()}\n`)
     return name ? exitCodes.ok : exitCodes.usage
   }
   if (name === '--version' || name === '-v') {

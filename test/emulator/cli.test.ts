@@ -81,6 +81,22 @@ describe('scf-graceful local', () => {
     expect(cli.out()).toMatch(/SIGINT: stopping the emulator/)
   })
 
+  it('prints a function\'s escape sequences as text, not as terminal control; times carry their zone (UTC+8)', async () => {
+    const escapes = fileURLToPath(new URL('../cli/events-fixtures/escapes.mjs', import.meta.url))
+    const cli = await startCli(['--secret-id', 'AKIDclitest0003', '--secret-key', 'cli-test-secret-key-3', '--data-dir', join(dir, 'e'), '--function', `esc=${escapes}`])
+    try {
+      const scf = sdkClient(cli.port, 'AKIDclitest0003', 'cli-test-secret-key-3')
+      const id = (await scf.Invoke({ FunctionName: 'esc', InvocationType: 'Event', ClientContext: '{}' })).Result.FunctionRequestId as string
+      await cli.waitFor(new RegExp(`${id} FINISHED 200`))
+      await cli.waitFor(new RegExp(`${id} \\| title`))
+      expect(cli.out()).not.toMatch(/[\u001b\u0007]/)
+      expect(cli.out()).toContain(`${id} | title \\x1b]0;pwned\\x07 red \\x1b[31mRED\\x1b[0m clip \\x1b]52;c;ZXZpbA==\\x07 end`)
+      expect(cli.out()).toMatch(new RegExp(`\\d{2}:\\d{2}:\\d{2}\\.\\d{3}\\+08:00 ${id} FINISHED`))
+    } finally {
+      expect(await cli.stop()).toBe(130)
+    }
+  })
+
   it('generates credentials when none are given and prints only the SecretId (the key with --print-secret)', async () => {
     const hidden = await startCli(['--data-dir', join(dir, 'b'), '--function', `ok=${fixture('ok.cjs')}`])
     try {
