@@ -31,6 +31,7 @@ export const errorCodes = {
   SCFG_ERR_MANIFEST_INVALID: 'A snapshot manifest is malformed or hostile (absolute path, "..", NUL, a symlink leading out of root, an absurd size); nothing was written.',
   SCFG_ERR_CHUNK_CORRUPT: "A chunk's bytes do not match its SHA-256; the file was not written.",
   SCFG_ERR_CHUNK_MISSING: 'A chunk that a manifest references is missing from the store.',
+  SCFG_ERR_RESTORE_FAILED: 'The start-up restore (persist.restoreOnStart) did not complete after its retries, or was aborted: the invocation fails and its handler does not run, no checkpoint or flush replaces the snapshot in the store, and the next invocation tries again (`cause` holds the last error). `persist.onRestoreError: "start-fresh"` chooses to start over instead.',
   SCFG_ERR_RESTORE_WRITE: 'Restore could not write a file under root (for example ENOSPC); files already in place were left as they were.',
   // stores
   SCFG_ERR_STORE_KEY_INVALID: 'A store key is empty, absolute, contains "..", NUL or characters the store cannot hold.',

@@ -26,7 +26,7 @@ export type ScfHandler<TEvent, TResult> = (event: TEvent, context?: unknown) => 
  * })
  */
 export function graceful<TEvent = any, TResult = unknown>(handler: Handler<TEvent, TResult>, options: GracefulOptions = {}): ScfHandler<TEvent, Awaited<TResult>> {
-  const runtime = createFunctionRuntime<TEvent, Awaited<TResult>>(handler as Handler<TEvent, Awaited<TResult>>, options, { exitAfterShutdown: false, awaitCycle: true })
+  const runtime = createFunctionRuntime<TEvent, Awaited<TResult>>(handler as Handler<TEvent, Awaited<TResult>>, options, { name: 'graceful()', exitAfterShutdown: false, awaitCycle: true })
   // two parameters on purpose: SCF's Node.js runtime treats a third one as the legacy callback
   return function scfGracefulHandler(event: TEvent, context?: unknown): Promise<Awaited<TResult>> {
     return runtime.invoke(event, normalizeContext(context) as ScfContext)

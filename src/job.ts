@@ -1,8 +1,7 @@
-import { ShutdownError, invalidOption, type ShutdownReason } from './errors.js'
+import { ScfGracefulError, ShutdownError, invalidOption, type ShutdownReason } from './errors.js'
 import { fields } from './log.js'
 import { createFunctionRuntime, type Handler, type RuntimeOptions } from './runtime/function-runtime.js'
 import { contextFromEnv } from './scf/context.js'
-import { getController } from './shutdown/controller.js'
 import { exitAfterOutput } from './shutdown/exit.js'
 
 /**
@@ -18,6 +17,11 @@ export const jobExitCodes = {
   handlerFailed: 1,
   /** SCF_CUSTOM_CONTAINER_EVENT is not valid JSON (sysexits EX_DATAERR). */
   malformedEvent: 65,
+  /**
+   * The start-up restore (persist) did not complete: the handler did not run and the snapshot in the store was kept;
+   * run the job again (sysexits EX_TEMPFAIL).
+   */
+  restoreFailed: 75,
   /** The job neared its timeout (SCF_TIMEOUT) and stopped, or did not settle before it (as the `timeout` command). */
   timeout: 124,
   /** Stopped by SIGINT (128 + 2). */
@@ -46,6 +50,7 @@ function exitCodeFor(error: unknown): number {
     if (error.reason === 'SIGINT') return jobExitCodes.interrupted
     return jobExitCodes.stopped
   }
+  if (error instanceof ScfGracefulError && error.code === 'SCFG_ERR_RESTORE_FAILED') return jobExitCodes.restoreFailed
   return jobExitCodes.handlerFailed
 }
 
@@ -71,9 +76,9 @@ export async function runJob<TEvent = any, TResult = unknown>(handler: Handler<T
   if (options === null || typeof options !== 'object') throw invalidOption('options', options, 'an object')
   const { exit = true, env = process.env, ...runtimeOptions } = options
   // the job decides the exit code itself, after the cycle: the controller must not exit with 0 on its own
-  const runtime = createFunctionRuntime<TEvent, TResult>(handler, { ...runtimeOptions, exitAfterShutdown: false }, { exitAfterShutdown: false, awaitCycle: true })
-  const controller = getController()
-  const logger = controller.settings.logger
+  const runtime = createFunctionRuntime<TEvent, TResult>(handler, { ...runtimeOptions, exitAfterShutdown: false }, { name: 'runJob()', exitAfterShutdown: false, awaitCycle: true })
+  const controller = runtime.control
+  const logger = controller.logger
   let stopReason: ShutdownReason | undefined
   const offParticipant = controller.addParticipant({
     onStopping(reason) {
@@ -97,19 +102,18 @@ export async function runJob<TEvent = any, TResult = unknown>(handler: Handler<T
     const context = contextFromEnv(env)
     const started = performance.now()
     let code: number = jobExitCodes.success
-    await runtime.ready.catch(() => {})
     try {
-      // a signal during the start-up restore: the cycle already ran (and re-armed), so the job must not start now
       if (stopReason) throw new ShutdownError(stopReason)
-      await runtime.invoke(event, context)
+      // a signal while the start-up restore runs is part of this job's cycle: the job then never starts
+      await runtime.invoke(event, context, { startIfStopped: false })
     } catch (err) {
       code = exitCodeFor(err)
       if (code === jobExitCodes.handlerFailed) logger.error(`job failed ${fields({ requestId: context.requestId })} error=${(err as Error)?.stack ?? String(err)}`)
+      else if (code === jobExitCodes.restoreFailed) logger.error(`job not started ${fields({ requestId: context.requestId, code: (err as ScfGracefulError).code })}: ${(err as Error).message}`)
       else logger.warn(`job stopped ${fields({ requestId: context.requestId, reason: (err as ShutdownError).reason })}`)
     }
     // hooks and the final flush run once per job, also when it ended on its own
-    controller.configure({ exitAfterShutdown: false })
-    if (controller.cycle) await controller.cycle
+    if (controller.state !== 'running') await controller.awaitCycle()
     else if (!stopReason) await controller.shutdown('manual')
     // a job whose state was not saved did not succeed: exiting 0 would tell SCF (and the next run) it did
     const flushError = runtime.flushFailure()
@@ -122,6 +126,8 @@ export async function runJob<TEvent = any, TResult = unknown>(handler: Handler<T
   })().finally(() => clearInterval(keepAlive))
 
   offParticipant()
+  // the job is over: its flush must not run again in a later cycle of a process that lives on (exit: false)
+  runtime.close()
   if (exit) exitAfterOutput(code)
   return code
 }

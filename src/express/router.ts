@@ -2,9 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import express, { type NextFunction, type Request, type Response, type Router } from 'express'
 import { invalidOption } from '../errors.js'
 import { fields, registerSecret } from '../log.js'
+import { createDrain } from '../runtime/drain.js'
 import { createFunctionRuntime, type Handler, type RuntimeOptions } from '../runtime/function-runtime.js'
 import { contextFromHeaders } from '../scf/context.js'
-import { getController } from '../shutdown/controller.js'
+import type { ShutdownControl } from '../shutdown/controller.js'
 import { DEFAULT_RESPONSE_LIMIT, encodeResult, errorBody, jsonBody, sendBody, sendError, type EncodedBody } from './respond.js'
 
 /** Options of `eventInvokeRouter()` and `serveEventFunction()`. */
@@ -34,34 +35,12 @@ export interface EventInvokeEndpoint {
   startDraining(): void
   /** Express middleware: 503 + `Connection: close` for every request while draining. */
   gate(req: IncomingMessage, res: ServerResponse, next: () => void): void
-  /** Resolves once the start-up restore (persistence) finished; at once without it. Never rejects. */
+  /** Resolves once the start-up restore round is over (at once without persistence). Never rejects. */
   ready: Promise<void>
-}
-
-/**
- * "The client went away", in the shape the function runtime reads from `clientSignal` (aborted, add/remove an
- * 'abort' listener). A real AbortController per request costs more than the rest of the invocation together
- * (bench/image), and this one almost never fires.
- */
-class ClientSignal {
-  aborted = false
-  private listener: (() => void) | undefined
-
-  addEventListener(_type: 'abort', listener: () => void): void {
-    this.listener = listener
-  }
-
-  removeEventListener(_type: 'abort', listener: () => void): void {
-    if (this.listener === listener) this.listener = undefined
-  }
-
-  abort(): void {
-    if (this.aborted) return
-    this.aborted = true
-    const listener = this.listener
-    this.listener = undefined
-    listener?.()
-  }
+  /** The process's shutdown controller, as adapters see it. */
+  control: ShutdownControl
+  /** Leaves the shutdown cycle (the server stopped): the cycle no longer waits for this endpoint's responses. */
+  close(): void
 }
 
 function checkLimit(name: string, value: unknown): number | undefined {
@@ -89,40 +68,17 @@ export function refuseWhileDraining(req: IncomingMessage, res: ServerResponse): 
   req.resume()
 }
 
-export function createEventInvokeEndpoint<TEvent, TResult>(handler: Handler<TEvent, TResult>, options: EventInvokeOptions): EventInvokeEndpoint {
+export function createEventInvokeEndpoint<TEvent, TResult>(handler: Handler<TEvent, TResult>, options: EventInvokeOptions, name = 'eventInvokeRouter()'): EventInvokeEndpoint {
   const bodyLimit = checkLimit('bodyLimit', options.bodyLimit) ?? DEFAULT_BODY_LIMIT
   const responseLimit = checkLimit('responseLimit', options.responseLimit) ?? DEFAULT_RESPONSE_LIMIT
-  const runtime = createFunctionRuntime<TEvent, TResult>(handler, options, { exitAfterShutdown: true, awaitCycle: false })
-  const controller = getController()
-  const logger = () => controller.settings.logger
-  let draining = false
-  // responses this router still owes: the cycle's last step waits for them, so exiting never cuts one off
-  let owed = 0
-  let allPaid: (() => void) | undefined
-  const paid = () => {
-    owed -= 1
-    if (owed === 0) allPaid?.()
-  }
-
-  controller.addParticipant({
-    onStopping() {
-      draining = true
-    },
-    async onFinalize(signal) {
-      if (owed === 0) return
-      await new Promise<void>((resolve) => {
-        allPaid = resolve
-        signal.addEventListener('abort', () => resolve(), { once: true })
-      })
-      allPaid = undefined
-    },
-    onRearm() {
-      draining = false
-    },
-  })
+  const runtime = createFunctionRuntime<TEvent, TResult>(handler, options, { name, exitAfterShutdown: true, awaitCycle: false })
+  const control = runtime.control
+  const logger = () => control.logger
+  // the gate and the responses owed live in the runtime: this router only translates HTTP <-> (event, context)
+  const drain = createDrain(control)
 
   const gate = (req: IncomingMessage, res: ServerResponse, next: () => void) => {
-    if (draining) refuseWhileDraining(req, res)
+    if (drain.isDraining) refuseWhileDraining(req, res)
     else next()
   }
 
@@ -147,17 +103,16 @@ export function createEventInvokeEndpoint<TEvent, TResult>(handler: Handler<TEve
       event = req.body ?? {}
     }
 
-    const client = new ClientSignal()
+    const exchange = drain.exchange()
     const onClose = () => {
-      if (!res.writableFinished) client.abort()
+      if (!res.writableFinished) exchange.clientGone()
     }
     res.once('close', onClose)
-    owed += 1
     try {
       let status = 200
       let out: EncodedBody
       try {
-        const result = await runtime.invoke(event as TEvent, context, { clientSignal: client as unknown as AbortSignal })
+        const result = await runtime.invoke(event as TEvent, context, { exchange })
         out = encodeResult(result)
         if (out.bytes > responseLimit) {
           logger().error(`response too large ${fields({ requestId, bytes: out.bytes, limit: responseLimit })}`)
@@ -169,17 +124,18 @@ export function createEventInvokeEndpoint<TEvent, TResult>(handler: Handler<TEve
         status = 500
         out = jsonBody(JSON.stringify(errorBody(err, requestId)))
       }
-      if (client.aborted) {
+      if (exchange.isClientGone) {
         logger().info(`client gone, response dropped ${fields({ requestId })}`)
         return
       }
       // draining may have begun while the handler ran: this socket closes after its response
-      if (draining) res.setHeader('Connection', 'close')
+      if (drain.isDraining) res.setHeader('Connection', 'close')
       sendBody(res, status, out)
     } finally {
       res.off('close', onClose)
-      if (res.writableEnded && !res.writableFinished) res.once('close', paid)
-      else paid()
+      // owed until the bytes left: a response still being written is paid when its socket closes
+      if (res.writableEnded && !res.writableFinished) res.once('close', () => exchange.settle())
+      else exchange.settle()
     }
   }
 
@@ -209,16 +165,19 @@ export function createEventInvokeEndpoint<TEvent, TResult>(handler: Handler<TEve
   return {
     router,
     get isDraining() {
-      return draining
+      return drain.isDraining
     },
-    startDraining() {
-      draining = true
-    },
+    startDraining: () => drain.startDraining(),
     gate,
     ready: runtime.ready.then(
       () => {},
       () => {},
     ),
+    control,
+    close() {
+      drain.startDraining()
+      drain.close()
+    },
   }
 }
 

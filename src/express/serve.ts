@@ -3,7 +3,7 @@ import express from 'express'
 import { invalidOption } from '../errors.js'
 import { fields } from '../log.js'
 import type { Handler } from '../runtime/function-runtime.js'
-import { getController, timeoutSignal } from '../shutdown/controller.js'
+import { timeoutSignal } from '../shutdown/controller.js'
 import { createEventInvokeEndpoint, type EventInvokeOptions } from './router.js'
 
 /** Options of `serveEventFunction()`. */
@@ -89,9 +89,10 @@ export function serveEventFunction<TEvent = any, TResult = unknown>(handler: Han
   const port = resolvePort(options.port)
   const host = options.host ?? '0.0.0.0'
   if (typeof host !== 'string' || host === '') throw invalidOption('host', host, 'an address such as "0.0.0.0"')
-  const endpoint = createEventInvokeEndpoint(handler, { ...options, exitAfterShutdown: options.exitAfterShutdown ?? true })
-  const controller = getController()
-  const logger = () => controller.settings.logger
+  // an image exits after the cycle unless told otherwise: the endpoint's shape default
+  const endpoint = createEventInvokeEndpoint(handler, options, 'serveEventFunction()')
+  const control = endpoint.control
+  const logger = () => control.logger
 
   const app = express()
   app.disable('x-powered-by')
@@ -102,7 +103,7 @@ export function serveEventFunction<TEvent = any, TResult = unknown>(handler: Han
   const server = createServer(app)
 
   let closing: Promise<void> | undefined
-  const offParticipant = controller.addParticipant({
+  const offParticipant = control.addParticipant({
     onStopping() {
       // idle keep-alive sockets go at once; busy ones get `Connection: close` on their response
       server.closeIdleConnections()
@@ -134,7 +135,8 @@ export function serveEventFunction<TEvent = any, TResult = unknown>(handler: Han
   ready.catch(() => {})
   // listen once /tmp is restored: an event must not run before the state it resumes from is back
   void endpoint.ready.then(() => {
-    if (!closing) server.listen(port, host)
+    // a SIGTERM during the restore: the cycle is closing this server, it must not start listening now
+    if (!closing && control.state === 'running') server.listen(port, host)
   })
 
   return {
@@ -144,9 +146,11 @@ export function serveEventFunction<TEvent = any, TResult = unknown>(handler: Han
     },
     ready,
     close() {
-      endpoint.startDraining()
+      // this server leaves the shutdown cycle: a later SIGTERM neither waits for its responses nor closes it again.
+      // (The persistence participant stays: the files in root are still there to be flushed.)
+      endpoint.close()
       offParticipant()
-      return (closing ??= closeServer(server, timeoutSignal(controller.settings.graceMs)))
+      return (closing ??= closeServer(server, timeoutSignal(control.graceMs)))
     },
   }
 }

@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js'
 import type { PathPredicate } from './filter.js'
+import type { ManifestEntry } from './manifest.js'
 import type { SnapshotStore } from './store.js'
 
 /** Options resolved once by createSnapshotter and handed to each operation. */
@@ -28,4 +29,10 @@ export interface OperationOptions {
   signal?: AbortSignal
   /** Called as files and bytes are processed (the CLI draws its progress bar from it). */
   onProgress?: (progress: Progress) => void
+  /**
+   * @internal Restore only: called with the manifest's entries once it is loaded, before a byte is written. The
+   * persistence runtime keeps them so that starting over (`persist.onRestoreError: 'start-fresh'`) removes exactly
+   * what a failed restore may have written.
+   */
+  onManifest?: (entries: readonly ManifestEntry[]) => void
 }

@@ -45,6 +45,7 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
     if (!id) throw new ScfGracefulError('SCFG_ERR_SNAPSHOT_NOT_FOUND', `no snapshot under key "${key}" in the ${store.kind} store`, { details: { key } })
     // parseManifest (inside) rejects every hostile path before anything below writes a byte
     const manifest = await loadManifest(store, key, id, signal)
+    options.onManifest?.(manifest.entries)
     await mkdir(ctx.root, { recursive: true }).catch((err: unknown) => { throw writeError(err, ctx.root) })
     const root = await realpath(ctx.root)
 

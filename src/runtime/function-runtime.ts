@@ -1,8 +1,9 @@
 import { ScfGracefulError, ShutdownError, invalidOption } from '../errors.js'
 import { fields, type Logger } from '../log.js'
 import type { ScfContext } from '../scf/context.js'
-import { getController, type TrackedInvocation } from '../shutdown/controller.js'
+import { joinShutdown, timeoutSignal, type ShutdownControl, type TrackedInvocation } from '../shutdown/controller.js'
 import type { PersistOptions, PersistenceRuntime } from '../persistence/runtime.js'
+import type { Exchange } from './drain.js'
 
 /**
  * The runtime-agnostic core that every deployment shape shares (code: graceful(), image: the Express adapter,
@@ -49,22 +50,39 @@ export interface RuntimeOptions {
 }
 
 export interface InvokeExtras {
-  /** Aborts the invocation with reason 'client-closed' (image deployments: the HTTP client went away). */
+  /** Aborts the invocation with reason 'client-closed' (a transport whose requests carry an AbortSignal). */
   clientSignal?: AbortSignal
+  /** The request's exchange from a Drain (src/runtime/drain.ts): its clientGone() aborts with reason 'client-closed'. */
+  exchange?: Exchange
+  /**
+   * Run the handler even when a shutdown began while the invocation waited for the start-up restore (it then starts
+   * with `inv.shouldStop === true`). A job passes false: it settles with the ShutdownError instead.
+   * @default true
+   */
+  startIfStopped?: boolean
 }
 
 export interface FunctionRuntime<TEvent, TResult> {
   invoke(event: TEvent, context: ScfContext, extras?: InvokeExtras): Promise<TResult>
-  /** Resolves once the start-up restore finished (at once without persistence); rejects if persistence failed to load. */
+  /**
+   * Resolves once the start-up restore round is over, restored or not (at once without persistence); rejects only if
+   * the persistence engine failed to load. A failed restore is retried by the next invocation.
+   */
   readonly ready: Promise<void>
   /**
    * Why the last final flush (the shutdown cycle's snapshot) did not save the state: its error, or an error saying
    * the deadline cut it off. Undefined when it succeeded or never ran. runJob turns it into a non-zero exit.
    */
   flushFailure(): unknown
+  /** The adapter's view of the process's shutdown controller. */
+  readonly control: ShutdownControl
+  /** Leaves the shutdown cycle (the adapter stopped): no flush of this runtime's root, no periodic checkpoints. */
+  close(): void
 }
 
 interface ShapeDefaults {
+  /** Names the adapter in warnings about conflicting process-level settings. */
+  name: string
   exitAfterShutdown: boolean
   /** Code deployments return only after the shutdown cycle (hooks, flush) finished; servers answer first. */
   awaitCycle: boolean
@@ -93,6 +111,9 @@ export function validateRuntimeOptions(options: RuntimeOptions): void {
     throw invalidOption('persist.checkpointIntervalMs', persist.checkpointIntervalMs, 'an integer >= 0 (0 = off)')
   }
   if (persist?.restoreOnStart !== undefined && typeof persist.restoreOnStart !== 'boolean') throw invalidOption('persist.restoreOnStart', persist.restoreOnStart, 'a boolean')
+  if (persist?.onRestoreError !== undefined && persist.onRestoreError !== 'fail' && persist.onRestoreError !== 'start-fresh') {
+    throw invalidOption('persist.onRestoreError', persist.onRestoreError, '"fail" or "start-fresh"')
+  }
   // the same rule as src/persistence/layout.ts KEY_PATTERN (copied: importing it would pull the engine into the core entry)
   if (persist?.key !== undefined && (typeof persist.key !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/.test(persist.key))) {
     throw invalidOption('persist.key', persist.key, '"/"-separated segments of letters, digits, ".", "_" and "-", each starting with a letter or digit')
@@ -109,24 +130,31 @@ export function createFunctionRuntime<TEvent, TResult>(
 ): FunctionRuntime<TEvent, TResult> {
   if (typeof handler !== 'function') throw invalidOption('handler', handler, 'a function (event, context, inv) => result')
   validateRuntimeOptions(options)
-  const controller = getController()
-  controller.configure({ graceMs: options.graceMs, logger: options.logger, exitAfterShutdown: options.exitAfterShutdown ?? shape.exitAfterShutdown })
-  controller.install()
-  const logger = () => controller.settings.logger
+  // graceMs, logger and exitAfterShutdown belong to the process (one cycle, one exit): set once, see ProcessSettings
+  const controller = joinShutdown({ graceMs: options.graceMs, logger: options.logger, exitAfterShutdown: options.exitAfterShutdown }, shape.name, { exitAfterShutdown: shape.exitAfterShutdown })
+  const logger = () => controller.logger
 
-  // resolves with the persistence runtime once the start-up restore is over (at once, undefined, without `persist`)
-  let persistenceReady: Promise<PersistenceRuntime | undefined> = Promise.resolve(undefined)
+  // the persistence engine, loaded lazily through the package's own public entry (the core entry stays one
+  // self-contained file); undefined without `persist`
+  let persistence: Promise<PersistenceRuntime> | undefined
   let loaded: PersistenceRuntime | undefined
-  let isReady = !options.persist
   let lastFlush: { done: boolean; error?: unknown } | undefined
+  // one restore round at a time, shared by every invocation waiting for it; aborted by a shutdown cycle's flush step
+  let restoreRound: Promise<void> | undefined
+  let restoreAbort: AbortController | undefined
+  let closed = false
+  let leaveCycle: (() => void) | undefined
   if (options.persist) {
     const persist = options.persist
-    // loaded lazily, through the package's own public entry: the core entry stays one self-contained file
-    persistenceReady = import('scf-graceful/persistence').then(async ({ createPersistenceRuntime }) => {
+    persistence = import('scf-graceful/persistence').then(({ createPersistenceRuntime }) => {
       const runtime = createPersistenceRuntime(persist, { logger: logger() })
-      // the final flush stops periodic checkpoints; a process that lives on (code deployment) gets them back
-      controller.addParticipant({
-        onFlush: (signal) => {
+      if (closed) return runtime
+      leaveCycle = controller.addParticipant({
+        onFlush(signal) {
+          // the cycle's in-flight share is over (the invocations waiting for the restore settled or were given up
+          // on): a restore still running stops here, leaving the store as it was, and the flush below refuses the
+          // half-restored root
+          restoreAbort?.abort()
           // the cycle only logs a failed flush; whoever reports the outcome (runJob's exit code) must learn of it
           const state: { done: boolean; error?: unknown } = { done: false }
           lastFlush = state
@@ -139,27 +167,40 @@ export function createFunctionRuntime<TEvent, TResult>(
             },
           )
         },
+        // the final flush stops periodic checkpoints; a process that lives on (code deployment) gets them back
         onRearm: () => runtime.startInterval(),
       })
-      if (persist.restoreOnStart !== false) {
-        try {
-          await runtime.restore()
-        } catch (err) {
-          // a failed restore must not keep the function from running: it starts fresh, loudly
-          logger().error(`restore failed, starting without it: ${(err as Error)?.message ?? String(err)}`)
-        }
-      }
-      runtime.startInterval()
       loaded = runtime
-      isReady = true
       return runtime
     })
   }
 
+  /** The running restore round, a new one if the root is not complete yet, or undefined when it is (no wait at all). */
+  function ensureRestored(runtime: PersistenceRuntime): Promise<void> | undefined {
+    const state = runtime.restoreState
+    if (state === 'complete' || state === 'fresh') return undefined
+    if (!restoreRound) {
+      const ac = new AbortController()
+      restoreAbort = ac
+      restoreRound = runtime
+        .restore(ac.signal)
+        .then(() => {
+          if (!closed) runtime.startInterval()
+        })
+        .finally(() => {
+          restoreRound = undefined
+          if (restoreAbort === ac) restoreAbort = undefined
+        })
+    }
+    return restoreRound
+  }
+
+  // the first round starts now, before any invocation arrives: an event must find its state back
+  const startup = persistence?.then((runtime) => ensureRestored(runtime)?.catch(() => {}))
+
   async function invoke(event: TEvent, context: ScfContext, extras?: InvokeExtras): Promise<TResult> {
-    // the common case (no persistence, or already restored) takes no extra turn of the event loop
-    const runtime = isReady ? loaded : await persistenceReady
     const requestId = context.requestId
+    // tracked from the start: a SIGTERM while this invocation waits for the restore is part of its cycle
     const tracked = controller.track(requestId)
     const started = performance.now()
     const timeLimitMs = context.timeLimitMs
@@ -170,37 +211,73 @@ export function createFunctionRuntime<TEvent, TResult>(
       if (clientSignal.aborted) onClientClosed()
       else clientSignal.addEventListener('abort', onClientClosed, { once: true })
     }
-    const inv = new InvocationImpl(tracked, requestId, started, timeLimitMs, runtime)
+    const exchange = extras?.exchange
+    if (exchange) {
+      if (exchange.isClientGone) onClientClosed()
+      else exchange.onClientGone = onClientClosed
+    }
+    let runtime: PersistenceRuntime | undefined
 
-    // one promise settles the invocation: the handler, the cycle's deadline, or the time limit, whichever comes first
+    // one promise settles the invocation: the handler, the cycle's deadline, the time limit, or a failed restore,
+    // whichever comes first
     const outcome = await new Promise<Outcome<TResult>>((resolve) => {
-      tracked.onGiveUp = (error) => resolve({ ok: false, error })
+      let settled = false
+      const settle = (o: Outcome<TResult>) => {
+        settled = true
+        resolve(o)
+      }
+      tracked.onGiveUp = (error) => settle({ ok: false, error })
       if (timeLimitMs !== undefined && timeLimitMs > 0) {
         const margin = resolveTimeoutMargin(options.timeoutMarginMs, timeLimitMs)
         // abort `margin` before the limit; then settle just before the platform's kill, so the caller gets a clear error
         timer = setTimeout(() => {
           tracked.abort('timeout')
-          timer = setTimeout(() => resolve({ ok: false, error: new ShutdownError('timeout', { code: 'SCFG_ERR_SHUTDOWN_DEADLINE' }) }), Math.max(0, margin - Math.min(50, margin)))
+          timer = setTimeout(() => settle({ ok: false, error: new ShutdownError('timeout', { code: 'SCFG_ERR_SHUTDOWN_DEADLINE' }) }), Math.max(0, margin - Math.min(50, margin)))
           timer.unref()
         }, Math.max(0, timeLimitMs - margin))
         timer.unref()
       }
-      let result: TResult | Promise<TResult>
-      try {
-        result = handler(event, context, inv)
-      } catch (error) {
-        resolve({ ok: false, error })
-        return
+      const start = () => {
+        if (settled) return
+        // a stop that came while the restore ran: the handler learns it from `inv` (or, for a job, never starts)
+        if (tracked.isAborted && extras?.startIfStopped === false) return settle({ ok: false, error: tracked.abortReason })
+        const inv = new InvocationImpl(tracked, requestId, started, timeLimitMs, runtime)
+        let result: TResult | Promise<TResult>
+        try {
+          result = handler(event, context, inv)
+        } catch (error) {
+          settle({ ok: false, error })
+          return
+        }
+        if (result !== null && typeof result === 'object' && typeof (result as Promise<TResult>).then === 'function') {
+          ;(result as Promise<TResult>).then(
+            (value) => settle({ ok: true, value }),
+            (error: unknown) => settle({ ok: false, error }),
+          )
+        } else settle({ ok: true, value: result as TResult })
       }
-      if (result !== null && typeof result === 'object' && typeof (result as Promise<TResult>).then === 'function') {
-        ;(result as Promise<TResult>).then(
-          (value) => resolve({ ok: true, value }),
-          (error: unknown) => resolve({ ok: false, error }),
-        )
-      } else resolve({ ok: true, value: result as TResult })
+      // the common case (no persistence, or the root already restored) takes no extra turn of the event loop
+      if (!persistence) return start()
+      if (loaded && !ensureRestored(loaded)) {
+        runtime = loaded
+        return start()
+      }
+      persistence
+        .then((rt) => {
+          runtime = rt
+          return ensureRestored(rt)
+        })
+        .then(start, (error: unknown) => {
+          // the handler must not run on a half-restored root; SCF reports the failure and the next invocation retries
+          const code = (error as ScfGracefulError)?.code
+          const what = code === 'SCFG_ERR_RESTORE_FAILED' ? 'the start-up restore did not complete' : 'the persistence engine failed to load'
+          if (!settled) logger().error(`invocation failed: ${what} ${fields({ requestId, code })}`)
+          settle({ ok: false, error })
+        })
     })
     if (timer) clearTimeout(timer)
     clientSignal?.removeEventListener('abort', onClientClosed)
+    if (exchange?.onClientGone === onClientClosed) exchange.onClientGone = undefined
     tracked.end()
     if (!outcome.ok && outcome.error instanceof ShutdownError && outcome.error.code === 'SCFG_ERR_SHUTDOWN_DEADLINE') {
       logger().warn(`handler did not settle in time ${fields({ requestId, reason: outcome.error.reason })}`)
@@ -212,29 +289,37 @@ export function createFunctionRuntime<TEvent, TResult>(
       const left = timeLimitMs - (performance.now() - started) - 20
       if (left > 0) {
         try {
-          await runtime.flush(AbortSignal.timeout(left))
+          await runtime.flush(timeoutSignal(left))
         } catch (err) {
           logger().error(`flush before timeout failed ${fields({ requestId })}: ${(err as Error)?.message ?? String(err)}`)
         }
         // the instance may serve more invocations (SCF reuses it when the handler returned in time)
-        runtime.startInterval()
+        if (!closed) runtime.startInterval()
       }
-    } else if (shape.awaitCycle && reason !== undefined && reason !== 'client-closed' && reason !== 'timeout' && controller.cycle) {
+    } else if (shape.awaitCycle && reason !== undefined && reason !== 'client-closed' && reason !== 'timeout') {
       // code deployment: the platform may freeze the instance once we return, so the hooks and flush finish first
-      await controller.cycle
+      await controller.awaitCycle()
     }
     if (outcome.ok) return outcome.value
     throw outcome.error
   }
 
-  const ready = persistenceReady.then(() => {})
+  const ready = startup ? startup.then(() => {}) : Promise.resolve()
   // a failed load reaches every invocation (and `ready` for whoever awaits it); never an unhandled rejection
   ready.catch(() => {})
+  function close(): void {
+    closed = true
+    leaveCycle?.()
+    leaveCycle = undefined
+    loaded?.stopInterval()
+  }
+
   const flushFailure = (): unknown => {
     if (!lastFlush) return undefined
     return lastFlush.done ? lastFlush.error : new Error('the final flush did not finish before the shutdown deadline')
   }
-  return { invoke, ready, flushFailure }
+
+  return { invoke, ready, control: controller, close, flushFailure }
 }
 
 class InvocationImpl implements Invocation {

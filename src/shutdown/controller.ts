@@ -20,6 +20,36 @@ export interface ControllerSettings {
   logger: Logger
 }
 
+/**
+ * The settings that belong to the process, not to one handler: one cycle, one exit, one log. Each is set once, by the
+ * first adapter (graceful(), eventInvokeRouter()/serveEventFunction(), runJob()) that gives it; a later different
+ * value is logged as a warning and ignored, never silently applied. A deployment shape's own default (an image exits
+ * after the cycle) yields to a value someone gave.
+ */
+export interface ProcessSettings {
+  graceMs?: number
+  exitAfterShutdown?: boolean
+  logger?: Logger | false
+}
+
+/** What an adapter may do with the process-wide controller: nothing else of it is reachable from outside src/shutdown. */
+export interface ShutdownControl {
+  /** The process's logger (safe: a throwing logger cannot break the caller). */
+  readonly logger: Logger
+  /** The process's bound for one cycle. */
+  readonly graceMs: number
+  /** 'running', 'stopping' or 'stopped'. */
+  readonly state: ShutdownState
+  /** Starts tracking one invocation: the cycle aborts it, waits for it, and gives up on it at its in-flight deadline. */
+  track(requestId: string): TrackedInvocation
+  /** Joins the cycle at its fixed points; returns the function that leaves it (call it when the adapter stops). */
+  addParticipant(participant: CycleParticipant): () => void
+  /** Resolves when the running cycle ended (at once when none runs); for an exiting process, never. */
+  awaitCycle(): Promise<void>
+  /** Starts a cycle (or returns the running one). */
+  shutdown(reason?: ShutdownReason): Promise<void>
+}
+
 /** A participant that runs at fixed points of the cycle (adapters use it; the core knows nothing about them). */
 export interface CycleParticipant {
   /** Called synchronously as the cycle begins, before in-flight work is aborted (e.g. start answering 503). */
@@ -78,14 +108,19 @@ export class TrackedInvocation {
   }
 }
 
-const kController = Symbol.for('scf-graceful.controller.v1')
+// v2: the controller's shape changed (private state, set-once settings); a copy of an older version keeps its own
+const kController = Symbol.for('scf-graceful.controller.v2')
 const EXIT_SIGINT = 130
 
+type SettingName = keyof ProcessSettings
+
 class ShutdownController {
-  state: ShutdownState = 'running'
-  settings: ControllerSettings = { graceMs: 10_000, exitAfterShutdown: false, logger: safeLogger(undefined) }
+  private stateNow: ShutdownState = 'running'
+  private readonly settings: ControllerSettings = { graceMs: 10_000, exitAfterShutdown: false, logger: safeLogger(undefined) }
+  /** Who set each process-level setting, and the value as given (a logger before safeLogger wrapped it). */
+  private readonly settingOrigin = new Map<SettingName, { by: string; given: unknown; explicit: boolean }>()
   /** The running (or last) cycle; undefined while running. */
-  cycle: Promise<void> | undefined
+  private cycle: Promise<void> | undefined
   private readonly hooks = new Set<HookEntry>()
   private readonly inflight = new Set<TrackedInvocation>()
   private drainWaiter: (() => void) | undefined
@@ -95,6 +130,18 @@ class ShutdownController {
   private sigintWhileStopping = false
   private readonly onSigterm = () => this.handleSignal('SIGTERM')
   private readonly onSigint = () => this.handleSignal('SIGINT')
+
+  get state(): ShutdownState {
+    return this.stateNow
+  }
+
+  get logger(): Logger {
+    return this.settings.logger
+  }
+
+  get graceMs(): number {
+    return this.settings.graceMs
+  }
 
   /** Adds the SIGTERM/SIGINT listeners (idempotent). */
   install(): void {
@@ -112,13 +159,40 @@ class ShutdownController {
     process.removeListener('SIGINT', this.onSigint)
   }
 
-  configure(partial: Partial<Omit<ControllerSettings, 'logger'>> & { logger?: Logger | false }): void {
-    if (partial.graceMs !== undefined) {
-      if (typeof partial.graceMs !== 'number' || !(partial.graceMs >= 0) || !Number.isFinite(partial.graceMs)) throw invalidOption('graceMs', partial.graceMs, 'a finite number of ms >= 0')
-      this.settings.graceMs = partial.graceMs
+  /**
+   * Sets the process-level settings `given` by an adapter (`by` names it in warnings), and the shape's `defaults`
+   * where nothing was given. Set once: the first given value wins, a later different one is a warning.
+   */
+  configure(given: ProcessSettings, by: string, defaults: ProcessSettings = {}): void {
+    if (given.graceMs !== undefined && (typeof given.graceMs !== 'number' || !(given.graceMs >= 0) || !Number.isFinite(given.graceMs))) {
+      throw invalidOption('graceMs', given.graceMs, 'a finite number of ms >= 0')
     }
-    if (partial.exitAfterShutdown !== undefined) this.settings.exitAfterShutdown = Boolean(partial.exitAfterShutdown)
-    if (partial.logger !== undefined) this.settings.logger = safeLogger(partial.logger)
+    for (const name of ['logger', 'graceMs', 'exitAfterShutdown'] as const) {
+      const explicit = given[name] !== undefined
+      const value = explicit ? given[name] : defaults[name]
+      if (value === undefined) continue
+      const origin = this.settingOrigin.get(name)
+      // a shape's default yields to a value someone gave, and never overrides one
+      if (!origin || (explicit && !origin.explicit)) {
+        this.settingOrigin.set(name, { by, given: value, explicit })
+        this.apply(name, value)
+        continue
+      }
+      if (origin.given === value || (!explicit && origin.explicit)) continue
+      const shown = (v: unknown) => (name === 'logger' ? (v === false ? 'false' : 'another logger') : String(v))
+      this.settings.logger.warn(`${name}=${shown(value)} from ${by} ignored: this process already uses ${name}=${shown(origin.given)} from ${origin.by} (process-level settings are set once)`)
+    }
+  }
+
+  private apply(name: SettingName, value: unknown): void {
+    if (name === 'graceMs') this.settings.graceMs = value as number
+    else if (name === 'exitAfterShutdown') this.settings.exitAfterShutdown = Boolean(value)
+    else this.settings.logger = safeLogger(value as Logger | false)
+  }
+
+  /** Resolves when the running cycle ended (at once when none runs). */
+  awaitCycle(): Promise<void> {
+    return this.cycle ?? Promise.resolve()
   }
 
   addHook(hook: ShutdownHook, options: HookOptions = {}): () => void {
@@ -150,7 +224,7 @@ class ShutdownController {
   track(requestId: string): TrackedInvocation {
     const tracked = new TrackedInvocation(requestId, this)
     this.inflight.add(tracked)
-    if (this.state !== 'running') tracked.abort(this.currentReason ?? new ShutdownError('manual'))
+    if (this.stateNow !== 'running') tracked.abort(this.currentReason ?? new ShutdownError('manual'))
     return tracked
   }
 
@@ -175,7 +249,7 @@ class ShutdownController {
   /** Starts a cycle (or returns the running one). */
   shutdown(reason: ShutdownReason = 'manual'): Promise<void> {
     // 'stopped' lasts only while an exiting process drains its output: it is still the same cycle
-    if (this.state !== 'running' && this.cycle) {
+    if (this.stateNow !== 'running' && this.cycle) {
       this.settings.logger.info(`${reason} received while stopping: ignored`)
       return this.cycle
     }
@@ -184,7 +258,7 @@ class ShutdownController {
   }
 
   private handleSignal(signal: 'SIGTERM' | 'SIGINT'): void {
-    if (this.state !== 'running') {
+    if (this.stateNow !== 'running') {
       if (signal === 'SIGINT') {
         if (this.sigintWhileStopping || this.currentReason?.reason === 'SIGINT') {
           // second Ctrl-C: the person at the terminal wants out now
@@ -201,7 +275,7 @@ class ShutdownController {
 
   private async runCycle(reason: ShutdownReason): Promise<void> {
     // abort first: handlers learn of the stop before anything else is built or logged
-    this.state = 'stopping'
+    this.stateNow = 'stopping'
     this.sigintWhileStopping = false
     // the stack of an error made in a signal listener says nothing useful, and capturing it costs time here
     const stackTraceLimit = Error.stackTraceLimit
@@ -245,7 +319,7 @@ class ShutdownController {
       await boundedStep(logger, 'finalize', p.onFinalize.bind(p), deadline)
     }
 
-    this.state = 'stopped'
+    this.stateNow = 'stopped'
     logger.info(`shutdown ${fields({ reason, state: 'stopped', ms: Math.round(performance.now() - started) })}`)
     if (this.settings.exitAfterShutdown || reason === 'SIGINT') {
       exitAfterOutput(reason === 'SIGINT' ? EXIT_SIGINT : 0)
@@ -255,7 +329,7 @@ class ShutdownController {
     // the process lives on (code deployment: SCF's runtime owns it): re-arm for the next invocation
     this.currentReason = undefined
     this.cycle = undefined
-    this.state = 'running'
+    this.stateNow = 'running'
     for (const p of participants) safely(logger, 'onRearm', () => p.onRearm?.())
   }
 }
@@ -289,10 +363,39 @@ export function abortedPromise(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
 }
 
-/** The one controller of this process. */
+/** The one controller of this process (src/shutdown only; adapters get a ShutdownControl from joinShutdown()). */
 export function getController(): ShutdownController {
   const g = globalThis as Record<symbol, ShutdownController | undefined>
   return (g[kController] ??= new ShutdownController())
+}
+
+/**
+ * How an adapter joins the process's shutdown: sets the process-level settings once (see ProcessSettings), installs
+ * the signal listeners, and returns the narrow view adapters work through.
+ *
+ * @example
+ * const control = joinShutdown({ graceMs: options.graceMs, logger: options.logger }, 'graceful()', { exitAfterShutdown: false })
+ * const tracked = control.track(requestId)
+ */
+export function joinShutdown(settings: ProcessSettings, by: string, defaults: ProcessSettings = {}): ShutdownControl {
+  const controller = getController()
+  controller.configure(settings, by, defaults)
+  controller.install()
+  return {
+    get logger() {
+      return controller.logger
+    },
+    get graceMs() {
+      return controller.graceMs
+    },
+    get state() {
+      return controller.state
+    },
+    track: (requestId) => controller.track(requestId),
+    addParticipant: (participant) => controller.addParticipant(participant),
+    awaitCycle: () => controller.awaitCycle(),
+    shutdown: (reason) => controller.shutdown(reason),
+  }
 }
 
 export type { ShutdownController }

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPersistenceRuntime, createSnapshotter, memoryStore, type SnapshotStore } from '../../src/persistence/index.js'
 import { captureLogger, describeTree, scratch } from './helpers.js'
+import { faultStore } from '../setup/faults.mjs'
 
 let base: { dir: string; cleanup(): Promise<void> }
 beforeAll(async () => { base = await scratch('scfg-runtime-') })
@@ -38,6 +39,7 @@ describe('createPersistenceRuntime', () => {
     bad({ store: memoryStore(), checkpointIntervalMs: -1 })
     bad({ store: memoryStore(), restoreOnStart: 'yes' })
     bad({ store: memoryStore(), key: '/abs' })
+    bad({ store: memoryStore(), onRestoreError: 'ignore' })
   })
 
   it('restore runs once per process; nothing to restore is fine and logged', async () => {
@@ -155,5 +157,51 @@ describe('createPersistenceRuntime', () => {
     expect(count).toBeGreaterThanOrEqual(2)
     await new Promise((r) => setTimeout(r, 300))
     expect(checkpoints()).toBe(count)
+  })
+
+  it('a failed restore is retried 3 times, then refused to be snapshotted; the next restore() tries again', async () => {
+    const inner = memoryStore()
+    const src = await freshRoot()
+    for (let i = 0; i < 6; i++) await writeFile(join(src, `f${i}`), randomBytes(300))
+    await createSnapshotter({ store: inner, root: src, key: 'flaky' }).snapshot()
+    const good = await createSnapshotter({ store: inner, root: src, key: 'flaky' }).list()
+    const store = faultStore(inner, [{ op: ['get', 'readInto'], key: 'chunks/', after: 2, action: 'fail' }])
+    const root = await freshRoot()
+    const logger = captureLogger()
+    const rt = createPersistenceRuntime({ store, root, key: 'flaky', checkpointIntervalMs: 10 }, { logger })
+    const err = await rt.restore().then(() => undefined, (e: unknown) => e)
+    expect(err).toMatchObject({ code: 'SCFG_ERR_RESTORE_FAILED', cause: expect.objectContaining({ injected: true }) })
+    expect(rt.restoreState).toBe('incomplete')
+    expect(logger.lines.filter((l) => l.includes('persist: restore start'))).toHaveLength(3)
+    await expect(rt.checkpoint()).rejects.toMatchObject({ code: 'SCFG_ERR_RESTORE_FAILED' })
+    await expect(rt.flush(AbortSignal.timeout(5000))).rejects.toMatchObject({ code: 'SCFG_ERR_RESTORE_FAILED' })
+    rt.startInterval()
+    await new Promise((r) => setTimeout(r, 50))
+    rt.stopInterval()
+    expect(logger.lines.some((l) => /checkpoint (start|done)/.test(l))).toBe(false)
+    expect(await createSnapshotter({ store: inner, root: src, key: 'flaky' }).list()).toEqual(good)
+
+    store.setRules([])
+    await rt.restore()
+    expect(rt.restoreState).toBe('complete')
+    expect(await describeTree(root)).toMatchObject(await describeTree(src))
+    await rt.checkpoint()
+  })
+
+  it("onRestoreError 'start-fresh': the snapshot's paths are removed from root, other files stay, snapshots are allowed", async () => {
+    const inner = memoryStore()
+    const src = await freshRoot()
+    await mkdir(join(src, 'sub'))
+    for (let i = 0; i < 6; i++) await writeFile(join(src, 'sub', `f${i}`), randomBytes(300))
+    await createSnapshotter({ store: inner, root: src, key: 'fresh' }).snapshot()
+    const store = faultStore(inner, [{ op: ['get', 'readInto'], key: 'chunks/', after: 3, action: 'fail' }])
+    const root = await freshRoot()
+    await writeFile(join(root, 'mine.txt'), 'not from the snapshot')
+    const logger = captureLogger()
+    const rt = createPersistenceRuntime({ store, root, key: 'fresh', onRestoreError: 'start-fresh' }, { logger })
+    await rt.restore()
+    expect(rt.restoreState).toBe('fresh')
+    expect(Object.keys(await describeTree(root))).toEqual(['mine.txt'])
+    await rt.checkpoint()
   })
 })
