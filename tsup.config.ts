@@ -1,7 +1,7 @@
 import { defineConfig, type Options } from 'tsup'
 
 // scf-graceful/persistence: the core loads it lazily by its public name (see src/runtime/function-runtime.ts)
-const external = ['scf-graceful/persistence', 'express', '@aws-sdk/client-s3', 'ioredis', 'better-sqlite3', 'tencentcloud-sdk-nodejs-scf', 'cli-progress', 'playwright-core']
+const external = ['scf-graceful/persistence', 'express', '@aws-sdk/client-s3', 'ioredis', 'tencentcloud-sdk-nodejs-scf', 'cli-progress', 'playwright-core']
 
 const library: Options = {
   format: ['esm', 'cjs'],

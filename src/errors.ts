@@ -10,7 +10,7 @@ export type ShutdownReason = 'SIGTERM' | 'SIGINT' | 'timeout' | 'client-closed' 
 export const errorCodes = {
   // options
   SCFG_ERR_INVALID_OPTION: 'An option has a wrong type or value; the message names the option and the value that arrived.',
-  SCFG_ERR_MISSING_DEPENDENCY: 'An optional peer dependency (express, @aws-sdk/client-s3, ioredis, better-sqlite3, tencentcloud-sdk-nodejs-scf) is needed for this feature and is not installed.',
+  SCFG_ERR_MISSING_DEPENDENCY: 'An optional peer dependency (express, @aws-sdk/client-s3, ioredis, tencentcloud-sdk-nodejs-scf) is needed for this feature and is not installed.',
   // shutdown
   SCFG_ERR_SHUTDOWN_ABORTED: "The invocation's signal was aborted: the process is stopping (SIGTERM, SIGINT, shutdown()), the invocation neared its timeout, or its client went away. `.reason` says which.",
   SCFG_ERR_SHUTDOWN_DEADLINE: 'The handler did not settle before the shutdown deadline (graceMs, or its own timeout); the wrapper settled the invocation with this error.',
@@ -44,6 +44,7 @@ export const errorCodes = {
   SCFG_ERR_INSTANCE_TERMINATED: 'The invocation was terminated by force; the instance was killed and its tmp dir wiped (SCF status 499).',
   SCFG_ERR_INSTANCE_START: 'The function instance could not start (entry not found, module threw while loading, image server never listened).',
   SCFG_ERR_HANDLER_FAILED: 'The function handler threw or rejected (SCF status 430); the original error is in `cause` / `errorMessage`.',
+  SCFG_ERR_EMULATOR_DATA_DIR_LOCKED: 'Another live emulator holds this data dir (its pid is in the message and in `<data dir>/emulator.lock`); stop it or give this one its own --data-dir. A lock left by a process that is gone is taken over.',
   SCFG_ERR_EMULATOR_BUSY: "No function instance became free within the emulator's queueTimeoutMs (every instance of `concurrency` busy); the event ends FAILED with SCF status 432 (ResourceLimitReached).",
   SCFG_ERR_EMULATOR_CLOSING: 'The emulator is closing: an event still waiting for an instance is not started, and no new instance starts.',
   SCFG_ERR_EVENT_CANCELLED: 'An async event was terminated (TerminateAsyncEvent) while it still waited for a free instance: it never started and ends ABORTED.',

@@ -1,20 +1,24 @@
-// Persistence benchmark: one 512 MiB file + 1,000 x 512 KiB files (1 GiB), fsStore on the same disk.
-// Compares our snapshot and restore with `cp -a` and `tar -cf` of the same tree. Each of our operations runs in
-// its own child process (peak RSS = that process's maxRSS); cp and tar run under /usr/bin/time -f %M.
+// Persistence benchmark: one 128 MiB file + 256 x 512 KiB files (256 MiB, issue 15's tree), fsStore on the same disk.
+// Compares our snapshot and restore with `cp -a` and `tar -cf` of the same tree, beside two floors: SHA-256 of the
+// tree's bytes split over two worker threads, and (for the unchanged re-snapshot of a 10,000-file tree) a bare
+// readdir + lstat walk in a fresh process. Each of our operations runs in its own child process (peak RSS = that
+// process's maxRSS); cp and tar run under /usr/bin/time -f %M.
 // Three rounds, operations alternating inside each round; medians reported. Page cache is warm (not dropped).
-// Env: BENCH_PERSIST_SMALL=1 for a 10x smaller tree (a quick check).
+// Env: BENCH_PERSIST_SMALL=1 for a 10x smaller tree (a quick check); BENCH_PERSIST_LARGE=1 for the older 1 GiB tree.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { randomFillSync } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { appendFile, mkdir, open, rm } from 'node:fs/promises'
+import { appendFile, mkdir, open, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const work = join(here, '../.work/persistence')
 const small = process.env.BENCH_PERSIST_SMALL === '1'
-const BIG = (small ? 51 : 512) * 1024 * 1024
-const COUNT = small ? 100 : 1000
+const large = process.env.BENCH_PERSIST_LARGE === '1'
+const BIG = (small ? 13 : large ? 512 : 128) * 1024 * 1024
+const COUNT = small ? 26 : large ? 1000 : 256
+const MANY = 10_000
 const SMALL = 512 * 1024
 const ROUNDS = Number(process.env.BENCH_PERSIST_ROUNDS) || 3
 const MiB = 1024 * 1024
@@ -57,6 +61,37 @@ function timed(cmd, args) {
   return { ms, cpuMs: (user + sys) * 1000, maxRssKiB: rss }
 }
 
+/** SHA-256 of `bytes` split over two worker threads (4 MiB buffers): the hashing floor on both cores. */
+function shaFloor(bytes) {
+  const src = `const { parentPort, workerData } = require('node:worker_threads'); const { createHash } = require('node:crypto');
+    const buf = Buffer.alloc(4 * 1024 * 1024, 7); let left = workerData; const t = process.hrtime.bigint();
+    while (left > 0) { const n = Math.min(left, buf.length); createHash('sha256').update(buf.subarray(0, n)).digest(); left -= n }
+    parentPort.postMessage(Number(process.hrtime.bigint() - t) / 1e6)`
+  const script = `const { Worker } = require('node:worker_threads'); const t = performance.now();
+    Promise.all([0, 1].map(() => new Promise((r) => new Worker(${JSON.stringify(src)}, { eval: true, workerData: ${Math.ceil(bytes / 2)} }).on('message', r))))
+      .then(() => console.log(JSON.stringify({ ms: performance.now() - t, cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000, maxRssKiB: process.resourceUsage().maxRSS })))`
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`sha floor failed: ${r.stderr}`)
+  return JSON.parse(r.stdout.trim())
+}
+
+/** A bare walk of `root` (readdir + lstatSync, as the snapshot's walk does) in a fresh process: the re-snapshot floor. */
+function lstatFloor(root) {
+  const script = `const { readdirSync, lstatSync } = require('node:fs'); const { join } = require('node:path'); const t = performance.now(); let n = 0;
+    const walk = (d) => { for (const name of readdirSync(d)) { const p = join(d, name); const st = lstatSync(p); n++; if (st.isDirectory()) walk(p) } };
+    walk(${JSON.stringify(root)}); console.log(JSON.stringify({ ms: performance.now() - t, cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000, maxRssKiB: process.resourceUsage().maxRSS, entries: n }))`
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`lstat floor failed: ${r.stderr}`)
+  return JSON.parse(r.stdout.trim())
+}
+
+async function makeManyFiles(root) {
+  for (let d = 0; d < MANY / 100; d++) {
+    await mkdir(join(root, `d${d}`), { recursive: true })
+    for (let i = 0; i < 100; i++) await writeFile(join(root, `d${d}`, `f${i}`), `file ${d}/${i}\n`)
+  }
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const fmtMs = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`)
 const fmtMiB = (kib) => `${(kib / 1024).toFixed(0)} MiB`
@@ -66,6 +101,8 @@ await rm(work, { recursive: true, force: true })
 const tree = join(work, 'tree')
 console.error(`bench/persistence: generating ${(BIG + COUNT * SMALL) / MiB} MiB tree...`)
 await makeTree(tree)
+const many = join(work, 'many')
+await makeManyFiles(many)
 
 const loads = [readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')]
 const samples = {}
@@ -97,6 +134,15 @@ for (let round = 0; round < ROUNDS; round++) {
     else add('restore: cp -a', timed('cp', ['-a', tree, target]))
     await rm(target, { recursive: true, force: true })
   }
+  add('floor: SHA-256 of the tree on 2 threads', shaFloor(BIG + COUNT * SMALL))
+  // 10,000 files: a first snapshot (not shown), then the unchanged re-snapshot beside a bare lstat walk
+  ours('snapshot', many, storeDir, `many/r${round}`)
+  const manyOrder = round % 2 === 0 ? ['ours', 'floor'] : ['floor', 'ours']
+  for (const who of manyOrder) {
+    if (who === 'ours') add('10k files, unchanged re-snapshot: ours', ours('snapshot', many, storeDir, `many/r${round}`))
+    else add('10k files: bare lstat walk (floor)', lstatFloor(many))
+  }
+  await rm(join(many, '.scf-graceful'), { recursive: true, force: true })
   await rm(storeDir, { recursive: true, force: true })
 }
 await rm(work, { recursive: true, force: true })
@@ -116,4 +162,6 @@ const ratio = (a, b, k = 'ms') => (get(a)[k] / get(b)[k]).toFixed(2)
 console.log(`\nfirst snapshot / cp -a = ${ratio('first snapshot: ours', 'first snapshot: cp -a')} (goal <= 1.5) · ` +
   `unchanged / first = ${ratio('unchanged re-snapshot: ours', 'first snapshot: ours')} (goal <= 0.02) · ` +
   `restore / cp -a = ${ratio('restore: ours', 'restore: cp -a')} (goal <= 1.5) · CPU ratios: first snapshot / cp -a ` +
-  `${ratio('first snapshot: ours', 'first snapshot: cp -a', 'cpu')}, restore / cp -a ${ratio('restore: ours', 'restore: cp -a', 'cpu')} · total ${((Date.now() - started) / 1000).toFixed(0)} s`)
+  `${ratio('first snapshot: ours', 'first snapshot: cp -a', 'cpu')}, restore / cp -a ${ratio('restore: ours', 'restore: cp -a', 'cpu')} · ` +
+  `10k unchanged re-snapshot / bare lstat walk = ${ratio('10k files, unchanged re-snapshot: ours', '10k files: bare lstat walk (floor)')} (goal <= 2) · ` +
+  `SHA-256 floor / cp -a = ${ratio('floor: SHA-256 of the tree on 2 threads', 'first snapshot: cp -a')} · total ${((Date.now() - started) / 1000).toFixed(0)} s`)

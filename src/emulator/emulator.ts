@@ -29,7 +29,7 @@ import { readFileSync } from 'node:fs'
 import { resolve as resolvePath } from 'node:path'
 import { invalidOption } from '../errors.js'
 import { safeLogger, type Logger } from '../log.js'
-import type { AsyncEventStatus } from '../scf/status.js'
+import { scfStatus, type AsyncEventStatus } from '../scf/status.js'
 import { API_INVOKE_TYPE, runAction, type ActionCore, type InvokeResult } from './actions.js'
 import { ApiError, FUNCTION_NAME_RE, NAMESPACE_RE, QUALIFIER_RE } from './api-params.js'
 import { EventDb, type EventRow } from './event-db.js'
@@ -64,7 +64,7 @@ export interface LocalFunctionConfig {
 
 export interface EmulatorOptions {
   functions: LocalFunctionConfig[]
-  /** Where `events.sqlite` lives; events survive restarts. @default in memory */
+  /** Where the event journals (`events.jsonl`, `logs.jsonl`) live; events survive restarts. One emulator per data dir (locked). @default in memory */
   dataDir?: string
   /** How long an ended event stays queryable. @default 3 days */
   retentionMs?: number
@@ -221,7 +221,7 @@ export class Emulator extends EventEmitter {
     // events that were RUNNING when a previous emulator died cannot be resumed: their instances died with it
     for (const row of db.running()) {
       db.appendLog(row.requestId, Date.now(), 'platform', '[PLATFORM] The emulator stopped while this event was running; it ends FAILED (500).')
-      db.finish(row.requestId, 'FAILED', 500, nowUs(), null, 'the emulator stopped while the event was running')
+      db.finish(row.requestId, 'FAILED', scfStatus.INTERNAL_ERROR, nowUs(), null, 'the emulator stopped while the event was running')
     }
     this.purge()
     this.#purgeTimer = setInterval(() => this.purge(), this.#purgeIntervalMs)
@@ -294,7 +294,7 @@ export class Emulator extends EventEmitter {
     for (const ex of this.#exec.values()) {
       if (!ex.async) continue
       this.#platformLog(ex, '[PLATFORM] The emulator stopped while this event was running; it ends FAILED (500).')
-      this.#finish(ex, 'FAILED', 500, null, 'the emulator stopped while the event was running')
+      this.#finish(ex, 'FAILED', scfStatus.INTERNAL_ERROR, null, 'the emulator stopped while the event was running')
     }
     this.#closed = true
     await Promise.all([...this.#functions.values()].map((f) => f.pool.close()))
@@ -343,14 +343,14 @@ export class Emulator extends EventEmitter {
     const log = ex.memLog.join('\n')
     return {
       FunctionRequestId: ex.requestId,
-      RetMsg: outcome.code === 200 ? (outcome.retMsg ?? 'null') : '',
-      ErrMsg: outcome.code === 200 ? '' : JSON.stringify({ errorCode: -1, errorMessage: outcome.errMsg ?? '', statusCode: outcome.code }),
+      RetMsg: outcome.code === scfStatus.OK ? (outcome.retMsg ?? 'null') : '',
+      ErrMsg: outcome.code === scfStatus.OK ? '' : JSON.stringify({ errorCode: -1, errorMessage: outcome.errMsg ?? '', statusCode: outcome.code }),
       // LogType Tail: the last 4 KB, as the real service returns
       Log: tail ? Buffer.from(log).subarray(-4096).toString() : '',
       Duration: duration,
       BillDuration: duration,
       MemUsage: outcome.memUsage,
-      InvokeResult: outcome.code === 200 ? 0 : outcome.code,
+      InvokeResult: outcome.code === scfStatus.OK ? 0 : outcome.code,
     }
   }
 
@@ -361,41 +361,41 @@ export class Emulator extends EventEmitter {
     try {
       pooled = await fn.pool.acquire(ex.requestId)
     } catch (err) {
-      if (ex.cancelled || ex.terminating) return this.#finish(ex, 'ABORTED', 499, null, 'terminated before it started')
-      const code = statusOf(err, 500)
+      if (ex.cancelled || ex.terminating) return this.#finish(ex, 'ABORTED', scfStatus.REQUEST_CANCELED, null, 'terminated before it started')
+      const code = statusOf(err, scfStatus.INTERNAL_ERROR)
       this.#platformLog(ex, `[PLATFORM] The instance could not be started: ${messageOf(err)}`)
       return this.#finish(ex, 'FAILED', code, null, messageOf(err))
     }
     if (ex.cancelled || ex.terminating === 'force' || ex.finished) {
       fn.pool.release(pooled, false)
-      return this.#finish(ex, 'ABORTED', 499, null, 'terminated before it started')
+      return this.#finish(ex, 'ABORTED', scfStatus.REQUEST_CANCELED, null, 'terminated before it started')
     }
     ex.pooled = pooled
     this.#platformLog(ex, `START RequestId: ${ex.requestId}`)
     const t0 = performance.now()
-    let code = 200
+    let code: number = scfStatus.OK
     let retMsg: string | null = null
     let errMsg: string | null = null
     try {
       const result = await pooled.instance.invoke(event, { requestId: ex.requestId, timeoutMs: fn.timeoutMs })
       retMsg = JSON.stringify(result ?? null) ?? 'null'
     } catch (err) {
-      code = statusOf(err, 430)
+      code = statusOf(err, scfStatus.USER_CODE_EXCEPTION)
       errMsg = messageOf(err)
     }
-    // the result travels over IPC, the last lines over a pipe: give the pipe a moment so they land before END
-    await new Promise((resolve) => setTimeout(resolve, 10).unref())
+    // no wait for trailing output here: the harness settles invoke() only once the lines logged before the result
+    // (or before the exit) are in, so END and Report come after them
     const memUsage = rssBytes(pooled.instance.pid)
     // read again: a TerminateAsyncEvent may have arrived while the invocation ran
     const terminating = ex.terminating as Execution['terminating']
     // any execution error recycles the instance (SCF-FACTS); a graceful abort that returned keeps it warm
-    fn.pool.release(pooled, code !== 200 || terminating === 'force')
+    fn.pool.release(pooled, code !== scfStatus.OK || terminating === 'force')
     const ms = Math.round(performance.now() - t0)
     this.#platformLog(ex, `END RequestId: ${ex.requestId}`)
-    this.#platformLog(ex, `Report RequestId: ${ex.requestId} Duration: ${ms}ms Memory: ${fn.config.memoryMb ?? 128}MB MemUsage: ${(memUsage / 1048576).toFixed(2)}MB StatusCode: ${terminating === 'force' ? 499 : code}`)
-    if (terminating === 'force') return this.#finish(ex, 'ABORTED', 499, null, 'terminated by force (TerminateAsyncEvent, GraceShutdown=false)', memUsage)
+    this.#platformLog(ex, `Report RequestId: ${ex.requestId} Duration: ${ms}ms Memory: ${fn.config.memoryMb ?? 128}MB MemUsage: ${(memUsage / 1048576).toFixed(2)}MB StatusCode: ${terminating === 'force' ? scfStatus.REQUEST_CANCELED : code}`)
+    if (terminating === 'force') return this.#finish(ex, 'ABORTED', scfStatus.REQUEST_CANCELED, null, 'terminated by force (TerminateAsyncEvent, GraceShutdown=false)', memUsage)
     if (terminating === 'grace') return this.#finish(ex, 'ABORTED', code, retMsg, errMsg, memUsage)
-    return this.#finish(ex, code === 200 ? 'FINISHED' : 'FAILED', code, retMsg, errMsg, memUsage)
+    return this.#finish(ex, code === scfStatus.OK ? 'FINISHED' : 'FAILED', code, retMsg, errMsg, memUsage)
   }
 
   #finish(ex: Execution, status: AsyncEventStatus, code: number, retMsg: string | null, errMsg: string | null, memUsage = 0) {
@@ -422,7 +422,7 @@ export class Emulator extends EventEmitter {
     const ex = this.#exec.get(requestId)
     if (!ex) {
       // RUNNING in the store but not running here: nothing left to stop
-      this.#db.finish(requestId, 'ABORTED', 499, nowUs(), null, 'terminated')
+      this.#db.finish(requestId, 'ABORTED', scfStatus.REQUEST_CANCELED, nowUs(), null, 'terminated')
       const row = this.#db.get(requestId)
       if (row) this.emit('event-change', toRecord(row))
       return
@@ -446,7 +446,7 @@ export class Emulator extends EventEmitter {
       ex.fn.pool.cancel(requestId)
     }
     // the run loop settles it once the invocation rejects; bound the wait in case it never does
-    const timer = setTimeout(() => this.#finish(ex, 'ABORTED', 499, null, 'terminated by force (TerminateAsyncEvent, GraceShutdown=false)'), 5000)
+    const timer = setTimeout(() => this.#finish(ex, 'ABORTED', scfStatus.REQUEST_CANCELED, null, 'terminated by force (TerminateAsyncEvent, GraceShutdown=false)'), 5000)
     timer.unref()
     await ex.done
     clearTimeout(timer)
@@ -496,20 +496,10 @@ function toRecord(row: EventRow): AsyncEventRecord {
   }
 }
 
-const CODE_STATUS: Record<string, number> = {
-  SCFG_ERR_HANDLER_FAILED: 430,
-  SCFG_ERR_INSTANCE_TIMEOUT: 433,
-  SCFG_ERR_INSTANCE_EXITED: 439,
-  SCFG_ERR_INSTANCE_TERMINATED: 499,
-}
-
-/** The SCF status code an invocation error carries (the harness's InvocationError has one). */
+/** The SCF status code an invocation error carries (the harness's InvocationError has one; others get `fallback`). */
 function statusOf(err: unknown, fallback: number): number {
-  const e = err as { statusCode?: unknown; status?: unknown; code?: unknown } | null
-  if (typeof e?.statusCode === 'number') return e.statusCode
-  if (typeof e?.status === 'number') return e.status
-  if (typeof e?.code === 'string' && CODE_STATUS[e.code]) return CODE_STATUS[e.code] as number
-  return fallback
+  const code = (err as { statusCode?: unknown } | null)?.statusCode
+  return typeof code === 'number' ? code : fallback
 }
 
 function messageOf(err: unknown): string {

@@ -1,11 +1,17 @@
 /**
- * Async event records and their logs in SQLite (better-sqlite3, an optional peer loaded lazily). One file under the
- * data dir, so events survive a restart of the emulator; `:memory:` when no data dir is given.
+ * Async event records and their logs, with no native module and no dependency: two append-only JSON-lines journals
+ * under the data dir (`events.jsonl`, `logs.jsonl`, see ./journal.ts) and an in-memory index, so events survive a
+ * restart of the emulator; everything in memory when no data dir is given.
+ *
+ * Memory: event records are held in memory (bounded by the retention, which purges ended events); their log lines
+ * and large results stay on disk, indexed by position. The events journal is rewritten (compacted) at every open;
+ * the log journal when most of it belongs to purged events. A torn last record (the emulator was killed mid-write) is
+ * skipped, never a crash.
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { importPeer } from '../errors.js'
 import type { AsyncEventStatus } from '../scf/status.js'
+import { Journal, type RecordPos } from './journal.js'
 
 /** One async event as the emulator keeps it. Times are microseconds since epoch (the API prints `.ffffff`). */
 export interface EventRow {
@@ -45,204 +51,259 @@ export interface EventQuery {
   limit: number
 }
 
-// Minimal structural types of better-sqlite3, so the peer's types are not needed at build time.
-interface Statement {
-  run(...params: unknown[]): { changes: number }
-  get(...params: unknown[]): unknown
-  all(...params: unknown[]): unknown[]
-}
-interface Database {
-  prepare(sql: string): Statement
-  exec(sql: string): void
-  pragma(sql: string): unknown
-  transaction<T extends (...args: never[]) => unknown>(fn: T): T
-  close(): void
-}
-type DatabaseCtor = new (file: string) => Database
+export const EVENTS_FILE = 'events.jsonl'
+export const LOGS_FILE = 'logs.jsonl'
+const FORMAT = 1
+/** A result or error message longer than this stays on disk; the index keeps where. */
+const INLINE_MESSAGE_CHARS = 2048
+/** The log journal is compacted when purged events' lines are over this many bytes and over half of it. */
+const COMPACT_LOGS_BYTES = 32 * 1024 * 1024
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS events (
-  request_id TEXT PRIMARY KEY,
-  function_name TEXT NOT NULL,
-  namespace TEXT NOT NULL,
-  qualifier TEXT NOT NULL,
-  invoke_type TEXT NOT NULL,
-  status TEXT NOT NULL,
-  status_code INTEGER NOT NULL,
-  start_us INTEGER NOT NULL,
-  end_us INTEGER,
-  ret_msg TEXT,
-  err_msg TEXT
-);
--- covering indexes: a ListAsyncEvents page is picked from the index alone, in order, filters included
-CREATE INDEX IF NOT EXISTS events_by_start ON events (namespace, function_name, start_us, request_id, status, end_us, qualifier, invoke_type);
-CREATE INDEX IF NOT EXISTS events_by_end ON events (namespace, function_name, end_us, request_id, status, start_us, qualifier, invoke_type);
-CREATE INDEX IF NOT EXISTS events_status ON events (status);
-CREATE INDEX IF NOT EXISTS events_end ON events (end_us);
-CREATE TABLE IF NOT EXISTS logs (
-  id INTEGER PRIMARY KEY,
-  request_id TEXT NOT NULL,
-  time INTEGER NOT NULL,
-  stream TEXT NOT NULL,
-  line TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS logs_request ON logs (request_id, id);
-`
+/** A message kept in memory, or where its record lies in the events journal. */
+type Message = string | null | { at: RecordPos; field: 'retMsg' | 'errMsg' }
 
-/** The event store. Every method is synchronous (better-sqlite3); each call is one short statement. */
+interface Ev {
+  requestId: string
+  functionName: string
+  namespace: string
+  qualifier: string
+  invokeType: string
+  status: AsyncEventStatus
+  statusCode: number
+  startUs: number
+  endUs: number | null
+  retMsg: Message
+  errMsg: Message
+}
+
+/** One function's events, ordered for ListAsyncEvents without sorting per query. */
+interface FnIndex {
+  /** by (startUs, requestId) */
+  byStart: Ev[]
+  /** ended events by (endUs, requestId) */
+  byEnd: Ev[]
+  running: Set<Ev>
+}
+
+// journal records (short keys: the files hold many of them)
+type PutRecord = { k: 'put'; e: EventRow }
+type EndRecord = { k: 'end'; id: string; s: AsyncEventStatus; c: number; t: number; rm: string | null; em: string | null }
+type PurgeRecord = { k: 'purge'; before: number }
+type LogRecord = { r: string; l: Array<[number, string, string]> }
+
+/** Where an event's log lines are: in memory, or in the log journal (one record per batch of lines). */
+interface LogIndex {
+  count: number
+  mem?: LogRow[]
+  recs?: RecordPos[]
+  bytes: number
+}
+
+/** The event store. Every method is synchronous; a write is one append to a journal. */
 export class EventDb {
-  readonly #db: Database
-  readonly #insert: Statement
-  readonly #update: Statement
-  readonly #get: Statement
-  readonly #insertLog: Statement
-  readonly #logs: Statement
-  readonly #countLogs: Statement
+  readonly #events = new Map<string, Ev>()
+  readonly #fns = new Map<string, FnIndex>()
   /** Event counts per (namespace, function, qualifier, invoke type, status): TotalCount without scanning. */
   readonly #counts = new Map<string, number>()
-  /** ListAsyncEvents builds a handful of distinct SQL strings; preparing each once saves most of a query's cost. */
-  readonly #statements = new Map<string, Statement>()
+  readonly #logs = new Map<string, LogIndex>()
+  /** lines appended but not yet written: one journal write per loop turn, grouped by event */
+  #pending = new Map<string, LogRow[]>()
+  #flushScheduled = false
+  #eventsJournal: Journal | undefined
+  #logsJournal: Journal | undefined
+  #deadLogBytes = 0
+  readonly #dataDir: string | undefined
+  #closed = false
 
-  private constructor(db: Database) {
-    this.#db = db
-    this.#insert = db.prepare(
-      'INSERT INTO events (request_id, function_name, namespace, qualifier, invoke_type, status, status_code, start_us, end_us, ret_msg, err_msg) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    )
-    this.#update = db.prepare('UPDATE events SET status = ?, status_code = ?, end_us = ?, ret_msg = ?, err_msg = ? WHERE request_id = ?')
-    this.#get = db.prepare('SELECT * FROM events WHERE request_id = ?')
-    this.#insertLog = db.prepare('INSERT INTO logs (request_id, time, stream, line) VALUES (?, ?, ?, ?)')
-    this.#logs = db.prepare('SELECT time, stream, line FROM logs WHERE request_id = ? ORDER BY id')
-    this.#countLogs = db.prepare('SELECT COUNT(*) AS n FROM logs WHERE request_id = ?')
-    this.#recount()
+  private constructor(dataDir: string | undefined) {
+    this.#dataDir = dataDir
   }
 
-  #prepared(sql: string): Statement {
-    let st = this.#statements.get(sql)
-    if (!st) {
-      if (this.#statements.size > 500) this.#statements.clear()
-      this.#statements.set(sql, (st = this.#db.prepare(sql)))
-    }
-    return st
-  }
-
-  #recount(): void {
-    this.#counts.clear()
-    const rows = this.#db.prepare('SELECT namespace, function_name, qualifier, invoke_type, status, COUNT(*) AS n FROM events GROUP BY 1, 2, 3, 4, 5').all() as Array<{ namespace: string; function_name: string; qualifier: string; invoke_type: string; status: string; n: number }>
-    for (const r of rows) this.#counts.set(countKey(r.namespace, r.function_name, r.qualifier, r.invoke_type, r.status), r.n)
-  }
-
-  #bump(row: { namespace: string; functionName: string; qualifier: string; invokeType: string; status: string }, by: number): void {
-    const key = countKey(row.namespace, row.functionName, row.qualifier, row.invokeType, row.status)
-    this.#counts.set(key, (this.#counts.get(key) ?? 0) + by)
-  }
-
-  /** Opens (creating if needed) `events.sqlite` under `dataDir`, or an in-memory database. */
+  /** Opens (creating if needed) the journals under `dataDir`, or an in-memory store. */
   static async open(dataDir: string | undefined): Promise<EventDb> {
-    const mod = await importPeer<{ default: DatabaseCtor }>('better-sqlite3', 'The local emulator (event records in SQLite)')
-    let file = ':memory:'
-    if (dataDir) {
-      mkdirSync(dataDir, { recursive: true })
-      file = join(dataDir, 'events.sqlite')
+    if (!dataDir) return new EventDb(undefined)
+    mkdirSync(dataDir, { recursive: true })
+    const db = new EventDb(dataDir)
+    try {
+      db.#load()
+    } catch (err) {
+      db.#closeFiles()
+      throw err
     }
-    const db = new mod.default(file)
-    db.pragma('journal_mode = WAL')
-    // NORMAL under WAL: a power cut may lose the last transactions, never corrupt the file; fine for a local tool
-    db.pragma('synchronous = NORMAL')
-    db.exec(SCHEMA)
-    // earlier layouts of this file
-    db.exec('DROP INDEX IF EXISTS events_fn_start; DROP INDEX IF EXISTS events_fn_end;')
-    return new EventDb(db)
+    return db
+  }
+
+  #load(): void {
+    const dir = this.#dataDir as string
+    const eventsPath = join(dir, EVENTS_FILE)
+    // replay, then rewrite only what is live: the file never grows past one record per event and end at restart
+    const replay = Journal.open(eventsPath, (rec, at) => this.#replay(rec as PutRecord | EndRecord | PurgeRecord, at))
+    try {
+      // the old file stays open while the new one is written: big messages are read from it (the rename leaves
+      // the open descriptor on the old file)
+      this.#eventsJournal = Journal.rewrite(eventsPath, (append) => {
+        append({ k: 'format', v: FORMAT })
+        for (const ev of this.#events.values()) {
+          const at = append({ k: 'put', e: this.#row(ev, replay.journal) } satisfies PutRecord)
+          // big messages now live in the rewritten record
+          if (typeof ev.retMsg === 'object' && ev.retMsg !== null) ev.retMsg = { at, field: 'retMsg' }
+          if (typeof ev.errMsg === 'object' && ev.errMsg !== null) ev.errMsg = { at, field: 'errMsg' }
+        }
+      })
+    } finally {
+      replay.journal.close()
+    }
+
+    const logsPath = join(dir, LOGS_FILE)
+    let live = 0
+    let dead = 0
+    const { journal, scan } = Journal.open(logsPath, (rec, at) => {
+      const r = rec as LogRecord
+      if (typeof r?.r !== 'string' || !Array.isArray(r.l) || !this.#events.has(r.r)) {
+        dead += at.len + 1
+        return
+      }
+      const idx = this.#logIndex(r.r)
+      ;(idx.recs ??= []).push(at)
+      idx.count += r.l.length
+      idx.bytes += at.len + 1
+      live += at.len + 1
+    })
+    this.#logsJournal = journal
+    this.#deadLogBytes = dead
+    if (scan.skipped || dead > COMPACT_LOGS_BYTES || (dead > 0 && dead >= live)) this.#compactLogs()
+  }
+
+  #replay(rec: PutRecord | EndRecord | PurgeRecord, at?: RecordPos): void {
+    if (rec?.k === 'put' && rec.e && typeof rec.e.requestId === 'string') {
+      if (!this.#events.has(rec.e.requestId)) this.#add(toEv(rec.e, at))
+    } else if (rec?.k === 'end' && typeof rec.id === 'string') {
+      const ev = this.#events.get(rec.id)
+      if (ev) this.#end(ev, rec.s, rec.c, rec.t, rec.rm, rec.em, at)
+    } else if (rec?.k === 'purge' && typeof rec.before === 'number') {
+      this.#purge(rec.before)
+    }
   }
 
   insert(row: EventRow): void {
-    this.#insert.run(row.requestId, row.functionName, row.namespace, row.qualifier, row.invokeType, row.status, row.statusCode, row.startUs, row.endUs, row.retMsg, row.errMsg)
-    this.#bump(row, 1)
+    this.insertMany([row])
   }
 
-  /** Inserts many rows in one transaction (benchmarks, imports). */
+  /** Inserts many rows with one journal write (benchmarks, imports). */
   insertMany(rows: readonly EventRow[]): void {
-    const tx = this.#db.transaction((all: readonly EventRow[]) => {
-      for (const row of all) this.insert(row)
-    })
-    tx(rows)
+    this.#open()
+    for (const row of rows) if (this.#events.has(row.requestId)) throw new Error(`event ${row.requestId} exists already`)
+    const positions = this.#eventsJournal?.append(rows.map((e) => ({ k: 'put', e }) satisfies PutRecord))
+    const many = rows.length > 64
+    for (const [i, row] of rows.entries()) this.#add(toEv(row, positions?.[i]), many)
+    // a bulk insert appends unsorted and sorts once
+    if (many) for (const fn of this.#fns.values()) sortIndex(fn)
   }
 
   finish(requestId: string, status: AsyncEventStatus, statusCode: number, endUs: number, retMsg: string | null, errMsg: string | null): void {
-    const before = this.get(requestId)
-    this.#update.run(status, statusCode, endUs, retMsg, errMsg, requestId)
-    if (before) {
-      this.#bump(before, -1)
-      this.#bump({ ...before, status }, 1)
-    }
+    this.#open()
+    const ev = this.#events.get(requestId)
+    if (!ev) return
+    const [at] = this.#eventsJournal?.append([{ k: 'end', id: requestId, s: status, c: statusCode, t: endUs, rm: retMsg, em: errMsg } satisfies EndRecord]) ?? []
+    this.#end(ev, status, statusCode, endUs, retMsg, errMsg, at)
   }
 
   get(requestId: string): EventRow | undefined {
-    const raw = this.#get.get(requestId) as RawEvent | undefined
-    return raw && fromRaw(raw)
+    if (this.#closed) return undefined
+    const ev = this.#events.get(requestId)
+    return ev && this.#row(ev)
   }
 
-  /** Request ids of events still RUNNING (after a crash these are orphans). */
+  /** Events still RUNNING (after a crash these are orphans). */
   running(): EventRow[] {
-    return (this.#db.prepare("SELECT * FROM events WHERE status = 'RUNNING'").all() as RawEvent[]).map(fromRaw)
+    const rows: EventRow[] = []
+    for (const fn of this.#fns.values()) for (const ev of fn.running) rows.push(this.#row(ev))
+    return rows
   }
 
   appendLog(requestId: string, time: number, stream: string, line: string): void {
-    this.#insertLog.run(requestId, time, stream, line)
+    this.#open()
+    const row = { time, stream, line }
+    const idx = this.#logIndex(requestId)
+    idx.count++
+    if (!this.#logsJournal) {
+      ;(idx.mem ??= []).push(row)
+      return
+    }
+    let batch = this.#pending.get(requestId)
+    if (!batch) this.#pending.set(requestId, (batch = []))
+    batch.push(row)
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true
+      // not unref'd on purpose: it is one loop turn, and the lines must reach the file
+      setImmediate(() => this.#flushLogs())
+    }
   }
 
   logCount(requestId: string): number {
-    return (this.#countLogs.get(requestId) as { n: number }).n
+    return this.#logs.get(requestId)?.count ?? 0
   }
 
   logs(requestId: string): LogRow[] {
-    return this.#logs.all(requestId) as LogRow[]
+    if (this.#closed) return []
+    const idx = this.#logs.get(requestId)
+    if (!idx) return []
+    if (idx.mem) return idx.mem.slice()
+    this.#flushLogs()
+    const out: LogRow[] = []
+    for (const at of idx.recs ?? []) {
+      let rec: LogRecord
+      try {
+        rec = this.#logsJournal?.read(at) as LogRecord
+      } catch {
+        continue // a damaged record costs its lines, not the whole log
+      }
+      for (const [time, stream, line] of rec.l) out.push({ time, stream, line })
+    }
+    return out
   }
 
   /** Filters, orders and pages exactly as ListAsyncEvents does. */
   query(q: EventQuery): { total: number; rows: EventRow[] } {
+    this.#open()
     if (q.invokeRequestId !== undefined) {
-      // one event at most: a primary-key lookup, the other filters checked on it
-      const row = this.get(q.invokeRequestId)
-      const hit = row !== undefined && matches(row, q)
-      return { total: hit ? 1 : 0, rows: hit && q.offset === 0 ? [row] : [] }
+      // one event at most: a lookup, the other filters checked on it
+      const ev = this.#events.get(q.invokeRequestId)
+      const hit = ev !== undefined && matches(ev, q)
+      return { total: hit ? 1 : 0, rows: hit && q.offset === 0 ? [this.#row(ev)] : [] }
     }
-    const where: string[] = ['namespace = ?', 'function_name = ?']
-    const params: unknown[] = [q.namespace, q.functionName]
-    const add = (clause: string, ...values: unknown[]) => {
-      where.push(clause)
-      params.push(...values)
+    const fn = this.#fns.get(fnKey(q.namespace, q.functionName))
+    if (!fn) return { total: 0, rows: [] }
+    const asc = q.order === 'ASC'
+    // the candidates, in ascending order; a time interval on the ordering column narrows them by binary search
+    let seq: Ev[][]
+    if (q.orderBy === 'StartTime') {
+      const lo = q.startFromUs === undefined ? 0 : lowerBound(fn.byStart, q.startFromUs, startOf)
+      const hi = q.startToUs === undefined ? fn.byStart.length : lowerBound(fn.byStart, q.startToUs, startOf)
+      seq = [fn.byStart.slice(lo, hi)]
+    } else {
+      const lo = q.endFromUs === undefined ? 0 : lowerBound(fn.byEnd, q.endFromUs, endOf)
+      const hi = q.endToUs === undefined ? fn.byEnd.length : lowerBound(fn.byEnd, q.endToUs, endOf)
+      // RUNNING events have no end: they sort first ascending (as SQL's NULLs), by request id
+      const running = q.endFromUs === undefined && q.endToUs === undefined ? [...fn.running].sort(byId) : []
+      seq = [running, fn.byEnd.slice(lo, hi)]
     }
-    if (q.qualifier !== undefined) add('qualifier = ?', q.qualifier)
-    if (q.invokeTypes?.length) add(`invoke_type IN (${q.invokeTypes.map(() => '?').join(',')})`, ...q.invokeTypes)
-    if (q.statuses?.length) add(`status IN (${q.statuses.map(() => '?').join(',')})`, ...q.statuses)
-    if (q.startFromUs !== undefined) add('start_us >= ?', q.startFromUs)
-    if (q.startToUs !== undefined) add('start_us < ?', q.startToUs)
-    if (q.endFromUs !== undefined) add('end_us >= ?', q.endFromUs)
-    if (q.endToUs !== undefined) add('end_us < ?', q.endToUs)
-    const clause = where.join(' AND ')
-    const hasInterval = q.startFromUs !== undefined || q.endFromUs !== undefined
-    // without a time interval the counters answer TotalCount; with one, the interval bounds the index range counted
-    const countIndex = q.endFromUs !== undefined && q.startFromUs === undefined ? 'events_by_end' : 'events_by_start'
-    const total = hasInterval
-      ? (this.#prepared(`SELECT COUNT(*) AS n FROM events INDEXED BY ${countIndex} WHERE ${clause}`).get(...params) as { n: number }).n
-      : this.#countFromCounters(q)
-    const byEnd = q.orderBy === 'EndTime'
-    const column = byEnd ? 'end_us' : 'start_us'
-    // request_id breaks ties so paging is stable when two events share a timestamp; the page comes from the index alone
-    const ids = this
-      .#prepared(`SELECT request_id FROM events INDEXED BY ${byEnd ? 'events_by_end' : 'events_by_start'} WHERE ${clause} ORDER BY ${column} ${q.order}, request_id ${q.order} LIMIT ? OFFSET ?`)
-      .all(...params, q.limit, q.offset) as Array<{ request_id: string }>
-    if (!ids.length) return { total, rows: [] }
-    // one statement for the whole page, then back into the index's order
-    const byId = new Map<string, EventRow>()
-    const raw = this.#prepared(`SELECT * FROM events WHERE request_id IN (${ids.map(() => '?').join(',')})`).all(...ids.map((r) => r.request_id)) as RawEvent[]
-    for (const r of raw) byId.set(r.request_id, fromRaw(r))
-    const rows: EventRow[] = []
-    for (const { request_id } of ids) {
-      const row = byId.get(request_id)
-      if (row) rows.push(row)
+    const hasInterval = q.startFromUs !== undefined || q.startToUs !== undefined || q.endFromUs !== undefined || q.endToUs !== undefined
+    // without a time interval the counters answer TotalCount, and the scan stops at the end of the page
+    const counted = hasInterval ? undefined : this.#countFromCounters(q)
+    const page: Ev[] = []
+    let seen = 0
+    const ordered = asc ? seq : seq.map((s) => s).reverse()
+    outer: for (const part of ordered) {
+      for (let i = 0; i < part.length; i++) {
+        const ev = part[asc ? i : part.length - 1 - i] as Ev
+        if (!matches(ev, q)) continue
+        if (seen >= q.offset && page.length < q.limit) page.push(ev)
+        seen++
+        if (counted !== undefined && page.length >= q.limit) break outer
+      }
     }
-    return { total, rows }
+    return { total: counted ?? seen, rows: page.map((ev) => this.#row(ev)) }
   }
 
   #countFromCounters(q: EventQuery): number {
@@ -261,39 +322,242 @@ export class EventDb {
 
   /** Deletes events that ended before `cutoffUs`, and their logs. Returns how many events went. */
   purgeEndedBefore(cutoffUs: number): number {
-    const tx = this.#db.transaction((cutoff: number) => {
-      this.#db.prepare('DELETE FROM logs WHERE request_id IN (SELECT request_id FROM events WHERE end_us IS NOT NULL AND end_us < ?)').run(cutoff)
-      return this.#db.prepare('DELETE FROM events WHERE end_us IS NOT NULL AND end_us < ?').run(cutoff).changes
-    })
-    const n = tx(cutoffUs) as number
-    if (n) this.#recount()
+    this.#open()
+    const n = this.#purge(cutoffUs, true)
+    if (n) {
+      this.#eventsJournal?.append([{ k: 'purge', before: cutoffUs } satisfies PurgeRecord])
+      const logBytes = this.#logsJournal?.size ?? 0
+      if (this.#deadLogBytes > COMPACT_LOGS_BYTES && this.#deadLogBytes * 2 > logBytes) this.#compactLogs()
+    }
     return n
   }
 
   close(): void {
-    this.#db.close()
+    if (this.#closed) return
+    try {
+      this.#flushLogs()
+      this.#closeFiles()
+    } finally {
+      this.#closed = true
+    }
+  }
+
+  #closeFiles(): void {
+    this.#eventsJournal?.close()
+    this.#logsJournal?.close()
+  }
+
+  #open(): void {
+    if (this.#closed) throw new Error('the event store is closed')
+  }
+
+  #add(ev: Ev, bulk = false): void {
+    this.#events.set(ev.requestId, ev)
+    const key = fnKey(ev.namespace, ev.functionName)
+    let fn = this.#fns.get(key)
+    if (!fn) this.#fns.set(key, (fn = { byStart: [], byEnd: [], running: new Set() }))
+    if (bulk) fn.byStart.push(ev)
+    else insertSorted(fn.byStart, ev, startOf)
+    if (ev.endUs === null) fn.running.add(ev)
+    else if (bulk) fn.byEnd.push(ev)
+    else insertSorted(fn.byEnd, ev, endOf)
+    this.#bump(ev, 1)
+  }
+
+  #end(ev: Ev, status: AsyncEventStatus, code: number, endUs: number, retMsg: string | null, errMsg: string | null, at: RecordPos | undefined): void {
+    const fn = this.#fns.get(fnKey(ev.namespace, ev.functionName)) as FnIndex
+    this.#bump(ev, -1)
+    if (ev.endUs === null) fn.running.delete(ev)
+    else fn.byEnd.splice(fn.byEnd.indexOf(ev), 1)
+    ev.status = status
+    ev.statusCode = code
+    ev.endUs = endUs
+    ev.retMsg = message(retMsg, at, 'retMsg')
+    ev.errMsg = message(errMsg, at, 'errMsg')
+    insertSorted(fn.byEnd, ev, endOf)
+    this.#bump(ev, 1)
+  }
+
+  /** Drops ended events with endUs < cutoff: a prefix of each function's end order. */
+  #purge(cutoffUs: number, live = false): number {
+    let n = 0
+    for (const [key, fn] of this.#fns) {
+      let k = 0
+      while (k < fn.byEnd.length && (fn.byEnd[k] as Ev).endUs! < cutoffUs) k++
+      if (!k) continue
+      const gone = new Set(fn.byEnd.splice(0, k))
+      fn.byStart = fn.byStart.filter((ev) => !gone.has(ev))
+      for (const ev of gone) {
+        this.#events.delete(ev.requestId)
+        this.#bump(ev, -1)
+        const idx = this.#logs.get(ev.requestId)
+        if (idx) {
+          this.#deadLogBytes += idx.bytes
+          this.#logs.delete(ev.requestId)
+        }
+        if (live) this.#pending.delete(ev.requestId)
+      }
+      n += k
+      if (!fn.byStart.length && !fn.running.size) this.#fns.delete(key)
+    }
+    return n
+  }
+
+  #logIndex(requestId: string): LogIndex {
+    let idx = this.#logs.get(requestId)
+    if (!idx) this.#logs.set(requestId, (idx = { count: 0, bytes: 0 }))
+    return idx
+  }
+
+  #flushLogs(): void {
+    this.#flushScheduled = false
+    if (!this.#pending.size || !this.#logsJournal) return
+    const batches = [...this.#pending]
+    this.#pending = new Map()
+    const positions = this.#logsJournal.append(batches.map(([r, rows]) => ({ r, l: rows.map((x) => [x.time, x.stream, x.line]) }) satisfies LogRecord))
+    for (const [i, [id]] of batches.entries()) {
+      const idx = this.#logs.get(id)
+      const at = positions[i] as RecordPos
+      if (!idx) {
+        this.#deadLogBytes += at.len + 1 // purged while pending
+        continue
+      }
+      ;(idx.recs ??= []).push(at)
+      idx.bytes += at.len + 1
+    }
+  }
+
+  /** Rewrites the log journal with the live events' lines only (one record per event). */
+  #compactLogs(): void {
+    const old = this.#logsJournal
+    if (!old) return
+    this.#flushLogs()
+    const path = old.path
+    const fresh = Journal.rewrite(path, (append) => {
+      for (const [id, idx] of this.#logs) {
+        if (!idx.recs?.length) continue
+        const lines: LogRecord['l'] = []
+        for (const at of idx.recs) {
+          try {
+            lines.push(...(old.read(at) as LogRecord).l)
+          } catch {
+            // a damaged record: its lines are lost, the rest is kept
+          }
+        }
+        const rec = append({ r: id, l: lines } satisfies LogRecord)
+        idx.recs = [rec]
+        idx.count = lines.length
+        idx.bytes = rec.len + 1
+      }
+    })
+    old.close()
+    this.#logsJournal = fresh
+    this.#deadLogBytes = 0
+  }
+
+  #bump(ev: Ev, by: number): void {
+    const key = countKey(ev.namespace, ev.functionName, ev.qualifier, ev.invokeType, ev.status)
+    const n = (this.#counts.get(key) ?? 0) + by
+    if (n) this.#counts.set(key, n)
+    else this.#counts.delete(key)
+  }
+
+  #row(ev: Ev, journal = this.#eventsJournal): EventRow {
+    return {
+      requestId: ev.requestId,
+      functionName: ev.functionName,
+      namespace: ev.namespace,
+      qualifier: ev.qualifier,
+      invokeType: ev.invokeType,
+      status: ev.status,
+      statusCode: ev.statusCode,
+      startUs: ev.startUs,
+      endUs: ev.endUs,
+      retMsg: resolve(ev.retMsg, journal),
+      errMsg: resolve(ev.errMsg, journal),
+    }
   }
 }
 
-interface RawEvent {
-  request_id: string
-  function_name: string
-  namespace: string
-  qualifier: string
-  invoke_type: string
-  status: AsyncEventStatus
-  status_code: number
-  start_us: number
-  end_us: number | null
-  ret_msg: string | null
-  err_msg: string | null
+function toEv(row: EventRow, at: RecordPos | undefined): Ev {
+  return {
+    requestId: row.requestId,
+    functionName: row.functionName,
+    namespace: row.namespace,
+    qualifier: row.qualifier,
+    invokeType: row.invokeType,
+    status: row.status,
+    statusCode: row.statusCode,
+    startUs: row.startUs,
+    endUs: row.endUs ?? null,
+    // a put record holds the row under `e`: the message fields are read from there
+    retMsg: message(row.retMsg ?? null, at, 'retMsg'),
+    errMsg: message(row.errMsg ?? null, at, 'errMsg'),
+  }
 }
+
+function message(value: string | null, at: RecordPos | undefined, field: 'retMsg' | 'errMsg'): Message {
+  if (value === null || value.length <= INLINE_MESSAGE_CHARS || at === undefined) return value
+  return { at, field }
+}
+
+function resolve(m: Message, journal: Journal | undefined): string | null {
+  if (m === null || typeof m === 'string') return m
+  try {
+    const rec = journal?.read(m.at) as PutRecord | EndRecord
+    if (rec.k === 'put') return rec.e[m.field]
+    return m.field === 'retMsg' ? rec.rm : rec.em
+  } catch {
+    return null
+  }
+}
+
+const startOf = (ev: Ev) => ev.startUs
+const endOf = (ev: Ev) => ev.endUs as number
+const byId = (a: Ev, b: Ev) => (a.requestId < b.requestId ? -1 : a.requestId > b.requestId ? 1 : 0)
+
+/** First index whose key is >= `key` (ties broken by request id never matter for a bound on the key alone). */
+function lowerBound(list: Ev[], key: number, of: (ev: Ev) => number): number {
+  let lo = 0
+  let hi = list.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (of(list[mid] as Ev) < key) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/** Inserts in (key, requestId) order; new events usually go last, so that case costs nothing. */
+function insertSorted(list: Ev[], ev: Ev, of: (ev: Ev) => number): void {
+  const cmp = (a: Ev, b: Ev) => of(a) - of(b) || byId(a, b)
+  const last = list[list.length - 1]
+  if (!last || cmp(last, ev) <= 0) {
+    list.push(ev)
+    return
+  }
+  let lo = 0
+  let hi = list.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (cmp(list[mid] as Ev, ev) <= 0) lo = mid + 1
+    else hi = mid
+  }
+  list.splice(lo, 0, ev)
+}
+
+function sortIndex(fn: FnIndex): void {
+  fn.byStart.sort((a, b) => a.startUs - b.startUs || byId(a, b))
+  fn.byEnd.sort((a, b) => (a.endUs as number) - (b.endUs as number) || byId(a, b))
+}
+
+const fnKey = (namespace: string, fn: string) => `${namespace}\u0000${fn}`
 
 function countKey(namespace: string, fn: string, qualifier: string, invokeType: string, status: string): string {
   return [namespace, fn, qualifier, invokeType, status].join('\u0000')
 }
 
-function matches(row: EventRow, q: EventQuery): boolean {
+function matches(row: Ev, q: EventQuery): boolean {
   if (row.namespace !== q.namespace || row.functionName !== q.functionName) return false
   if (q.qualifier !== undefined && row.qualifier !== q.qualifier) return false
   if (q.invokeTypes?.length && !q.invokeTypes.includes(row.invokeType)) return false
@@ -303,20 +567,4 @@ function matches(row: EventRow, q: EventQuery): boolean {
   if (q.endFromUs !== undefined && (row.endUs === null || row.endUs < q.endFromUs)) return false
   if (q.endToUs !== undefined && (row.endUs === null || row.endUs >= q.endToUs)) return false
   return true
-}
-
-function fromRaw(r: RawEvent): EventRow {
-  return {
-    requestId: r.request_id,
-    functionName: r.function_name,
-    namespace: r.namespace,
-    qualifier: r.qualifier,
-    invokeType: r.invoke_type,
-    status: r.status,
-    statusCode: r.status_code,
-    startUs: r.start_us,
-    endUs: r.end_us,
-    retMsg: r.ret_msg,
-    errMsg: r.err_msg,
-  }
 }

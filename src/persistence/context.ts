@@ -11,8 +11,6 @@ export interface SnapshotContext {
   include: PathPredicate | undefined
   exclude: PathPredicate | undefined
   concurrency: number
-  /** Hash in worker threads (see SnapshotterOptions.hashWorkers). */
-  hashWorkers: boolean
   logger: Logger
 }
 

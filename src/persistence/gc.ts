@@ -1,14 +1,16 @@
-// Garbage collection that never deletes a chunk a concurrent writer is about to reference.
+// Garbage collection that never deletes a chunk a concurrent writer or reader still needs.
 //
-// The rule: every snapshot writes a lease (gc/leases/<id>) before it looks at which chunks exist and deletes it
-// after its ref is written (a lease older than LEASE_STALE_MS without refresh is a crashed writer and ignored).
+// The rule (restic's shared and exclusive locks): every snapshot and every restore writes a lease (gc/leases/<id>)
+// before it reads the ref, and deletes it when it ends: a snapshot after its ref is written, a restore after its last
+// chunk is read. A lease not refreshed for LEASE_STALE_MS belongs to a crashed process and is ignored.
 // prune writes a lock (gc/locks/<id>) and only then lists leases: with any live lease it deletes nothing (a writer may
-// still commit a manifest older than the head, so manifests are as much at risk as chunks).
-// A writer, after writing its lease, lists locks and waits while a live prune lock exists. Because each side
-// writes first and reads second, at least one of them sees the other: chunks are never swept under a writer.
+// still commit a manifest older than the head, a reader is still reading a manifest prune would drop, so manifests are
+// as much at risk as chunks). A snapshot or restore, after writing its lease, lists locks and waits while a live prune
+// lock exists. Because each side writes first and reads second, at least one of them sees the other: nothing is
+// swept under a running snapshot or restore.
 import { hostname } from 'node:os'
 import type { SnapshotStore } from './store.js'
-import { CHUNKS_PREFIX, LEASES_PREFIX, LOCKS_PREFIX, manifestIdOf, manifestKey, manifestsPrefix, newSnapshotId, refKey, SNAPSHOTS_PREFIX } from './layout.js'
+import { CHUNKS_PREFIX, LEASES_PREFIX, LOCKS_PREFIX, manifestIdOf, manifestKey, manifestsPrefix, newSnapshotId, SNAPSHOTS_PREFIX } from './layout.js'
 import { manifestChunks, parseManifest } from './manifest.js'
 import { collectBytes, delay, throwIfAborted } from './util.js'
 import { readRef } from './refs.js'
@@ -18,14 +20,19 @@ export const LEASE_REFRESH_MS = 60_000
 export const LOCK_STALE_MS = 10 * 60_000
 const LOCK_POLL_MS = 200
 
-interface Marker { createdAt: number; refreshedAt: number; host: string; pid: number }
+/** What holds a lease or lock; written into the marker so an operator reading the store can tell. */
+export type LeaseHolder = 'snapshot' | 'restore' | 'prune'
 
-function marker(createdAt = Date.now()): Uint8Array {
-  return Buffer.from(JSON.stringify({ createdAt, refreshedAt: Date.now(), host: hostname(), pid: process.pid } satisfies Marker))
+interface Marker { op: LeaseHolder; createdAt: number; refreshedAt: number; host: string; pid: number }
+
+function marker(op: LeaseHolder, createdAt = Date.now()): Uint8Array {
+  return Buffer.from(JSON.stringify({ op, createdAt, refreshedAt: Date.now(), host: hostname(), pid: process.pid } satisfies Marker))
 }
 
-async function liveMarkers(store: SnapshotStore, prefix: string, staleMs: number, signal?: AbortSignal, except?: string): Promise<string[]> {
+/** The markers under `prefix` refreshed within `staleMs` (live) and the others (left by a crashed process). */
+async function readMarkers(store: SnapshotStore, prefix: string, staleMs: number, signal?: AbortSignal, except?: string): Promise<{ live: string[]; stale: string[] }> {
   const live: string[] = []
+  const stale: string[] = []
   for await (const key of store.list(prefix, { signal })) {
     if (key === except) continue
     const body = await store.get(key, { signal })
@@ -39,19 +46,24 @@ async function liveMarkers(store: SnapshotStore, prefix: string, staleMs: number
       refreshedAt = Date.now()
     }
     if (Date.now() - refreshedAt < staleMs) live.push(key)
+    else stale.push(key)
   }
-  return live
+  return { live, stale }
 }
 
 export interface Lease { release(): Promise<void> }
 
-/** Takes a writer lease and waits (bounded by the signal) while a live prune lock exists. */
-export async function takeLease(store: SnapshotStore, signal?: AbortSignal): Promise<Lease> {
+/**
+ * Takes a lease for a snapshot (a writer) or a restore (a reader) and waits (bounded by the signal) while a live prune
+ * lock exists. Until it is released, prune deletes nothing.
+ */
+export async function takeLease(store: SnapshotStore, op: 'snapshot' | 'restore', signal?: AbortSignal): Promise<Lease> {
   const key = `${LEASES_PREFIX}${newSnapshotId()}`
   const createdAt = Date.now()
-  await store.put(key, marker(createdAt), { signal })
+  await store.put(key, marker(op, createdAt), { signal })
+  // the timer only refreshes; the operation holding the lease keeps the process alive by itself
   const refresh = setInterval(() => {
-    store.put(key, marker(createdAt)).catch(() => {})
+    store.put(key, marker(op, createdAt)).catch(() => {})
   }, LEASE_REFRESH_MS)
   refresh.unref()
   const release = async () => {
@@ -59,8 +71,8 @@ export async function takeLease(store: SnapshotStore, signal?: AbortSignal): Pro
     await store.delete(key)
   }
   try {
-    while ((await liveMarkers(store, LOCKS_PREFIX, LOCK_STALE_MS, signal)).length > 0) {
-      throwIfAborted(signal, 'snapshot')
+    while ((await readMarkers(store, LOCKS_PREFIX, LOCK_STALE_MS, signal)).live.length > 0) {
+      throwIfAborted(signal, op)
       await delay(LOCK_POLL_MS, signal)
     }
   } catch (err) {
@@ -73,21 +85,44 @@ export async function takeLease(store: SnapshotStore, signal?: AbortSignal): Pro
 export interface PruneResult {
   deletedManifests: number
   deletedChunks: number
-  /** false when a live writer lease kept the chunk sweep from running (it runs on a later prune). */
+  /**
+   * Leftovers of crashed processes removed: the store's stale temp objects (see SnapshotStore.sweepTemp) and stale
+   * leases and locks.
+   */
+  deletedTemp: number
+  /** false when a live lease (a running snapshot or restore) kept the sweep from running (it runs on a later prune). */
   swept: boolean
 }
 
 /**
- * Keeps the newest `keepLast` manifests of `key` (always the one the ref points at, and any newer one a writer
- * may be about to commit), deletes the others, then sweeps chunks no manifest of any key references.
+ * A store's temp object younger than this may belong to a put still running and is never swept (kopia's safety
+ * margin). An hour is far beyond any one put, and the Redis store's temp keys expire on their own by then.
  */
-export async function prune(store: SnapshotStore, key: string, keepLast: number, signal?: AbortSignal): Promise<PruneResult> {
+export const TEMP_STALE_MS = 60 * 60_000
+
+export interface PruneOptions {
+  key: string
+  keepLast: number
+  signal?: AbortSignal
+  /** Temp objects older than this are swept. @default TEMP_STALE_MS */
+  tempStaleMs?: number
+}
+
+/**
+ * Keeps the newest `keepLast` manifests of `key` (always the one the ref points at, and any newer one a writer
+ * may be about to commit), deletes the others, sweeps chunks no manifest of any key references, then leftovers of
+ * crashed processes (stale temp objects, leases and locks).
+ */
+export async function prune(store: SnapshotStore, options: PruneOptions): Promise<PruneResult> {
+  const { key, keepLast, signal, tempStaleMs = TEMP_STALE_MS } = options
   const lockKey = `${LOCKS_PREFIX}${newSnapshotId()}`
-  await store.put(lockKey, marker(), { signal })
+  await store.put(lockKey, marker('prune'), { signal })
   try {
-    // a live writer may commit a manifest older than the head (writers can finish out of id order), so with any
-    // live lease nothing is deleted at all: neither manifests nor chunks. A later prune does the work.
-    if ((await liveMarkers(store, LEASES_PREFIX, LEASE_STALE_MS, signal)).length > 0) return { deletedManifests: 0, deletedChunks: 0, swept: false }
+    // a live writer may commit a manifest older than the head (writers can finish out of id order), a live reader
+    // may still be reading a manifest older than keepLast allows, so with any live lease nothing is deleted at all:
+    // neither manifests nor chunks. A later prune does the work.
+    const leases = await readMarkers(store, LEASES_PREFIX, LEASE_STALE_MS, signal)
+    if (leases.live.length > 0) return { deletedManifests: 0, deletedChunks: 0, deletedTemp: 0, swept: false }
     const ids: string[] = []
     for await (const k of store.list(manifestsPrefix(key), { signal })) {
       const id = manifestIdOf(k)
@@ -110,7 +145,7 @@ export async function prune(store: SnapshotStore, key: string, keepLast: number,
       if (!body) continue
       const bytes = await collectBytes(body, 1024 * 1024 * 1024)
       // an unreadable manifest might reference anything: keep every chunk rather than guess
-      if (!bytes) return { deletedManifests: doomed.length, deletedChunks: 0, swept: false }
+      if (!bytes) return { deletedManifests: doomed.length, deletedChunks: 0, deletedTemp: 0, swept: false }
       manifestChunks(parseManifest(bytes), referenced)
     }
     const unreferenced: string[] = []
@@ -119,7 +154,13 @@ export async function prune(store: SnapshotStore, key: string, keepLast: number,
       if (!referenced.has(hash)) unreferenced.push(k)
     }
     for (let i = 0; i < unreferenced.length; i += 500) await store.delete(unreferenced.slice(i, i + 500), { signal })
-    return { deletedManifests: doomed.length, deletedChunks: unreferenced.length, swept: true }
+
+    // leftovers of crashed processes: only what is older than any live operation could be
+    const locks = await readMarkers(store, LOCKS_PREFIX, LOCK_STALE_MS, signal, lockKey)
+    const staleMarkers = [...leases.stale, ...locks.stale]
+    if (staleMarkers.length) await store.delete(staleMarkers, { signal })
+    const sweptTemp = (await store.sweepTemp?.(tempStaleMs, { signal })) ?? 0
+    return { deletedManifests: doomed.length, deletedChunks: unreferenced.length, deletedTemp: staleMarkers.length + sweptTemp, swept: true }
   } finally {
     await store.delete(lockKey).catch(() => {})
   }

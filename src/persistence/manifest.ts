@@ -1,12 +1,17 @@
 // The manifest: a complete description of one snapshot. Parsing is where hostile input is stopped: every path,
 // size and hash is checked before restore writes a single byte.
+// In memory entries have readable names; the stored JSON uses one- and two-letter keys (a manifest of a large tree
+// is mostly keys), converted only here, in serializeManifest and parseManifest.
 import { ScfGracefulError } from '../errors.js'
 import { FORMAT } from './layout.js'
 
-export interface DirEntry { p: string; t: 'd'; m: number; mt: number }
-export interface FileEntry { p: string; t: 'f'; m: number; mt: number; s: number; c: string[] }
-export interface LinkEntry { p: string; t: 'l'; tg: string; mt: number }
+export interface DirEntry { type: 'dir'; path: string; mode: number; mtimeMs: number }
+export interface FileEntry { type: 'file'; path: string; mode: number; mtimeMs: number; size: number; chunks: string[] }
+export interface LinkEntry { type: 'link'; path: string; target: string; mtimeMs: number }
 export type ManifestEntry = DirEntry | FileEntry | LinkEntry
+
+/** The stored form of an entry: `t` d/f/l, `p` path, `m` mode, `mt` mtime (ms), `s` size, `c` chunks, `tg` link target. */
+type StoredEntry = { p: string; t: 'd'; m: number; mt: number } | { p: string; t: 'f'; m: number; mt: number; s: number; c: string[] } | { p: string; t: 'l'; tg: string; mt: number }
 
 export interface Manifest {
   format: typeof FORMAT
@@ -66,6 +71,16 @@ export function isContainedLinkTarget(linkPath: string, target: string): boolean
 const isInt = (v: unknown, max: number): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= max
 const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v < 1e15
 
+/** The manifest's stored bytes (JSON with the short keys). */
+export function serializeManifest(manifest: Manifest): Buffer {
+  const entries: StoredEntry[] = manifest.entries.map((e) => {
+    if (e.type === 'file') return { p: e.path, t: 'f', m: e.mode, mt: e.mtimeMs, s: e.size, c: e.chunks }
+    if (e.type === 'dir') return { p: e.path, t: 'd', m: e.mode, mt: e.mtimeMs }
+    return { p: e.path, t: 'l', tg: e.target, mt: e.mtimeMs }
+  })
+  return Buffer.from(JSON.stringify({ ...manifest, entries }))
+}
+
 /** Parses and fully validates manifest bytes; throws SCFG_ERR_MANIFEST_INVALID on anything off. */
 export function parseManifest(bytes: Uint8Array, expected: { key?: string; id?: string } = {}): Manifest {
   let raw: unknown
@@ -83,6 +98,7 @@ export function parseManifest(bytes: Uint8Array, expected: { key?: string; id?: 
   if (!Array.isArray(m.entries) || m.entries.length > MAX_ENTRIES) throw invalid('entries missing or too many')
   const chunkSize = m.chunkSize
   const types = new Map<string, string>()
+  const entries: ManifestEntry[] = []
   let bytesTotal = 0
   let files = 0
   for (const e of m.entries as unknown[]) {
@@ -94,8 +110,10 @@ export function parseManifest(bytes: Uint8Array, expected: { key?: string; id?: 
     // a parent must be a directory of this manifest: a symlink can never be walked through
     if (slash !== -1 && types.get(p.slice(0, slash)) !== 'd') throw invalid(`parent of ${JSON.stringify(p)} is not a directory listed before it`)
     if (!isTime(entry.mt)) throw invalid(`bad mtime for ${JSON.stringify(p)}`)
+    const mtimeMs = entry.mt
     if (entry.t === 'd') {
       if (!isInt(entry.m, 0o7777)) throw invalid(`bad mode for ${JSON.stringify(p)}`)
+      entries.push({ type: 'dir', path: p, mode: entry.m, mtimeMs })
     } else if (entry.t === 'f') {
       if (!isInt(entry.m, 0o7777)) throw invalid(`bad mode for ${JSON.stringify(p)}`)
       if (!isInt(entry.s, MAX_FILE_SIZE)) throw invalid(`absurd size for ${JSON.stringify(p)}`)
@@ -103,17 +121,19 @@ export function parseManifest(bytes: Uint8Array, expected: { key?: string; id?: 
       for (const h of entry.c) if (typeof h !== 'string' || !HASH.test(h)) throw invalid(`bad chunk hash in ${JSON.stringify(p)}`)
       bytesTotal += entry.s
       files++
+      entries.push({ type: 'file', path: p, mode: entry.m, mtimeMs, size: entry.s, chunks: entry.c as string[] })
     } else if (entry.t === 'l') {
       if (typeof entry.tg !== 'string' || !isContainedLinkTarget(p, entry.tg)) throw invalid(`symlink ${JSON.stringify(p)} leads out of root`)
+      entries.push({ type: 'link', path: p, target: entry.tg, mtimeMs })
     } else throw invalid(`unknown entry type ${JSON.stringify(entry.t)}`)
     types.set(p, entry.t as string)
   }
   if (!Number.isSafeInteger(bytesTotal)) throw invalid('absurd total size')
-  return { format: FORMAT, id: m.id, key: m.key, createdAt: String(m.createdAt ?? ''), chunkSize, files, bytes: bytesTotal, entries: m.entries as ManifestEntry[] }
+  return { format: FORMAT, id: m.id, key: m.key, createdAt: String(m.createdAt ?? ''), chunkSize, files, bytes: bytesTotal, entries }
 }
 
 /** Every chunk hash a manifest references. */
 export function manifestChunks(manifest: Manifest, into = new Set<string>()): Set<string> {
-  for (const e of manifest.entries) if (e.t === 'f') for (const h of e.c) into.add(h)
+  for (const e of manifest.entries) if (e.type === 'file') for (const h of e.chunks) into.add(h)
   return into
 }

@@ -1,17 +1,20 @@
 // Restoring: validate the whole manifest first, then write every file to a temp name in its final directory,
 // verifying each chunk's SHA-256 before its bytes touch the disk, and rename into place. Never outside root.
-import { randomBytes } from 'node:crypto'
 import { chmod, lstat, lutimes, mkdir, open, realpath, rename, rm, stat, symlink, unlink, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ScfGracefulError } from '../errors.js'
-import type { SnapshotContext, OperationOptions } from './context.js'
-import { type Hasher, hasherFor } from './hasher.js'
+import type { OperationOptions, Progress, SnapshotContext } from './context.js'
+import { type Lease, takeLease } from './gc.js'
+import { sha256 } from './hasher.js'
 import { chunkKey } from './layout.js'
-import type { DirEntry, FileEntry, LinkEntry } from './manifest.js'
+import type { DirEntry, FileEntry, LinkEntry, Manifest, ManifestEntry } from './manifest.js'
+import { diskLookup, entriesLookup, linkStaysInside } from './links.js'
 import { loadManifest } from './load.js'
 import { readRef } from './refs.js'
+import { removeLeftoverTemps, tempName } from './temp-files.js'
 import { type CacheRecord, entriesDigest, writeStateCache } from './state-cache.js'
-import { asAbortError, createSemaphore, runPool, throwIfAborted } from './util.js'
+import type { SnapshotStore } from './store.js'
+import { asAbortError, createSemaphore, runPool, throwIfAborted, withinMs } from './util.js'
 
 export interface RestoreResult {
   /** The id of the snapshot that was restored. */
@@ -20,12 +23,6 @@ export interface RestoreResult {
   bytes: number
   durationMs: number
 }
-
-// temp names only need to be unique within this process and not collide with another process's (pid + counter);
-// a random per-file name costs a synchronous CSPRNG call per file
-const tmpPrefix = randomBytes(4).toString('hex')
-let tmpCounter = 0
-const tmpName = () => `.scfg-${tmpPrefix}-${process.pid.toString(36)}-${(tmpCounter++).toString(36)}.tmp`
 
 const FS_WRITE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EACCES', 'EPERM', 'EFBIG', 'EMFILE', 'ENFILE', 'ENAMETOOLONG', 'EISDIR', 'ENOTDIR', 'EEXIST', 'ENOTEMPTY'])
 
@@ -37,70 +34,30 @@ function writeError(err: unknown, path: string): unknown {
 
 export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOptions = {}): Promise<RestoreResult> {
   const { store, key } = ctx
-  const { signal, onProgress } = options
+  const { signal } = options
   const started = Date.now()
+  let lease: Lease | undefined
   try {
     throwIfAborted(signal, 'restore')
+    // a reader lease: prune deletes nothing (no manifest, no chunk) while this restore runs, even when another writer
+    // commits and keepLast would drop the snapshot being read
+    lease = await takeLease(store, 'restore', signal)
     const id = await readRef(store, key, signal)
     if (!id) throw new ScfGracefulError('SCFG_ERR_SNAPSHOT_NOT_FOUND', `no snapshot under key "${key}" in the ${store.kind} store`, { details: { key } })
     // parseManifest (inside) rejects every hostile path before anything below writes a byte
     const manifest = await loadManifest(store, key, id, signal)
+    await refuseEscapingLinks(manifest.entries)
     options.onManifest?.(manifest.entries)
     await mkdir(ctx.root, { recursive: true }).catch((err: unknown) => { throw writeError(err, ctx.root) })
     const root = await realpath(ctx.root)
 
-    const dirs = manifest.entries.filter((e): e is DirEntry => e.t === 'd')
-    const files = manifest.entries.filter((e): e is FileEntry => e.t === 'f')
-    const links = manifest.entries.filter((e): e is LinkEntry => e.t === 'l')
-    // directories this restore created are empty: nothing can stand in a file's way there
-    const created = new Set<string>()
-    for (const d of dirs) {
-      throwIfAborted(signal, 'restore')
-      if (await ensureDir(root, d.p)) created.add(d.p)
-    }
-    const progress = { phase: 'restore' as const, files: 0, totalFiles: files.length, bytes: 0, totalBytes: manifest.bytes }
-    const records: Record<string, CacheRecord> = {}
-    const chunkSlots = createSemaphore(ctx.concurrency * 2)
-    const buffers: Buffer[] = []
-    const hasher = hasherFor(manifest.bytes, ctx.hashWorkers)
-    try {
-      await runPool(files, ctx.concurrency, async (file) => {
-        throwIfAborted(signal, 'restore')
-        records[file.p] = await restoreFile(ctx, chunkSlots, buffers, hasher, root, manifest.chunkSize, file, created.has(parentOf(file.p)), signal, (n) => {
-          progress.bytes += n
-          onProgress?.({ ...progress })
-        })
-        progress.files++
-        onProgress?.({ ...progress })
-      })
-    } finally {
-      await hasher.close()
-    }
-    for (const l of links) {
-      throwIfAborted(signal, 'restore')
-      const final = join(root, l.p)
-      const tmp = join(root, parentOf(l.p), tmpName())
-      try {
-        await symlink(l.tg, tmp)
-        // the link's own mtime, as the manifest has it (a rename keeps it)
-        await lutimes(tmp, l.mt / 1000, l.mt / 1000)
-        await clearForFile(final)
-        await rename(tmp, final)
-      } catch (err) {
-        await rm(tmp, { force: true }).catch(() => {})
-        throw writeError(err, l.p)
-      }
-    }
-    // directories last and deepest first: their mode may forbid writing, and writing inside moves their mtime
-    for (const d of [...dirs].reverse()) {
-      const abs = join(root, d.p)
-      try {
-        await chmod(abs, d.m)
-        await utimes(abs, d.mt / 1000, d.mt / 1000)
-      } catch (err) {
-        throw writeError(err, d.p)
-      }
-    }
+    const dirs = manifest.entries.filter((e): e is DirEntry => e.type === 'dir')
+    const files = manifest.entries.filter((e): e is FileEntry => e.type === 'file')
+    const links = manifest.entries.filter((e): e is LinkEntry => e.type === 'link')
+    const created = await makeDirs(root, dirs, signal)
+    const records = await writeFiles(ctx, { root, manifest, files, created }, options)
+    await writeLinks(root, links, signal)
+    await setDirAttributes(root, dirs)
     // the head lets the next snapshot of an untouched tree skip writing a copy of this manifest, when the walk finds
     // the tree exactly as the manifest says (mtimes set by utimes can come back a microsecond off: then the first
     // snapshot writes a manifest once, and the ones after it nothing)
@@ -108,7 +65,112 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
     return { id, files: files.length, bytes: manifest.bytes, durationMs: Date.now() - started }
   } catch (err) {
     throw asAbortError(err, signal, 'restore')
+  } finally {
+    if (lease) await withinMs(lease.release().catch(() => {}), 1000)
   }
+}
+
+/**
+ * Makes every directory of the manifest a real directory, and removes a killed restore's temp files from those that
+ * existed before. Resolves with the directories this restore created (empty: nothing can stand in a file's way there).
+ */
+async function makeDirs(root: string, dirs: readonly DirEntry[], signal: AbortSignal | undefined): Promise<Set<string>> {
+  const created = new Set<string>()
+  for (const d of dirs) {
+    throwIfAborted(signal, 'restore')
+    if (await ensureDir(root, d.path)) created.add(d.path)
+  }
+  for (const dir of ['', ...dirs.filter((d) => !created.has(d.path)).map((d) => d.path)]) await removeLeftoverTemps(join(root, dir))
+  return created
+}
+
+interface FilesToWrite {
+  root: string
+  manifest: Manifest
+  files: readonly FileEntry[]
+  /** Directories this restore created. */
+  created: ReadonlySet<string>
+}
+
+/** Writes every file, `concurrency` at once; resolves with their state-cache records. */
+async function writeFiles(ctx: SnapshotContext, { root, manifest, files, created }: FilesToWrite, { signal, onProgress }: OperationOptions): Promise<Record<string, CacheRecord>> {
+  const progress: Progress = { phase: 'restore', files: 0, totalFiles: files.length, bytes: 0, totalBytes: manifest.bytes }
+  const records: Record<string, CacheRecord> = {}
+  const chunks: ChunkReader = { store: ctx.store, slots: createSemaphore(ctx.concurrency * 2), buffers: [], chunkSize: manifest.chunkSize, signal }
+  await runPool(files, ctx.concurrency, async (file) => {
+    throwIfAborted(signal, 'restore')
+    records[file.path] = await restoreFile(chunks, {
+      root,
+      file,
+      parentCreated: created.has(parentOf(file.path)),
+      onBytes: (n) => {
+        progress.bytes += n
+        onProgress?.({ ...progress })
+      },
+    })
+    progress.files++
+    onProgress?.({ ...progress })
+  })
+  return records
+}
+
+/** Each link goes to a temp name and is renamed into place; then none may resolve out of root (see below). */
+async function writeLinks(root: string, links: readonly LinkEntry[], signal: AbortSignal | undefined): Promise<void> {
+  for (const l of links) {
+    throwIfAborted(signal, 'restore')
+    const final = join(root, l.path)
+    const tmp = join(root, parentOf(l.path), tempName())
+    try {
+      await symlink(l.target, tmp)
+      // the link's own mtime, as the manifest has it (a rename keeps it)
+      await lutimes(tmp, l.mtimeMs / 1000, l.mtimeMs / 1000)
+      await clearForFile(final)
+      await rename(tmp, final)
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => {})
+      throw writeError(err, l.path)
+    }
+  }
+  // entries already on disk that the snapshot does not list (restore merges) can lead a link elsewhere than the
+  // manifest alone says: what counts is where the kernel resolves it now
+  await removeLinksLeadingOut(root, links)
+}
+
+/** Directories last and deepest first: their mode may forbid writing, and writing inside moves their mtime. */
+async function setDirAttributes(root: string, dirs: readonly DirEntry[]): Promise<void> {
+  for (const d of [...dirs].reverse()) {
+    const abs = join(root, d.path)
+    try {
+      await chmod(abs, d.mode & PERMISSION_BITS)
+      await utimes(abs, d.mtimeMs / 1000, d.mtimeMs / 1000)
+    } catch (err) {
+      throw writeError(err, d.path)
+    }
+  }
+}
+
+/** Modes from a store keep only permission bits: a snapshot never brings back setuid, setgid or sticky. */
+const PERMISSION_BITS = 0o777
+
+/** Refuses a manifest with a symlink that leads out of root through its other symlinks, before anything is written. */
+async function refuseEscapingLinks(entries: readonly ManifestEntry[]): Promise<void> {
+  const lookup = entriesLookup(entries)
+  for (const e of entries) {
+    if (e.type === 'link' && !(await linkStaysInside(e.path, e.target, lookup))) {
+      throw new ScfGracefulError('SCFG_ERR_MANIFEST_INVALID', `invalid manifest: symlink ${JSON.stringify(e.path)} -> ${JSON.stringify(e.target)} leads out of root (through another symlink)`, { details: { path: e.path } })
+    }
+  }
+}
+
+/** Removes every restored link the kernel would resolve outside root, then fails the restore naming them. */
+async function removeLinksLeadingOut(root: string, links: readonly LinkEntry[]): Promise<void> {
+  if (links.length === 0) return
+  const lookup = diskLookup(root)
+  const out: string[] = []
+  for (const l of links) if (!(await linkStaysInside(l.path, l.target, lookup))) out.push(l.path)
+  if (out.length === 0) return
+  for (const p of out) await rm(join(root, p), { force: true })
+  throw new ScfGracefulError('SCFG_ERR_RESTORE_WRITE', `restore removed symlink ${out.join(', ')}: with entries already under root that the snapshot does not list, it would lead out of root`, { details: { path: out[0], paths: out } })
 }
 
 function parentOf(p: string): string {
@@ -149,11 +211,23 @@ async function clearForFile(abs: string): Promise<void> {
 
 const PER_FILE_CHUNKS = 2
 
+/** What reading chunks needs, shared by every file of one restore. */
+interface ChunkReader {
+  store: SnapshotStore
+  /** Bounds the chunks held in memory across all files. */
+  slots: { acquire(): Promise<() => void> }
+  /** Chunk-sized buffers, reused: memory stays at slots x chunk size, with no garbage for the GC to chase. */
+  buffers: Buffer[]
+  chunkSize: number
+  signal: AbortSignal | undefined
+}
+
 /**
  * Reads a chunk into one buffer of exactly `expected` bytes and checks its SHA-256; 'missing' when the store lacks
  * it, 'corrupt' when its size or hash is wrong (a hostile store cannot make it hold more than `expected` bytes).
  */
-async function readVerified(store: SnapshotContext['store'], key: string, expected: number, hash: string, into: Buffer, hasher: Hasher, signal: AbortSignal | undefined): Promise<Buffer | 'missing' | 'corrupt'> {
+async function readVerified({ store, signal }: ChunkReader, hash: string, expected: number, into: Buffer): Promise<Buffer | 'missing' | 'corrupt'> {
+  const key = chunkKey(hash)
   const buf = into.subarray(0, expected)
   if (store.readInto) {
     const size = await store.readInto(key, buf, { signal })
@@ -173,62 +247,59 @@ async function readVerified(store: SnapshotContext['store'], key: string, expect
     }
     if (got !== expected) return 'corrupt'
   }
-  return (await hasher.hash(buf)) === hash ? buf : 'corrupt'
+  return sha256(buf) === hash ? buf : 'corrupt'
 }
 
-async function restoreFile(
-  ctx: SnapshotContext,
-  chunkSlots: { acquire(): Promise<() => void> },
-  buffers: Buffer[],
-  hasher: Hasher,
-  root: string,
-  chunkSize: number,
-  file: FileEntry,
-  parentCreated: boolean,
-  signal: AbortSignal | undefined,
-  onBytes: (n: number) => void,
-): Promise<CacheRecord> {
-  const final = join(root, file.p)
-  const tmp = join(root, parentOf(file.p), tmpName())
+interface FileToWrite {
+  root: string
+  file: FileEntry
+  /** The file's directory was created by this restore (nothing else can be in the way). */
+  parentCreated: boolean
+  onBytes(n: number): void
+}
+
+/** Writes one file to a temp name in its directory, chunk by verified chunk, then renames it into place. */
+async function restoreFile(chunks: ChunkReader, { root, file, parentCreated, onBytes }: FileToWrite): Promise<CacheRecord> {
+  const { signal, chunkSize } = chunks
+  const final = join(root, file.path)
+  const tmp = join(root, parentOf(file.path), tempName())
   let fh
   try {
     fh = await open(tmp, 'wx', 0o600)
   } catch (err) {
-    throw writeError(err, file.p)
+    throw writeError(err, file.path)
   }
   let done = false
   try {
     // chunks of one file are fetched and verified a few at a time and written at their offsets (order does not
     // matter for positional writes); the shared slots bound the bytes held in memory across all files
     const handle = fh
-    await runPool(file.c.keys(), Math.min(PER_FILE_CHUNKS, file.c.length), async (i) => {
+    await runPool(file.chunks.keys(), Math.min(PER_FILE_CHUNKS, file.chunks.length), async (i) => {
       throwIfAborted(signal, 'restore')
-      const release = await chunkSlots.acquire()
-      // slot buffers are reused: memory stays at slots x chunk size, with no garbage for the GC to chase
-      const slotBuffer = buffers.pop() ?? hasher.alloc(chunkSize)
+      const release = await chunks.slots.acquire()
+      const slotBuffer = chunks.buffers.pop() ?? Buffer.allocUnsafe(chunkSize)
       try {
-        const hash = file.c[i]!
-        const expected = Math.min(chunkSize, file.s - i * chunkSize)
-        const verified = await readVerified(ctx.store, chunkKey(hash), expected, hash, slotBuffer, hasher, signal)
-        if (verified === 'missing') throw new ScfGracefulError('SCFG_ERR_CHUNK_MISSING', `chunk ${hash} of ${file.p} is missing from the ${ctx.store.kind} store`, { details: { path: file.p, chunk: hash } })
+        const hash = file.chunks[i]!
+        const verified = await readVerified(chunks, hash, Math.min(chunkSize, file.size - i * chunkSize), slotBuffer)
+        if (verified === 'missing') throw new ScfGracefulError('SCFG_ERR_CHUNK_MISSING', `chunk ${hash} of ${file.path} is missing from the ${chunks.store.kind} store`, { details: { path: file.path, chunk: hash } })
         if (verified === 'corrupt') {
-          throw new ScfGracefulError('SCFG_ERR_CHUNK_CORRUPT', `chunk ${hash} of ${file.p} does not match its SHA-256; ${file.p} was not written`, { details: { path: file.p, chunk: hash } })
+          throw new ScfGracefulError('SCFG_ERR_CHUNK_CORRUPT', `chunk ${hash} of ${file.path} does not match its SHA-256; ${file.path} was not written`, { details: { path: file.path, chunk: hash } })
         }
         let written = 0
         try {
           while (written < verified.byteLength) written += (await handle.write(verified, written, verified.byteLength - written, i * chunkSize + written)).bytesWritten
         } catch (err) {
-          throw writeError(err, file.p)
+          throw writeError(err, file.path)
         }
         onBytes(verified.byteLength)
       } finally {
-        buffers.push(slotBuffer)
+        chunks.buffers.push(slotBuffer)
         release()
       }
     })
     try {
-      await fh.chmod(file.m)
-      await fh.utimes(file.mt / 1000, file.mt / 1000)
+      await fh.chmod(file.mode & PERMISSION_BITS)
+      await fh.utimes(file.mtimeMs / 1000, file.mtimeMs / 1000)
       await fh.close()
       fh = undefined
       // in a directory this restore created, a directory in the way could only come from a concurrent writer: the
@@ -237,9 +308,9 @@ async function restoreFile(
       await rename(tmp, final)
       done = true
       const st = await stat(final)
-      return [st.size, st.mtimeMs, st.ino, st.ctimeMs, ...file.c]
+      return [st.size, st.mtimeMs, st.ino, st.ctimeMs, ...file.chunks]
     } catch (err) {
-      throw writeError(err, file.p)
+      throw writeError(err, file.path)
     }
   } finally {
     await fh?.close().catch(() => {})

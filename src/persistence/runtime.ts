@@ -140,9 +140,9 @@ export function createPersistenceRuntime(options: PersistOptions, deps: { logger
     }
     state = 'restoring'
     // every path a manifest named, over all attempts: what starting over must remove
-    const named = new Map<string, ManifestEntry['t']>()
+    const named = new Map<string, ManifestEntry['type']>()
     const onManifest = (entries: readonly ManifestEntry[]) => {
-      for (const e of entries) named.set(e.p, e.t)
+      for (const e of entries) named.set(e.path, e.type)
     }
     let lastError: unknown
     let attempts = 0
@@ -250,7 +250,7 @@ const ENGINE_TEMP = /^\.scfg-.*\.tmp$/
  * only when empty, since others may have put files there) and the restore's temp files. Deepest paths first; a path
  * below anything but a real directory is left alone, so a symlink in root never leads a removal outside it.
  */
-async function removeRestored(rootPath: string, named: ReadonlyMap<string, ManifestEntry['t']>): Promise<number> {
+async function removeRestored(rootPath: string, named: ReadonlyMap<string, ManifestEntry['type']>): Promise<number> {
   let root: string
   try {
     root = await realpath(rootPath)
@@ -260,7 +260,7 @@ async function removeRestored(rootPath: string, named: ReadonlyMap<string, Manif
   }
   let removed = 0
   const dirs = new Set<string>([''])
-  for (const [p, t] of named) if (t === 'd') dirs.add(p)
+  for (const [p, t] of named) if (t === 'dir') dirs.add(p)
   // temp files first: they sit in the directories below, which must be empty to go
   for (const dir of dirs) {
     if (!(await isRealDirBelow(root, dir))) continue
@@ -282,7 +282,7 @@ async function removeRestored(rootPath: string, named: ReadonlyMap<string, Manif
     const abs = join(root, p)
     const st = await lstat(abs).catch(() => undefined)
     if (!st) continue
-    if (named.get(p) === 'd') {
+    if (named.get(p) === 'dir') {
       if (st.isDirectory()) await rmdir(abs).then(() => removed++, ignoreGone)
     } else if (!st.isDirectory()) {
       await unlink(abs).then(() => removed++, ignoreGone)

@@ -1,14 +1,15 @@
-// Taking a snapshot: walk, hash in fixed-size chunks, upload only chunks the store lacks, write the manifest,
-// then commit with one small ref write. Nothing before the ref write changes what restore sees.
+// Taking a snapshot, in four steps: walk the tree; plan (which files the state cache and the current manifest already
+// cover, which chunks the store may hold); upload the chunks of the files that changed; commit (the manifest, then one
+// small ref write). Nothing before the ref write changes what restore sees.
 import { open, realpath } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ScfGracefulError } from '../errors.js'
-import type { SnapshotContext, OperationOptions } from './context.js'
+import type { OperationOptions, Progress, SnapshotContext } from './context.js'
 import { takeLease } from './gc.js'
-import { type Hasher, hasherFor } from './hasher.js'
+import { sha256 } from './hasher.js'
 import { CHUNK_SIZE, CHUNKS_PREFIX, chunkKey, FORMAT, manifestKey, newSnapshotId } from './layout.js'
-import { type FileEntry, type Manifest, type ManifestEntry, manifestChunks } from './manifest.js'
 import { loadManifest } from './load.js'
+import { type FileEntry, type Manifest, type ManifestEntry, manifestChunks, serializeManifest } from './manifest.js'
 import { readRef, writeRef } from './refs.js'
 import { type CacheRecord, entriesDigest, readStateCache, type StateCache, writeStateCache } from './state-cache.js'
 import { asAbortError, createSemaphore, runPool, throwIfAborted, withinMs } from './util.js'
@@ -34,193 +35,63 @@ export interface SnapshotResult {
 
 const READ_ATTEMPTS = 3
 
-/** Size, mtime, inode and ctime as the state cache recorded them: the file was not touched since. */
-const sameFile = (rec: CacheRecord, file: WalkedFile) => rec[0] === file.s && rec[1] === file.mt && rec[2] === file.ino && rec[3] === file.ct
+/** What the walk found. */
+interface Tree {
+  root: string
+  cache: StateCache | undefined
+  walked: Walked[]
+  files: WalkedFile[]
+  totalBytes: number
+}
 
-const otherEntry = (e: Exclude<Walked, WalkedFile>): ManifestEntry => (e.t === 'd' ? { p: e.p, t: 'd', m: e.m, mt: e.mt } : { p: e.p, t: 'l', tg: e.tg, mt: e.mt })
+/** What the upload step needs to know before it reads a byte. */
+interface Plan {
+  /** Chunks the store holds for sure (the current manifest's). */
+  known: Set<string>
+  /** Files the state cache vouches for, with their records: not read again. */
+  unchanged: Map<string, CacheRecord>
+  /** False for a store that has no chunk at all: asking has() per chunk would only double the requests. */
+  chunksMayExist: boolean
+}
 
-/** The manifest entries of the walked tree if every file still matches its state-cache record; else undefined. */
-function entriesFromCache(walked: readonly Walked[], cache: StateCache): ManifestEntry[] | undefined {
-  const entries: ManifestEntry[] = []
-  for (const e of walked) {
-    if (e.t !== 'f') {
-      entries.push(otherEntry(e))
-      continue
-    }
-    const rec = cache.files[e.p]
-    if (!rec || !sameFile(rec, e)) return undefined
-    entries.push({ p: e.p, t: 'f', m: e.m, mt: e.mt, s: e.s, c: rec.slice(4) as string[] })
-  }
-  return entries
+/** One file read and stored: its manifest entry and its state-cache record. */
+interface StoredFile { entry: FileEntry; record: CacheRecord }
+
+interface Uploaded {
+  files: Map<string, StoredFile>
+  uploadedChunks: number
+  uploadedBytes: number
+  unchangedFiles: number
 }
 
 export async function takeSnapshot(ctx: SnapshotContext, options: OperationOptions = {}): Promise<SnapshotResult> {
-  const { store, key, logger } = ctx
-  const { signal, onProgress } = options
+  const { signal } = options
   const started = Date.now()
   throwIfAborted(signal, 'snapshot')
-  let root: string
-  let cache: StateCache | undefined
-  let walked: Walked[]
-  try {
-    root = await realpath(ctx.root)
-    cache = await readStateCache(root, key)
-    const skipDirs: string[] = []
-    if (store.localDir) {
-      const dir = await realpath(store.localDir).catch(() => store.localDir!)
-      if (isInside(root, dir)) skipDirs.push(dir)
-    }
-    walked = await walkTree({ root, include: ctx.include, exclude: ctx.exclude, skipDirs, signal, logger })
-  } catch (err) {
+  const tree = await walk(ctx, signal).catch((err: unknown) => {
     throw asAbortError(err, signal, 'snapshot')
-  }
-  const files = walked.filter((e): e is WalkedFile => e.t === 'f')
-  const totalBytes = files.reduce((n, f) => n + f.s, 0)
+  })
+  const result = (r: Omit<SnapshotResult, 'durationMs'>): SnapshotResult => ({ ...r, durationMs: Date.now() - started })
 
   // nothing changed since the snapshot the ref still points at: that snapshot is this one, nothing to write (no
   // lease, no manifest, no ref: a periodic checkpoint of an idle tree costs one ref read)
-  if (cache?.head) {
-    const same = entriesFromCache(walked, cache)
-    if (same && entriesDigest(same) === cache.head.digest) {
-      const headId = await readRef(store, key, signal).catch((err: unknown) => {
-        throw asAbortError(err, signal, 'snapshot')
-      })
-      if (headId === cache.head.id) {
-        onProgress?.({ phase: 'snapshot', files: files.length, totalFiles: files.length, bytes: totalBytes, totalBytes })
-        return { id: headId, committed: false, files: files.length, bytes: totalBytes, uploadedChunks: 0, uploadedBytes: 0, unchangedFiles: files.length, durationMs: Date.now() - started }
-      }
-    }
+  const headId = await unchangedHead(ctx, tree, signal).catch((err: unknown) => {
+    throw asAbortError(err, signal, 'snapshot')
+  })
+  if (headId) {
+    const n = tree.files.length
+    options.onProgress?.({ phase: 'snapshot', files: n, totalFiles: n, bytes: tree.totalBytes, totalBytes: tree.totalBytes })
+    return result({ id: headId, committed: false, files: n, bytes: tree.totalBytes, uploadedChunks: 0, uploadedBytes: 0, unchangedFiles: n })
   }
 
-  const lease = await takeLease(store, signal).catch((err: unknown) => {
+  const lease = await takeLease(ctx.store, 'snapshot', signal).catch((err: unknown) => {
     throw asAbortError(err, signal, 'snapshot')
   })
   try {
-    const known = new Set<string>()
-    const headId = await readRef(store, key, signal)
-    if (headId) {
-      try {
-        manifestChunks(await loadManifest(store, key, headId, signal), known)
-      } catch (err) {
-        if (signal?.aborted) throw err
-        logger.warn(`snapshot: previous manifest ${headId} unreadable, re-checking every chunk (${(err as Error).message})`)
-      }
-    }
-    // files whose stat identity matches the state cache and whose chunks the current manifest references are not
-    // read again; knowing them up front tells how much there is to hash
-    const unchanged = new Map<string, CacheRecord>()
-    let bytesToRead = 0
-    for (const file of files) {
-      const rec = cache?.files[file.p]
-      if (rec && sameFile(rec, file) && (rec.slice(4) as string[]).every((h) => known.has(h))) unchanged.set(file.p, rec)
-      else bytesToRead += file.s
-    }
-    // a store with no chunk at all (a first snapshot) cannot have any of ours: asking has() per chunk would only
-    // double the requests. Skipping has() is always safe, only wasteful: a put of a content-addressed chunk that
-    // exists (a concurrent writer's) atomically replaces it with the same bytes.
-    let chunksMayExist = known.size > 0
-    if (!chunksMayExist && bytesToRead > 0) {
-      for await (const _ of store.list(CHUNKS_PREFIX, { signal })) {
-        chunksMayExist = true
-        break
-      }
-    }
-
-    const progress = { phase: 'snapshot' as const, files: 0, totalFiles: files.length, bytes: 0, totalBytes }
-    let uploadedChunks = 0
-    let uploadedBytes = 0
-    let unchangedFiles = 0
-    const putSlots = createSemaphore(ctx.concurrency)
-    const inflight = new Map<string, Promise<void>>()
-    let putFailure: { error: unknown } | undefined
-
-    // chunk-sized buffers are reused (bounded memory, no garbage for the GC to chase); a buffer returns to the pool
-    // once its bytes are hashed and, if they had to be uploaded, once the store's put resolved
-    const hasher = hasherFor(bytesToRead, ctx.hashWorkers)
-    const pool: Buffer[] = []
-    const buffers = { take: () => pool.pop() ?? hasher.alloc(CHUNK_SIZE), give: (b: Buffer) => pool.push(b) }
-
-    const ensureChunk = async (hash: string, view: Buffer, backing: Buffer) => {
-      if (putFailure) {
-        buffers.give(backing)
-        throw putFailure.error
-      }
-      if (known.has(hash) || inflight.has(hash)) {
-        buffers.give(backing)
-        return
-      }
-      const buf = view
-      // waiting for a slot is the backpressure that keeps memory independent of file size
-      const release = await putSlots.acquire()
-      const upload = (async () => {
-        try {
-          const storeKey = chunkKey(hash)
-          if (chunksMayExist && (await store.has(storeKey, { signal }))) return
-          await store.put(storeKey, buf, { signal, size: buf.byteLength })
-          uploadedChunks++
-          uploadedBytes += buf.byteLength
-        } finally {
-          buffers.give(backing)
-          release()
-        }
-      })()
-      inflight.set(hash, upload)
-      upload.then(() => known.add(hash), (error: unknown) => { putFailure ??= { error } })
-    }
-
-    const results = new Map<string, { entry: FileEntry; record: CacheRecord }>()
-    try {
-      await runPool(files, ctx.concurrency, async (file) => {
-        throwIfAborted(signal, 'snapshot')
-        const rec = unchanged.get(file.p)
-        if (rec) {
-          results.set(file.p, { entry: { p: file.p, t: 'f', m: file.m, mt: file.mt, s: file.s, c: rec.slice(4) as string[] }, record: rec })
-          unchangedFiles++
-          progress.files++
-          progress.bytes += file.s
-          onProgress?.({ ...progress })
-          return
-        }
-        const read = await readFileChunks(join(root, file.p), file.p, ensureChunk, buffers, hasher, signal, (n) => {
-          progress.bytes += n
-          onProgress?.({ ...progress })
-        })
-        progress.files++
-        if (!read) {
-          logger.warn(`snapshot: ${file.p} vanished during the walk, not included`)
-          return
-        }
-        results.set(file.p, read)
-        onProgress?.({ ...progress })
-      })
-    } finally {
-      await hasher.close()
-    }
-    await Promise.allSettled(inflight.values())
-    if (putFailure) throw putFailure.error
-    throwIfAborted(signal, 'snapshot')
-
-    const entries: ManifestEntry[] = []
-    let bytes = 0
-    for (const e of walked) {
-      if (e.t === 'f') {
-        const r = results.get(e.p)
-        if (!r) continue
-        entries.push(r.entry)
-        bytes += r.entry.s
-      } else entries.push(otherEntry(e))
-    }
-    const id = newSnapshotId()
-    const manifest: Manifest = { format: FORMAT, id, key, createdAt: new Date().toISOString(), chunkSize: CHUNK_SIZE, files: results.size, bytes, entries }
-    await store.put(manifestKey(key, id), Buffer.from(JSON.stringify(manifest)), { signal })
-    throwIfAborted(signal, 'snapshot')
-    // the commit: before this line restore sees the previous snapshot, after it the new one
-    await writeRef(store, key, id, signal)
-
-    const records: Record<string, CacheRecord> = {}
-    for (const [p, r] of results) records[p] = r.record
-    await writeStateCache(root, key, records, { id, digest: entriesDigest(entries) }).catch((err: unknown) => logger.warn(`snapshot: could not write the local state cache (${(err as Error).message})`))
-    return { id, committed: true, files: results.size, bytes, uploadedChunks, uploadedBytes, unchangedFiles, durationMs: Date.now() - started }
+    const plan = await planUpload(ctx, tree, signal)
+    const uploaded = await upload(ctx, tree, plan, options)
+    const { id, bytes } = await commit(ctx, tree, uploaded, signal)
+    return result({ id, committed: true, files: uploaded.files.size, bytes, uploadedChunks: uploaded.uploadedChunks, uploadedBytes: uploaded.uploadedBytes, unchangedFiles: uploaded.unchangedFiles })
   } catch (err) {
     throw asAbortError(err, signal, 'snapshot')
   } finally {
@@ -228,19 +99,207 @@ export async function takeSnapshot(ctx: SnapshotContext, options: OperationOptio
   }
 }
 
+/** Step 1: the tree under root (the store's own directory left out) and the state cache of the last run. */
+async function walk(ctx: SnapshotContext, signal: AbortSignal | undefined): Promise<Tree> {
+  const root = await realpath(ctx.root)
+  const cache = await readStateCache(root, ctx.key)
+  const skipDirs: string[] = []
+  const { localDir } = ctx.store
+  if (localDir) {
+    const dir = await realpath(localDir).catch(() => localDir)
+    if (isInside(root, dir)) skipDirs.push(dir)
+  }
+  const walked = await walkTree({ root, include: ctx.include, exclude: ctx.exclude, skipDirs, signal, logger: ctx.logger })
+  const files = walked.filter((e): e is WalkedFile => e.type === 'file')
+  return { root, cache, walked, files, totalBytes: files.reduce((n, f) => n + f.size, 0) }
+}
+
+/** Size, mtime, inode and ctime as the state cache recorded them: the file was not touched since. */
+const sameFile = (rec: CacheRecord, file: WalkedFile) => rec[0] === file.size && rec[1] === file.mtimeMs && rec[2] === file.ino && rec[3] === file.ctimeMs
+const chunksOf = (rec: CacheRecord) => rec.slice(4) as string[]
+const fileEntry = (file: WalkedFile, chunks: string[]): FileEntry => ({ type: 'file', path: file.path, mode: file.mode, mtimeMs: file.mtimeMs, size: file.size, chunks })
+
+/** The head's id when the walked tree is exactly the snapshot the ref points at (by the state cache); else undefined. */
+async function unchangedHead(ctx: SnapshotContext, tree: Tree, signal: AbortSignal | undefined): Promise<string | undefined> {
+  const head = tree.cache?.head
+  if (!head) return undefined
+  const entries: ManifestEntry[] = []
+  for (const e of tree.walked) {
+    if (e.type !== 'file') {
+      entries.push(e)
+      continue
+    }
+    const rec = tree.cache!.files[e.path]
+    if (!rec || !sameFile(rec, e)) return undefined
+    entries.push(fileEntry(e, chunksOf(rec)))
+  }
+  if (entriesDigest(entries) !== head.digest) return undefined
+  return (await readRef(ctx.store, ctx.key, signal)) === head.id ? head.id : undefined
+}
+
+/** Step 2: what is known already, so the upload step reads and asks about only what changed. */
+async function planUpload(ctx: SnapshotContext, tree: Tree, signal: AbortSignal | undefined): Promise<Plan> {
+  const { store, key } = ctx
+  const known = new Set<string>()
+  const headId = await readRef(store, key, signal)
+  if (headId) {
+    try {
+      manifestChunks(await loadManifest(store, key, headId, signal), known)
+    } catch (err) {
+      if (signal?.aborted) throw err
+      ctx.logger.warn(`snapshot: previous manifest ${headId} unreadable, re-checking every chunk (${(err as Error).message})`)
+    }
+  }
+  // files whose stat identity matches the state cache and whose chunks the current manifest references are not read
+  const unchanged = new Map<string, CacheRecord>()
+  let bytesToRead = 0
+  for (const file of tree.files) {
+    const rec = tree.cache?.files[file.path]
+    if (rec && sameFile(rec, file) && chunksOf(rec).every((h) => known.has(h))) unchanged.set(file.path, rec)
+    else bytesToRead += file.size
+  }
+  // a store with no chunk at all (a first snapshot) cannot have any of ours. Skipping has() is always safe, only
+  // wasteful: a put of a content-addressed chunk that exists (a concurrent writer's) replaces it with the same bytes.
+  let chunksMayExist = known.size > 0
+  if (!chunksMayExist && bytesToRead > 0) {
+    for await (const _ of store.list(CHUNKS_PREFIX, { signal })) {
+      chunksMayExist = true
+      break
+    }
+  }
+  return { known, unchanged, chunksMayExist }
+}
+
+/** Chunk-sized buffers, reused: bounded memory, no garbage for the GC to chase. */
+interface BufferPool { take(): Buffer; give(b: Buffer): void }
+
 /**
- * Reads one file chunk by chunk from a single descriptor. If it changes while being read (size or mtime moved),
- * reads it again; after READ_ATTEMPTS it fails with SCFG_ERR_SNAPSHOT_SOURCE_CHANGED. Undefined = it vanished.
+ * Hands chunks to the store, at most `concurrency` puts at once (waiting for a slot is the backpressure that keeps
+ * memory independent of file size), each chunk once. A buffer goes back to the pool once its put settled.
  */
-async function readFileChunks(
-  abs: string,
-  rel: string,
-  ensureChunk: (hash: string, view: Buffer, backing: Buffer) => Promise<void>,
-  buffers: { take(): Buffer; give(b: Buffer): void },
-  hasher: Hasher,
-  signal: AbortSignal | undefined,
-  onBytes: (n: number) => void,
-): Promise<{ entry: FileEntry; record: CacheRecord } | undefined> {
+function chunkUploader(ctx: SnapshotContext, plan: Plan, buffers: BufferPool, signal: AbortSignal | undefined) {
+  const { store } = ctx
+  const slots = createSemaphore(ctx.concurrency)
+  const inflight = new Map<string, Promise<void>>()
+  const stats = { uploadedChunks: 0, uploadedBytes: 0 }
+  let failure: { error: unknown } | undefined
+  return {
+    stats,
+    /** Stores the chunk unless the store has it or it is on its way; `backing` is the pool buffer `view` lies in. */
+    async add(hash: string, view: Buffer, backing: Buffer): Promise<void> {
+      if (failure) {
+        buffers.give(backing)
+        throw failure.error
+      }
+      if (plan.known.has(hash) || inflight.has(hash)) {
+        buffers.give(backing)
+        return
+      }
+      const release = await slots.acquire()
+      const put = (async () => {
+        try {
+          const storeKey = chunkKey(hash)
+          if (plan.chunksMayExist && (await store.has(storeKey, { signal }))) return
+          await store.put(storeKey, view, { signal, size: view.byteLength })
+          stats.uploadedChunks++
+          stats.uploadedBytes += view.byteLength
+        } finally {
+          buffers.give(backing)
+          release()
+        }
+      })()
+      inflight.set(hash, put)
+      put.then(() => plan.known.add(hash), (error: unknown) => { failure ??= { error } })
+    },
+    /** Waits for every put; throws the first failure. */
+    async settle(): Promise<void> {
+      await Promise.allSettled(inflight.values())
+      if (failure) throw failure.error
+    },
+  }
+}
+
+type ChunkUploader = ReturnType<typeof chunkUploader>
+
+/** Step 3: every file not vouched for is read, hashed chunk by chunk, and its new chunks stored. */
+async function upload(ctx: SnapshotContext, tree: Tree, plan: Plan, options: OperationOptions): Promise<Uploaded> {
+  const { signal, onProgress } = options
+  const progress: Progress = { phase: 'snapshot', files: 0, totalFiles: tree.files.length, bytes: 0, totalBytes: tree.totalBytes }
+  const report = () => onProgress?.({ ...progress })
+  const pool: Buffer[] = []
+  const buffers: BufferPool = { take: () => pool.pop() ?? Buffer.allocUnsafe(CHUNK_SIZE), give: (b) => pool.push(b) }
+  const uploader = chunkUploader(ctx, plan, buffers, signal)
+  const files = new Map<string, StoredFile>()
+  let unchangedFiles = 0
+  await runPool(tree.files, ctx.concurrency, async (file) => {
+    throwIfAborted(signal, 'snapshot')
+    const rec = plan.unchanged.get(file.path)
+    if (rec) {
+      files.set(file.path, { entry: fileEntry(file, chunksOf(rec)), record: rec })
+      unchangedFiles++
+      progress.files++
+      progress.bytes += file.size
+      report()
+      return
+    }
+    const stored = await readFileChunks({ abs: join(tree.root, file.path), path: file.path, uploader, buffers, signal, onBytes: (n) => { progress.bytes += n; report() } })
+    progress.files++
+    if (!stored) {
+      ctx.logger.warn(`snapshot: ${file.path} vanished during the walk, not included`)
+      return
+    }
+    files.set(file.path, stored)
+    report()
+  })
+  await uploader.settle()
+  throwIfAborted(signal, 'snapshot')
+  return { files, unchangedFiles, ...uploader.stats }
+}
+
+/** Step 4: the manifest after all its chunks, then the ref (the commit), then the local state cache. */
+async function commit(ctx: SnapshotContext, tree: Tree, uploaded: Uploaded, signal: AbortSignal | undefined): Promise<{ id: string; bytes: number }> {
+  const { store, key } = ctx
+  const entries: ManifestEntry[] = []
+  let bytes = 0
+  for (const e of tree.walked) {
+    if (e.type !== 'file') {
+      entries.push(e)
+      continue
+    }
+    const stored = uploaded.files.get(e.path)
+    if (!stored) continue
+    entries.push(stored.entry)
+    bytes += stored.entry.size
+  }
+  const id = newSnapshotId()
+  const manifest: Manifest = { format: FORMAT, id, key, createdAt: new Date().toISOString(), chunkSize: CHUNK_SIZE, files: uploaded.files.size, bytes, entries }
+  await store.put(manifestKey(key, id), serializeManifest(manifest), { signal })
+  throwIfAborted(signal, 'snapshot')
+  // the commit: before this line restore sees the previous snapshot, after it the new one
+  await writeRef(store, key, id, signal)
+
+  const records: Record<string, CacheRecord> = {}
+  for (const [p, stored] of uploaded.files) records[p] = stored.record
+  await writeStateCache(tree.root, key, records, { id, digest: entriesDigest(entries) }).catch((err: unknown) => ctx.logger.warn(`snapshot: could not write the local state cache (${(err as Error).message})`))
+  return { id, bytes }
+}
+
+interface ReadFileOptions {
+  abs: string
+  /** Relative to root, as the manifest has it. */
+  path: string
+  uploader: ChunkUploader
+  buffers: BufferPool
+  signal: AbortSignal | undefined
+  onBytes(n: number): void
+}
+
+/**
+ * Reads one file chunk by chunk from a single descriptor, reading the next chunk while this one is hashed and handed
+ * to the store. If it changes while being read (size or mtime moved), reads it again; after READ_ATTEMPTS it fails
+ * with SCFG_ERR_SNAPSHOT_SOURCE_CHANGED. Undefined = it vanished.
+ */
+async function readFileChunks({ abs, path, uploader, buffers, signal, onBytes }: ReadFileOptions): Promise<StoredFile | undefined> {
   for (let attempt = 1; attempt <= READ_ATTEMPTS; attempt++) {
     let fh
     try {
@@ -253,9 +312,8 @@ async function readFileChunks(
       const before = await fh.stat()
       if (!before.isFile()) return undefined
       const size = before.size
-      const hashes: string[] = []
-      let changed = false
       const handle = fh
+      /** The chunk at `pos` in a pool buffer, or undefined when the file shrank under us. */
       const readAt = async (pos: number): Promise<{ view: Buffer; backing: Buffer } | undefined> => {
         const len = Math.min(CHUNK_SIZE, size - pos)
         const backing = buffers.take()
@@ -273,7 +331,7 @@ async function readFileChunks(
         }
         if (got < len) {
           buffers.give(backing)
-          return undefined // shrank under us
+          return undefined
         }
         return { view, backing }
       }
@@ -286,7 +344,8 @@ async function readFileChunks(
         const r = await p?.catch(() => undefined)
         if (r) buffers.give(r.backing)
       }
-      // the next chunk is read while this one is hashed and handed to the store
+      const hashes: string[] = []
+      let changed = false
       let next = size > 0 ? prefetch(0) : undefined
       for (let pos = 0; pos < size; pos += CHUNK_SIZE) {
         const chunk = await next!
@@ -298,18 +357,11 @@ async function readFileChunks(
           changed = true
           break
         }
-        let hash: string
-        try {
-          hash = await hasher.hash(chunk.view)
-        } catch (err) {
-          buffers.give(chunk.backing)
-          await dropNext(next)
-          throw err
-        }
+        const hash = sha256(chunk.view)
         hashes.push(hash)
         const len = chunk.view.byteLength
         try {
-          await ensureChunk(hash, chunk.view, chunk.backing)
+          await uploader.add(hash, chunk.view, chunk.backing)
         } catch (err) {
           await dropNext(next)
           throw err
@@ -319,7 +371,7 @@ async function readFileChunks(
       const after = await fh.stat()
       if (!changed && after.size === size && after.mtimeMs === before.mtimeMs) {
         return {
-          entry: { p: rel, t: 'f', m: after.mode & 0o7777, mt: after.mtimeMs, s: size, c: hashes },
+          entry: { type: 'file', path, mode: after.mode & 0o7777, mtimeMs: after.mtimeMs, size, chunks: hashes },
           record: [size, after.mtimeMs, after.ino, after.ctimeMs, ...hashes],
         }
       }
@@ -327,5 +379,5 @@ async function readFileChunks(
       await fh.close()
     }
   }
-  throw new ScfGracefulError('SCFG_ERR_SNAPSHOT_SOURCE_CHANGED', `${rel} kept changing while it was read (${READ_ATTEMPTS} attempts); the snapshot was not committed`, { details: { path: rel } })
+  throw new ScfGracefulError('SCFG_ERR_SNAPSHOT_SOURCE_CHANGED', `${path} kept changing while it was read (${READ_ATTEMPTS} attempts); the snapshot was not committed`, { details: { path } })
 }

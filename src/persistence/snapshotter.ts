@@ -31,14 +31,6 @@ export interface SnapshotterOptions {
   exclude?: PathFilter
   /** Files read or written, and chunks uploaded, at once. @default 4 */
   concurrency?: number
-  /**
-   * Hash chunks in one worker thread per core (over shared memory, no copies) when there is more than 64 MiB to hash
-   * and a core looks idle. Off by default: on the 2-core machine we measured, even with an idle core it saved no
-   * wall time and cost CPU (the second core is already busy with the kernel's copies and the I/O thread pool).
-   * Worth trying on hosts with 4+ free cores.
-   * @default false
-   */
-  hashWorkers?: boolean
   /** Where warnings go (a vanished file, a symlink skipped). @default console */
   logger?: Logger | false
 }
@@ -59,7 +51,11 @@ export interface Snapshotter {
   restore(options?: OperationOptions): Promise<RestoreResult>
   /** The key's snapshots, newest first. */
   list(options?: { signal?: AbortSignal }): Promise<SnapshotInfo[]>
-  /** Deletes all but the newest `keepLast` snapshots of the key, then chunks nothing references. */
+  /**
+   * Deletes all but the newest `keepLast` snapshots of the key, then chunks nothing references, then what crashed
+   * processes left (the store's temp objects older than an hour, stale leases and locks). Deletes nothing while a
+   * snapshot or restore runs anywhere on the store (`swept: false`).
+   */
   prune(options: { keepLast: number; signal?: AbortSignal }): Promise<PruneResult>
 }
 
@@ -89,8 +85,6 @@ export function resolveContext(options: SnapshotterOptions, prefix = ''): Snapsh
   }
   const concurrency = options.concurrency ?? 4
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw invalidOption(`${prefix}concurrency`, concurrency, 'an integer from 1 to 64')
-  const hashWorkers = options.hashWorkers ?? false
-  if (typeof hashWorkers !== 'boolean') throw invalidOption(`${prefix}hashWorkers`, hashWorkers, 'a boolean')
   return {
     store: options.store,
     root: isAbsolute(root) ? root : resolve(root),
@@ -98,7 +92,6 @@ export function resolveContext(options: SnapshotterOptions, prefix = ''): Snapsh
     include: compileFilter(`${prefix}include`, options.include),
     exclude: compileFilter(`${prefix}exclude`, options.exclude),
     concurrency,
-    hashWorkers,
     logger: safeLogger(options.logger),
   }
 }
@@ -133,7 +126,7 @@ export function createSnapshotter(options: SnapshotterOptions): Snapshotter {
     prune(opts) {
       const keepLast = (opts as { keepLast?: unknown } | undefined)?.keepLast
       if (!Number.isInteger(keepLast) || (keepLast as number) < 1) throw invalidOption('keepLast', keepLast, 'an integer >= 1')
-      return prune(ctx.store, ctx.key, keepLast as number, opts.signal)
+      return prune(ctx.store, { key: ctx.key, keepLast: keepLast as number, signal: opts.signal })
     },
   }
 }

@@ -31,9 +31,9 @@ export interface StateCache {
 export function entriesDigest(entries: readonly ManifestEntry[]): string {
   const hash = createHash('sha256')
   for (const e of entries) {
-    if (e.t === 'f') hash.update(`f\0${e.p}\0${e.m}\0${e.mt}\0${e.s}\0${e.c.join(',')}\n`)
-    else if (e.t === 'd') hash.update(`d\0${e.p}\0${e.m}\0${e.mt}\n`)
-    else hash.update(`l\0${e.p}\0${e.tg}\0${e.mt}\n`)
+    if (e.type === 'file') hash.update(`f\0${e.path}\0${e.mode}\0${e.mtimeMs}\0${e.size}\0${e.chunks.join(',')}\n`)
+    else if (e.type === 'dir') hash.update(`d\0${e.path}\0${e.mode}\0${e.mtimeMs}\n`)
+    else hash.update(`l\0${e.path}\0${e.target}\0${e.mtimeMs}\n`)
   }
   return hash.digest('hex')
 }

@@ -49,6 +49,12 @@ export interface SnapshotStore {
    * whose root contains it skips it, so a store never snapshots itself.
    */
   readonly localDir?: string
+  /**
+   * Optional: removes the store's own temp objects older than `olderThanMs` (what a killed put leaves: fsStore's temp
+   * files, an S3 multipart upload never completed, a Redis temp key) and resolves with how many. A younger one may
+   * belong to a put still running and is kept. `prune` calls it.
+   */
+  sweepTemp?(olderThanMs: number, options?: StoreOperationOptions): Promise<number>
   /** Releases connections the store opened itself (never a client that was passed in). */
   close?(): Promise<void>
 }

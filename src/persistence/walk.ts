@@ -4,17 +4,19 @@ import { lstatSync, type Stats } from 'node:fs'
 import { lstat, readdir, readlink } from 'node:fs/promises'
 import { join, resolve, sep } from 'node:path'
 import type { Logger } from '../log.js'
-import { isContainedLinkTarget, STATE_DIR } from './manifest.js'
+import { type DirEntry, isContainedLinkTarget, type LinkEntry, STATE_DIR } from './manifest.js'
 import type { PathPredicate } from './filter.js'
+import { diskLookup, entriesLookup, linkStaysInside } from './links.js'
+import { isTempName } from './temp-files.js'
 import { throwIfAborted } from './util.js'
 
 const STAT_BATCH = 32
 const SYNC_BATCH_BUDGET_MS = 4
 
-export interface WalkedDir { t: 'd'; p: string; m: number; mt: number }
-export interface WalkedFile { t: 'f'; p: string; m: number; mt: number; s: number; ino: number; ct: number }
-export interface WalkedLink { t: 'l'; p: string; tg: string; mt: number }
-export type Walked = WalkedDir | WalkedFile | WalkedLink
+/** A file as the walk found it: what its manifest entry needs but the chunks, plus its local identity. */
+export interface WalkedFile { type: 'file'; path: string; mode: number; mtimeMs: number; size: number; ino: number; ctimeMs: number }
+/** Directories and links go into the manifest as the walk found them. */
+export type Walked = DirEntry | WalkedFile | LinkEntry
 
 export interface WalkOptions {
   root: string
@@ -42,7 +44,8 @@ export async function walkTree(options: WalkOptions): Promise<Walked[]> {
       throw err
     }
     names.sort()
-    const kept = names.filter((name) => !(!relDir && name === STATE_DIR) && !skip.has(join(absDir, name)) && !exclude?.(relDir ? `${relDir}/${name}` : name))
+    // the engine's own state and temp files are never user data
+    const kept = names.filter((name) => !(!relDir && name === STATE_DIR) && !isTempName(name) && !skip.has(join(absDir, name)) && !exclude?.(relDir ? `${relDir}/${name}` : name))
     const stats: (Stats | undefined)[] = []
     for (let i = 0; i < kept.length; i += STAT_BATCH) {
       throwIfAborted(signal, 'snapshot')
@@ -77,11 +80,11 @@ export async function walkTree(options: WalkOptions): Promise<Walked[]> {
       const st = stats[index]
       if (!st) continue
       if (st.isDirectory()) {
-        out.push({ t: 'd', p: rel, m: st.mode & 0o7777, mt: st.mtimeMs })
+        out.push({ type: 'dir', path: rel, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs })
         await walkDir(abs, rel)
       } else if (st.isFile()) {
         if (include && !include(rel)) continue
-        out.push({ t: 'f', p: rel, m: st.mode & 0o7777, mt: st.mtimeMs, s: st.size, ino: st.ino, ct: st.ctimeMs })
+        out.push({ type: 'file', path: rel, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs, size: st.size, ino: st.ino, ctimeMs: st.ctimeMs })
       } else if (st.isSymbolicLink()) {
         if (include && !include(rel)) continue
         let target: string
@@ -96,29 +99,50 @@ export async function walkTree(options: WalkOptions): Promise<Walked[]> {
           logger.warn(`snapshot: skipping symlink ${rel} -> ${target} (leads out of root or is absolute)`)
           continue
         }
-        out.push({ t: 'l', p: rel, tg: target, mt: st.mtimeMs })
+        out.push({ type: 'link', path: rel, target, mtimeMs: st.mtimeMs })
       }
       // sockets, FIFOs and devices are not state worth keeping
     }
   }
   await walkDir(root, '')
-  if (include) return pruneEmptyDirs(out, include)
-  return out
+  return withoutLinksLeadingOut(root, include ? pruneEmptyDirs(out, include) : out, logger)
+}
+
+/**
+ * Drops symlinks that lead out of root through other symlinks (`esc -> sub/up/..` with `sub/up -> ..`): on this disk
+ * (what the link means here) or in the manifest being built (what restore will accept).
+ */
+async function withoutLinksLeadingOut(root: string, entries: Walked[], logger: Logger): Promise<Walked[]> {
+  if (!entries.some((e) => e.type === 'link')) return entries
+  const onDisk = diskLookup(root)
+  // dropping a link changes how paths through it resolve in the manifest: repeat until nothing more is dropped
+  for (;;) {
+    const inManifest = entriesLookup(entries)
+    const drop = new Set<string>()
+    for (const e of entries) {
+      if (e.type !== 'link') continue
+      if ((await linkStaysInside(e.path, e.target, inManifest)) && (await linkStaysInside(e.path, e.target, onDisk))) continue
+      logger.warn(`snapshot: skipping symlink ${e.path} -> ${e.target} (leads out of root through another symlink)`)
+      drop.add(e.path)
+    }
+    if (drop.size === 0) return entries
+    entries = entries.filter((e) => !drop.has(e.path))
+  }
 }
 
 /** With an include filter, keep a directory only if it matched itself or holds something kept. */
 function pruneEmptyDirs(entries: Walked[], include: PathPredicate): Walked[] {
   const needed = new Set<string>()
   for (const e of entries) {
-    if (e.t === 'd' && !include(e.p)) continue
-    let p = e.p
+    if (e.type === 'dir' && !include(e.path)) continue
+    let p = e.path
     for (let i = p.lastIndexOf('/'); i !== -1; i = p.lastIndexOf('/')) {
       p = p.slice(0, i)
       needed.add(p)
     }
-    needed.add(e.p)
+    needed.add(e.path)
   }
-  return entries.filter((e) => needed.has(e.p))
+  return entries.filter((e) => needed.has(e.path))
 }
 
 export function isGone(err: unknown): boolean {

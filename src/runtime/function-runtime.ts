@@ -138,10 +138,10 @@ export function createFunctionRuntime<TEvent, TResult>(
   // self-contained file); undefined without `persist`
   let persistence: Promise<PersistenceRuntime> | undefined
   let loaded: PersistenceRuntime | undefined
-  let lastFlush: { done: boolean; error?: unknown } | undefined
   // one restore round at a time, shared by every invocation waiting for it; aborted by a shutdown cycle's flush step
   let restoreRound: Promise<void> | undefined
   let restoreAbort: AbortController | undefined
+  let lastFlush: { done: boolean; error?: unknown } | undefined
   let closed = false
   let leaveCycle: (() => void) | undefined
   if (options.persist) {
@@ -307,6 +307,10 @@ export function createFunctionRuntime<TEvent, TResult>(
   const ready = startup ? startup.then(() => {}) : Promise.resolve()
   // a failed load reaches every invocation (and `ready` for whoever awaits it); never an unhandled rejection
   ready.catch(() => {})
+  const flushFailure = (): unknown => {
+    if (!lastFlush) return undefined
+    return lastFlush.done ? lastFlush.error : new Error('the final flush did not finish before the shutdown deadline')
+  }
   function close(): void {
     closed = true
     leaveCycle?.()
@@ -314,12 +318,7 @@ export function createFunctionRuntime<TEvent, TResult>(
     loaded?.stopInterval()
   }
 
-  const flushFailure = (): unknown => {
-    if (!lastFlush) return undefined
-    return lastFlush.done ? lastFlush.error : new Error('the final flush did not finish before the shutdown deadline')
-  }
-
-  return { invoke, ready, control: controller, close, flushFailure }
+  return { invoke, ready, flushFailure, control: controller, close }
 }
 
 class InvocationImpl implements Invocation {

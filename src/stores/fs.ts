@@ -188,5 +188,31 @@ export function fsStore(options: FsStoreOptions): SnapshotStore {
         }
       }
     },
+    // a killed put leaves its temp file in .scfg-tmp; a live one writes to it, so its mtime stays fresh
+    async sweepTemp(olderThanMs, opts = {}) {
+      const cutoff = Date.now() - olderThanMs
+      let removed = 0
+      let handle
+      try {
+        handle = await opendir(tmpDir)
+      } catch (err) {
+        if (isMissing(err)) return 0
+        throw storeError(err, 'listing temp files')
+      }
+      for await (const entry of handle) {
+        // no signal.throwIfAborted(): it is newer than Node 16.13
+        if (opts.signal?.aborted) throw (opts.signal as { reason?: unknown }).reason ?? new Error('aborted')
+        if (!entry.isFile()) continue
+        const path = join(tmpDir, entry.name)
+        try {
+          if ((await stat(path)).mtimeMs >= cutoff) continue
+          await unlink(path)
+          removed++
+        } catch (err) {
+          if (!isMissing(err)) throw storeError(err, 'sweeping temp files')
+        }
+      }
+      return removed
+    },
   }
 }

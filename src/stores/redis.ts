@@ -266,6 +266,33 @@ export function redisStore(options: RedisStoreOptions): RedisStoreInstance {
       })
     },
 
+    // a temp key is created with TEMP_TTL_SECONDS and expires on its own; its age is what its TTL has used up
+    async sweepTemp(olderThanMs: number, opts: StoreOperationOptions = {}) {
+      const { signal } = opts
+      const patterns = [`${escapeGlob(prefix)}*${TEMP_MARK}*`, `{${escapeGlob(prefix)}*${TEMP_MARK}*`]
+      const nodes = await run('sweep', undefined, signal, async (client) => (isCluster(client) ? masters(client) : [client]))
+      const seen = new Set<string>()
+      let removed = 0
+      for (const node of nodes) {
+        for (const pattern of patterns) {
+          let cursor = '0'
+          do {
+            const [next, keys] = await run('sweep', undefined, signal, () => node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000))
+            cursor = next
+            for (const full of keys) {
+              if (seen.has(full)) continue
+              seen.add(full)
+              const ttl = await run('sweep', undefined, signal, () => node.ttl(full))
+              // -2: gone meanwhile; -1: no TTL (never made by this store's puts, which always set one): stale
+              if (ttl === -2 || (ttl >= 0 && (TEMP_TTL_SECONDS - ttl) * 1000 < olderThanMs)) continue
+              removed += await run('sweep', undefined, signal, () => node.unlink(full))
+            }
+          } while (cursor !== '0')
+        }
+      }
+      return removed
+    },
+
     async close() {
       const client = created
       loaded = undefined

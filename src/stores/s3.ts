@@ -370,6 +370,35 @@ export function s3Store(options: S3StoreOptions): S3Store {
       }
     },
 
+    // a killed streamed put leaves its multipart upload open (its parts are stored and billed, never listed as keys)
+    async sweepTemp(olderThanMs: number, opts: StoreOperationOptions = {}) {
+      const { signal } = opts
+      const cutoff = Date.now() - olderThanMs
+      let removed = 0
+      let keyMarker: string | undefined
+      let uploadIdMarker: string | undefined
+      do {
+        const page = await call('sweep', undefined, signal, (mod, client) =>
+          client.send(new mod.ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }), { abortSignal: signal }))
+        for (const upload of page.Uploads ?? []) {
+          if (!upload.Key || !upload.UploadId || !upload.Initiated || upload.Initiated.getTime() >= cutoff) continue
+          const aborted = await call('sweep', upload.Key.slice(prefix.length), signal, (mod, client) =>
+            client.send(new mod.AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }), { abortSignal: signal })).then(
+            () => true,
+            (error: unknown) => {
+              // finished or aborted by someone else meanwhile: nothing left to sweep
+              if (nameOf((error as ScfGracefulError).cause) === 'NoSuchUpload') return false
+              throw error
+            },
+          )
+          if (aborted) removed++
+        }
+        keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined
+        uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined
+      } while (keyMarker)
+      return removed
+    },
+
     async close() {
       if (!loaded) return
       const state = await loaded.catch(() => undefined)

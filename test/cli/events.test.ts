@@ -65,13 +65,13 @@ describe('events CLI: pure pieces', () => {
   })
 
   it('maps API error codes to exit codes', () => {
-    expect(exitCodeForApi('ResourceNotFound.AsyncEvent')).toBe(exitCodes.NOT_FOUND)
-    expect(exitCodeForApi('FailedOperation.AsyncEventStatus')).toBe(exitCodes.FAILED)
-    expect(exitCodeForApi('AuthFailure.SignatureFailure')).toBe(exitCodes.AUTH)
-    expect(exitCodeForApi('RequestLimitExceeded')).toBe(exitCodes.RATE_LIMITED)
-    expect(exitCodeForApi('InvalidParameterValue.Limit')).toBe(exitCodes.USAGE)
-    expect(exitCodeForApi('NetworkError')).toBe(exitCodes.UNREACHABLE)
-    expect(exitCodeForApi('InternalError')).toBe(exitCodes.OTHER)
+    expect(exitCodeForApi('ResourceNotFound.AsyncEvent')).toBe(exitCodes.notFound)
+    expect(exitCodeForApi('FailedOperation.AsyncEventStatus')).toBe(exitCodes.failed)
+    expect(exitCodeForApi('AuthFailure.SignatureFailure')).toBe(exitCodes.auth)
+    expect(exitCodeForApi('RequestLimitExceeded')).toBe(exitCodes.unavailable)
+    expect(exitCodeForApi('InvalidParameterValue.Limit')).toBe(exitCodes.usage)
+    expect(exitCodeForApi('NetworkError')).toBe(exitCodes.unavailable)
+    expect(exitCodeForApi('InternalError')).toBe(exitCodes.failed)
   })
 
   it('aligns tables whatever the colour codes', () => {
@@ -279,14 +279,14 @@ describe('events CLI against scf-graceful local', { timeout: 180_000 }, () => {
     expect(logsJson.lines[0]).toEqual({ time: expect.any(Number), stream: expect.any(String), line: expect.any(String) })
   })
 
-  it('invoke --sync returns the result, or exits 4 with the error', async () => {
+  it('invoke --sync returns the result, or exits 1 with the error', async () => {
     const ok = await cli(['invoke', '-f', 'work', '--sync', '-p', '{"steps": 1}'])
     expect(ok.code, ok.stderr).toBe(0)
     expect(JSON.parse(ok.stdout)).toEqual({ steps: 1, stopped: false })
     const okJson = json(await cli(['invoke', '-f', 'work', '--sync', '--json', '-p', '{"steps": 1}']))
     expect(okJson).toMatchObject({ Result: { FunctionRequestId: expect.any(String), RetMsg: '{"steps":1,"stopped":false}', InvokeResult: 0 }, RequestId: expect.any(String) })
     const failed = await cli(['invoke', '-f', 'work', '--sync', '--log', '-p', '{"steps": 1, "fail": true}'])
-    expect(failed.code).toBe(4)
+    expect(failed.code).toBe(1)
     expect(failed.stderr).toContain('failed on purpose')
     const asyncJson = json(await cli(['invoke', '-f', 'work', '--json', '-p', '{"steps": 1}']))
     expect(asyncJson.Result.FunctionRequestId).toMatch(/^[0-9a-f-]{36}$/)
@@ -342,17 +342,17 @@ describe('events CLI against scf-graceful local', { timeout: 180_000 }, () => {
     expect(logs.stdout).toContain('SIGTERM received; ignoring it')
   })
 
-  it('--no-escalate reports a still RUNNING event (exit 4); force terminate ends it (499)', async () => {
+  it('--no-escalate reports a still RUNNING event (exit 1); force terminate ends it (499)', async () => {
     const id = await invoke('stubborn')
     await waitRunning(id)
     const patient = await cli(['terminate', id, '-f', 'stubborn', '--no-escalate', '--escalate-after', '500ms', '--json'])
-    expect(patient.code).toBe(4)
+    expect(patient.code).toBe(1)
     expect(json(patient)).toMatchObject({ outcome: 'still-running', graceSent: true, forceSent: false, status: 'RUNNING' })
     const force = await cli(['terminate', id, '-f', 'stubborn', '--json'])
     expect(force.code, force.stderr).toBe(0)
     expect(json(force)).toMatchObject({ outcome: 'forced', graceSent: false, forceSent: true, status: 'ABORTED', statusCode: 499 })
     const again = await cli(['terminate', id, '-f', 'stubborn'])
-    expect(again.code).toBe(4)
+    expect(again.code).toBe(1)
     expect(again.stderr).toContain('FailedOperation.AsyncEventStatus')
     expect(again.stdout).toContain('already ABORTED')
   })
@@ -386,7 +386,7 @@ describe('events CLI against scf-graceful local', { timeout: 180_000 }, () => {
     expect((await cli(['terminate', '00000000-0000-0000-0000-000000000000', '-f', 'work'])).code).toBe(3)
     expect((await cli(['list', '-f', 'work', '--qualifier', '7'])).code).toBe(3)
     const down = await cli(['list', '-f', 'work', '--endpoint', 'http://127.0.0.1:1'])
-    expect(down.code).toBe(7)
+    expect(down.code).toBe(4)
     expect(down.stderr).toContain('NetworkError')
     const noToken = await runCli(['events', 'logs', 'x', '--endpoint', local.url, '--token', 'not-the-token'], cleanEnv())
     expect(noToken.code).toBe(5)
@@ -418,17 +418,17 @@ describe('events CLI: RequestLimitExceeded', { timeout: 180_000 }, () => {
     await local?.stop()
   })
 
-  it('retries with backoff, and exits 6 once the retries are spent', async () => {
+  it('retries with backoff, and exits 4 (unavailable) once the retries are spent', async () => {
     const inv = await eventsCli(local, ['invoke', '-f', 'stubborn'])
     expect(inv.code, inv.stderr).toBe(0)
     const id = inv.stdout.trim()
     // the emulator allows 1 GetAsyncEventStatus per second; --wait polls faster than that
     const spent = await eventsCli(local, ['status', id, '--wait', '--timeout', '5s', '--rate', '100', '--retries', '0'])
-    expect(spent.code).toBe(6)
+    expect(spent.code).toBe(4)
     expect(spent.stderr).toMatch(/Code: +RequestLimitExceeded/)
     const patient = await eventsCli(local, ['status', id, '--wait', '--timeout', '3s', '--rate', '100', '--retries', '8'])
-    // still RUNNING when --timeout ends: exit 4, after riding out the limit with retries
-    expect(patient.code, patient.stderr).toBe(4)
+    // still RUNNING when --timeout ends: exit 1, after riding out the limit with retries
+    expect(patient.code, patient.stderr).toBe(1)
     expect(patient.stderr).toContain('hit RequestLimitExceeded; retry 1')
     await eventsCli(local, ['terminate', id, '-f', 'stubborn'])
   })

@@ -53,7 +53,7 @@ const sdkClient = (port: number, secretId: string, secretKey: string) =>
   new Client({ credential: { secretId, secretKey }, region: 'ap-guangzhou', profile: { httpProfile: { endpoint: `127.0.0.1:${port}`, protocol: 'http://' } } })
 
 describe('scf-graceful local', () => {
-  it('serves --function functions, prints state changes and prefixed log lines, stops on SIGINT with code 0', async () => {
+  it('serves --function functions, prints state changes and prefixed log lines, stops on SIGINT with 130 (the code of every command stopped by Ctrl-C) after closing the emulator', async () => {
     const cli = await startCli([
       '--secret-id', 'AKIDclitest0001', '--secret-key', 'cli-test-secret-key',
       '--data-dir', join(dir, 'a'),
@@ -75,8 +75,9 @@ describe('scf-graceful local', () => {
       const sync = await scf.Invoke({ FunctionName: 'ok', ClientContext: '{"x":1}' })
       expect(JSON.parse(sync.Result.RetMsg)).toEqual({ ok: true, echo: { x: 1 } })
     } finally {
-      expect(await cli.stop()).toBe(0)
+      expect(await cli.stop()).toBe(130)
     }
+    expect(cli.out()).toMatch(/SIGINT: stopping the emulator/)
   })
 
   it('generates credentials when none are given and prints only the SecretId (the key with --print-secret)', async () => {
@@ -86,7 +87,7 @@ describe('scf-graceful local', () => {
       expect(m[1]).toMatch(/^AKID/)
       expect(hidden.out()).not.toMatch(/SecretKey \S{20,}/)
     } finally {
-      expect(await hidden.stop()).toBe(0)
+      expect(await hidden.stop()).toBe(130)
     }
     const shown = await startCli(['--data-dir', join(dir, 'c'), '--function', `ok=${fixture('ok.mjs')}`, '--print-secret'])
     try {
@@ -94,7 +95,7 @@ describe('scf-graceful local', () => {
       const scf = sdkClient(shown.port, m[1]!, m[2]!)
       expect((await scf.ListAsyncEvents({ FunctionName: 'ok' })).TotalCount).toBe(0)
     } finally {
-      expect(await shown.stop()).toBe(0)
+      expect(await shown.stop()).toBe(130)
     }
   })
 
@@ -108,7 +109,7 @@ describe('scf-graceful local', () => {
       const id = (await scf.Invoke({ FunctionName: 'sleepy', Namespace: 'team-a', InvocationType: 'Event', ClientContext: '{"ms":60000}' })).Result.FunctionRequestId as string
       await cli.waitFor(new RegExp(`${id} FAILED 433 team-a/sleepy`))
     } finally {
-      expect(await cli.stop()).toBe(0)
+      expect(await cli.stop()).toBe(130)
     }
     const bad = spawn(process.execPath, [CLI, 'local', '--function', 'no-entry'], { stdio: ['ignore', 'pipe', 'pipe'] })
     let err = ''

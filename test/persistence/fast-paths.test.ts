@@ -1,11 +1,10 @@
-// The performance paths must keep every guarantee: worker hashing gives the same hashes, the fsStore readInto path
+// The performance paths must keep every guarantee: the fsStore readInto path
 // still refuses a wrong chunk, skipping has() on an empty store still dedupes later.
 import { createHash, randomBytes } from 'node:crypto'
-import { chmod, mkdir, readdir, readFile, symlink, unlink, utimes, writeFile } from 'node:fs/promises'
+import { appendFile, chmod, mkdir, readdir, readFile, symlink, unlink, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createSnapshotter, memoryStore, type SnapshotStore } from '../../src/persistence/index.js'
-import { inlineHasher, WORKER_HASH_THRESHOLD, workerHasher } from '../../src/persistence/hasher.js'
 import { chunkKey, CHUNK_SIZE } from '../../src/persistence/layout.js'
 import { fsStore } from '../../src/stores/fs.js'
 import { describeTree, useCases } from './helpers.js'
@@ -13,40 +12,9 @@ import { describeTree, useCases } from './helpers.js'
 const fresh = useCases()
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
 
-describe('worker hasher', () => {
-  it('hashes shared buffers in workers exactly as inline, many at once; plain buffers and empty views too', async () => {
-    const hasher = workerHasher()
-    try {
-      const bufs = Array.from({ length: 12 }, (_, i) => {
-        const b = hasher.alloc(1024 * 1024 + i)
-        randomBytes(b.length).copy(b)
-        return b
-      })
-      expect(bufs[0]!.buffer).toBeInstanceOf(SharedArrayBuffer)
-      const views = bufs.map((b, i) => b.subarray(i, b.length - i))
-      expect(await Promise.all(views.map((v) => hasher.hash(v)))).toEqual(views.map(sha))
-      const plain = randomBytes(1000)
-      expect(await hasher.hash(plain)).toBe(sha(plain))
-      expect(await hasher.hash(bufs[0]!.subarray(0, 0))).toBe(sha(Buffer.alloc(0)))
-    } finally {
-      await hasher.close()
-    }
-    const inline = inlineHasher()
-    expect(await inline.hash(Buffer.from('x'))).toBe(sha(Buffer.from('x')))
-  })
-
-  it('answers jobs still pending when closed (inline), so an aborted operation never hangs', async () => {
-    const hasher = workerHasher()
-    const b = hasher.alloc(8 * 1024 * 1024)
-    const pending = hasher.hash(b)
-    await hasher.close()
-    expect(await pending).toBe(sha(b))
-  })
-})
-
-describe('large trees (worker hashing, fsStore readInto)', () => {
+describe('large trees (fsStore readInto)', () => {
   const bigTree = async (root: string) => {
-    await writeFile(join(root, 'big.bin'), randomBytes(WORKER_HASH_THRESHOLD + CHUNK_SIZE + 777))
+    await writeFile(join(root, 'big.bin'), randomBytes(16 * CHUNK_SIZE + 777))
     await mkdir(join(root, 'small'))
     for (let i = 0; i < 20; i++) await writeFile(join(root, 'small', `f${i}`), randomBytes(1000 * i))
   }
@@ -54,13 +22,12 @@ describe('large trees (worker hashing, fsStore readInto)', () => {
   it('round trip is byte-identical; an unchanged re-snapshot reads and uploads nothing', async () => {
     const { root, restored, storeDir } = await fresh()
     await bigTree(root)
-    // hashWorkers: workers if a core looks idle at this moment, inline otherwise; both must give this result
-    const snap = createSnapshotter({ store: fsStore({ dir: storeDir }), root, key: 'big', hashWorkers: true })
+    const snap = createSnapshotter({ store: fsStore({ dir: storeDir }), root, key: 'big' })
     const first = await snap.snapshot()
-    expect(first.uploadedBytes).toBeGreaterThan(WORKER_HASH_THRESHOLD)
+    expect(first.uploadedBytes).toBeGreaterThan(16 * CHUNK_SIZE)
     const again = await snap.snapshot()
     expect(again).toMatchObject({ uploadedChunks: 0, unchangedFiles: 21 })
-    await createSnapshotter({ store: fsStore({ dir: storeDir }), root: restored, key: 'big', hashWorkers: true }).restore()
+    await createSnapshotter({ store: fsStore({ dir: storeDir }), root: restored, key: 'big' }).restore()
     expect(await describeTree(restored)).toEqual(await describeTree(root))
   }, 60_000)
 
@@ -91,12 +58,6 @@ describe('large trees (worker hashing, fsStore readInto)', () => {
     await store.delete(key)
     await expect(createSnapshotter({ store, root: restored, key: 'k' }).restore()).rejects.toMatchObject({ code: 'SCFG_ERR_CHUNK_MISSING' })
     expect((await readdir(restored)).filter((name) => name !== '.scf-graceful')).toEqual([])
-  })
-})
-
-describe('hashWorkers option', () => {
-  it('must be a boolean', () => {
-    expect(() => createSnapshotter({ store: memoryStore(), hashWorkers: 'yes' as never })).toThrow(expect.objectContaining({ code: 'SCFG_ERR_INVALID_OPTION' }))
   })
 })
 
@@ -214,4 +175,29 @@ describe('an untouched tree', () => {
     await createSnapshotter({ store, root: restored, key: 'shared' }).restore()
     expect(await describeTree(restored)).toEqual(await describeTree(root))
   })
+})
+
+describe('a 1 MiB append to a large file', () => {
+  // fixed 4 MiB chunks: an append rewrites the file's last, partial chunk and adds new ones only past its end
+  for (const [title, size] of [['ending in a partial chunk', 3 * CHUNK_SIZE + 1024 * 1024], ['ending on a chunk boundary', 3 * CHUNK_SIZE]] as const) {
+    it(`${title}: re-uploads at most one chunk plus the manifest`, async () => {
+      const { root, restored } = await fresh()
+      await writeFile(join(root, 'big.bin'), randomBytes(size))
+      await writeFile(join(root, 'other'), 'x')
+      const inner = memoryStore()
+      const puts: string[] = []
+      const counting: SnapshotStore = { ...inner, put: (key, body, o) => (puts.push(key), inner.put(key, body, o)) }
+      const snap = createSnapshotter({ store: counting, root, key: 'append' })
+      await snap.snapshot()
+      await appendFile(join(root, 'big.bin'), randomBytes(1024 * 1024))
+      puts.length = 0
+      const r = await snap.snapshot()
+      expect(r).toMatchObject({ committed: true, uploadedChunks: 1, unchangedFiles: 1 })
+      expect(r.uploadedBytes).toBeLessThanOrEqual(CHUNK_SIZE)
+      expect(puts.filter((k) => k.startsWith('chunks/'))).toHaveLength(1)
+      expect(puts.filter((k) => k.includes('/_manifests/'))).toHaveLength(1)
+      await createSnapshotter({ store: inner, root: restored, key: 'append' }).restore()
+      expect(await describeTree(restored)).toEqual(await describeTree(root))
+    })
+  }
 })

@@ -32,7 +32,7 @@ describe('prune and concurrent writers', () => {
     }
     expect(await count(store, 'chunks/')).toBe(4)
     const r = await snap.prune({ keepLast: 2 })
-    expect(r).toEqual({ deletedManifests: 2, deletedChunks: 2, swept: true })
+    expect(r).toEqual({ deletedManifests: 2, deletedChunks: 2, deletedTemp: 0, swept: true })
     expect((await snap.list()).length).toBe(2)
     const other = await freshRoot()
     await createSnapshotter({ store, root: other, key: 'p' }).restore()
@@ -119,7 +119,7 @@ describe('prune and concurrent writers', () => {
     await writeFile(join(rootA, 'a2'), randomBytes(2000))
     await createSnapshotter({ store: inner, root: rootA, key: 'order' }).snapshot()
     const pruned = await createSnapshotter({ store: inner, root: rootA, key: 'order' }).prune({ keepLast: 1 })
-    expect(pruned).toEqual({ deletedManifests: 0, deletedChunks: 0, swept: false })
+    expect(pruned).toEqual({ deletedManifests: 0, deletedChunks: 0, deletedTemp: 0, swept: false })
     release()
     await writingB
     // the last commit wins, and what it points at is there

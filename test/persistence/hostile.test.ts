@@ -1,7 +1,7 @@
 // Hostile manifests and stores: restore must refuse with a stable code, write zero bytes outside root and never
 // leave a corrupted file in place.
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, readdir, readFile, realpath, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSnapshotter, memoryStore, type SnapshotStore } from '../../src/persistence/index.js'
@@ -63,6 +63,11 @@ describe('hostile manifests', () => {
     ['the reserved state dir', async (s) => [{ p: '.scf-graceful', t: 'd', m: 0o755, mt: 1 }, await fileEntry(s, '.scf-graceful/state-0.json', Buffer.from('{}'))]],
     ['unknown entry type', async () => [{ p: 'dev', t: 'c', m: 0o644, mt: 1 }]],
     ['mode out of range', async (s) => [{ ...(await fileEntry(s, 'f', Buffer.from('x'))), m: 0o170000 }]],
+    // each target alone stays inside on its text; the kernel resolves `esc` through `sub/up` (= root) to root's parent
+    ['symlink chain out of root (sub/up -> .., esc -> sub/up/..)', async () => [{ p: 'sub', t: 'd', m: 0o755, mt: 1 }, { p: 'sub/up', t: 'l', tg: '..', mt: 1 }, { p: 'esc', t: 'l', tg: 'sub/up/..', mt: 1 }]],
+    ['symlink chain out of root, declared before the link it goes through', async () => [{ p: 'a', t: 'l', tg: 'd/x/../outside', mt: 1 }, { p: 'd', t: 'd', m: 0o755, mt: 1 }, { p: 'd/x', t: 'l', tg: '..', mt: 1 }]],
+    ['symlink chain two links long', async () => [{ p: 'd', t: 'd', m: 0o755, mt: 1 }, { p: 'd/e', t: 'd', m: 0o755, mt: 1 }, { p: 'd/e/up', t: 'l', tg: '../..', mt: 1 }, { p: 'd/top', t: 'l', tg: 'e/up', mt: 1 }, { p: 'esc', t: 'l', tg: 'd/top/..', mt: 1 }]],
+    ['symlink loop', async () => [{ p: 'l1', t: 'l', tg: 'l2', mt: 1 }, { p: 'l2', t: 'l', tg: 'l1/x', mt: 1 }]],
   ]
   for (const [title, build] of cases) {
     it(`${title} -> SCFG_ERR_MANIFEST_INVALID, nothing written anywhere`, async () => {
@@ -97,6 +102,52 @@ describe('hostile manifests', () => {
     await createSnapshotter({ store, root, key: 'k' }).restore()
     await expectNothingOutside(dir, outside)
     expect(await readFile(join(root, 'evil/pwned'), 'utf8')).toBe('x')
+  })
+
+  it('a restored symlink never resolves out of root through a link already on disk: removed, SCFG_ERR_RESTORE_WRITE', async () => {
+    const { dir, root, outside } = await sandbox()
+    // left by someone else (restore merges): not in the manifest, so the manifest alone looks harmless
+    await mkdir(join(root, 'sub'))
+    await symlink('..', join(root, 'sub/up'))
+    const store = memoryStore()
+    await plant(store, 'k', [{ p: 'sub', t: 'd', m: 0o755, mt: 1000 }, { p: 'esc', t: 'l', tg: 'sub/up/..', mt: 1000 }, { p: 'ok', t: 'l', tg: 'sub', mt: 1000 }])
+    await expect(createSnapshotter({ store, root, key: 'k' }).restore()).rejects.toMatchObject({ code: 'SCFG_ERR_RESTORE_WRITE', details: { path: 'esc' } })
+    await expectNothingOutside(dir, outside)
+    expect((await readdir(root)).sort()).toEqual(['ok', 'sub'])
+    // what the kernel says about every link left under root
+    for (const p of ['ok', 'sub/up']) expect((await realpath(join(root, p))).startsWith(await realpath(root))).toBe(true)
+  })
+
+  it('modes from a manifest keep only permission bits: no setuid, setgid or sticky', async () => {
+    const { root } = await sandbox()
+    const store = memoryStore()
+    await plant(store, 'k', [
+      { p: 'sticky', t: 'd', m: 0o1777, mt: 1000 },
+      { p: 'sgid', t: 'd', m: 0o2755, mt: 1000 },
+      { ...(await fileEntry(store, 'suid', Buffer.from('#!/bin/sh\n'))), m: 0o4777 },
+      { ...(await fileEntry(store, 'sgid/f', Buffer.from('x'))), m: 0o2755 },
+    ])
+    await createSnapshotter({ store, root, key: 'k' }).restore()
+    const modes = Object.fromEntries(await Promise.all(['sticky', 'sgid', 'suid', 'sgid/f'].map(async (p) => [p, (await lstat(join(root, p))).mode & 0o7777])))
+    expect(modes).toEqual({ sticky: 0o777, sgid: 0o755, suid: 0o777, 'sgid/f': 0o755 })
+  })
+
+  it('a snapshot leaves out a link that leads out of root through another link; the rest round-trips', async () => {
+    const { dir, root } = await sandbox()
+    await mkdir(join(root, 'sub'))
+    await writeFile(join(root, 'sub/f'), 'f')
+    await symlink('..', join(root, 'sub/up'))
+    await symlink('sub/up/..', join(root, 'esc'))
+    await symlink('sub/up/sub/f', join(root, 'fine'))
+    const store = memoryStore()
+    const lines: string[] = []
+    const logger = { info: () => {}, warn: (m: string) => lines.push(m), error: () => {} }
+    await createSnapshotter({ store, root, key: 'k', logger }).snapshot()
+    expect(lines.join('\n')).toMatch(/skipping symlink esc -> sub\/up\/\.\./)
+    const target = join(dir, 'restored')
+    await createSnapshotter({ store, root: target, key: 'k' }).restore()
+    expect(Object.keys(await describeTree(target)).sort()).toEqual(['fine', 'sub', 'sub/f', 'sub/up'])
+    expect(await readFile(join(target, 'fine'), 'utf8')).toBe('f')
   })
 
   it('a symlink already on disk at a file path is replaced, its target untouched', async () => {

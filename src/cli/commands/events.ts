@@ -1,10 +1,14 @@
 /**
  * `scf-graceful events <invoke|list|status|terminate|logs>`: operate on SCF async events, in Tencent Cloud (the
  * official SDK) or on the local emulator (`--endpoint`). Each subcommand lives in src/cli/events/commands/ and is
- * loaded only when used. Exit codes: src/cli/events/errors.ts (`exitCodes`), documented in the README.
+ * loaded only when used. Exit codes: the CLI's one table (src/cli/exit-codes.ts); API error codes map onto it in
+ * src/cli/events/errors.ts.
  */
+import { closest } from '../args.js'
 import { ApiCallError, exitCodeFor, exitCodes, UsageError } from '../events/errors.js'
 import { createOutput, type Output } from '../events/output.js'
+import { exitCodesHelp } from '../exit-codes.js'
+import { interruptible } from '../interrupt.js'
 
 interface Subcommand {
   usage: string
@@ -36,7 +40,7 @@ function usage(): string {
     'Tencent Cloud by default (--region, TENCENTCLOUD_SECRETID/SECRETKEY); --endpoint http://127.0.0.1:PORT for scf-graceful local.',
     "run 'scf-graceful events <command> --help' for its options",
     '',
-    'exit codes: 0 ok · 1 other · 2 usage · 3 not found · 4 failed operation or status · 5 auth · 6 rate limited · 7 unreachable',
+    exitCodesHelp,
   ].join('\n')
 }
 
@@ -45,24 +49,32 @@ export async function run(argv: string[]): Promise<number> {
   const [name, ...rest] = argv
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     ;(name ? process.stdout : process.stderr).write(`${usage()}\n`)
-    return name ? exitCodes.OK : exitCodes.USAGE
+    return name ? exitCodes.ok : exitCodes.usage
   }
   const load = subcommands[name]
   if (!load) {
-    process.stderr.write(`error: unknown events command "${name}" (SCFG_ERR_CLI_USAGE)\n\n${usage()}\n`)
-    return exitCodes.USAGE
+    const guess = closest(name, Object.keys(subcommands))
+    process.stderr.write(`error: unknown events command "${name}"${guess ? `; did you mean ${guess}?` : ''} (SCFG_ERR_CLI_USAGE)\n\n${usage()}\n`)
+    return exitCodes.usage
   }
   const sub = await load()
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`${sub.usage}\n`)
-    return exitCodes.OK
+    return exitCodes.ok
   }
   const out = createOutput(rest.includes('--json'))
-  try {
-    return await sub.run(rest, out)
-  } catch (err) {
-    return report(err, out, name)
-  }
+  // API calls leave nothing to clean up: a signal stops the command at once (what was sent stays sent)
+  return interruptible(
+    `events ${name}`,
+    async () => {
+      try {
+        return await sub.run(rest, out)
+      } catch (err) {
+        return report(err, out, name)
+      }
+    },
+    { windDownMs: 0 },
+  )
 }
 
 function report(err: unknown, out: Output, name: string): number {

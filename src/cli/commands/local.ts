@@ -4,10 +4,12 @@
  */
 import { readFileSync } from 'node:fs'
 import { dirname, resolve as resolvePath } from 'node:path'
-import { parseArgs } from 'node:util'
-import { ScfGracefulError } from '../../errors.js'
 import type { AsyncEventRecord, LocalFunctionConfig } from '../../emulator/emulator.js'
 import { startLocalServer, type LocalServerOptions } from '../../emulator/server.js'
+import { abortedPromise } from '../../shutdown/controller.js'
+import { parseCommandLine } from '../args.js'
+import { exitCodesHelp, UsageError } from '../exit-codes.js'
+import { interruptible } from '../interrupt.js'
 
 const USAGE = `usage: scf-graceful local [options]
 
@@ -24,10 +26,14 @@ const USAGE = `usage: scf-graceful local [options]
   --concurrency N                 instances per function (default 10)
   --rate-limit N|off              requests per second per action (default 20, as SCF)
   --quiet                         do not print event log lines, only state changes
+
+Ctrl-C (or SIGTERM) stops the emulator: running events end FAILED/500, then it exits 130 (143); a second Ctrl-C
+exits at once.
+${exitCodesHelp}
 `
 
-function usageError(message: string): ScfGracefulError {
-  return new ScfGracefulError('SCFG_ERR_CLI_USAGE', `${message}\n\n${USAGE}`)
+function usageError(message: string): UsageError {
+  return new UsageError(message)
 }
 
 interface ConfigFile {
@@ -103,31 +109,21 @@ function describe(record: AsyncEventRecord): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values
-  try {
-    ;({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        function: { type: 'string', multiple: true },
-        config: { type: 'string' },
-        port: { type: 'string' },
-        host: { type: 'string' },
-        'secret-id': { type: 'string' },
-        'secret-key': { type: 'string' },
-        'print-secret': { type: 'boolean' },
-        'data-dir': { type: 'string' },
-        timeout: { type: 'string' },
-        concurrency: { type: 'string' },
-        'rate-limit': { type: 'string' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }))
-  } catch (err) {
-    throw usageError((err as Error).message)
-  }
+  const { values } = parseCommandLine(argv, {
+    function: { type: 'string', multiple: true },
+    config: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'secret-id': { type: 'string' },
+    'secret-key': { type: 'string' },
+    'print-secret': { type: 'boolean' },
+    'data-dir': { type: 'string' },
+    timeout: { type: 'string' },
+    concurrency: { type: 'string' },
+    'rate-limit': { type: 'string' },
+    quiet: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  })
   if (values.help) {
     process.stdout.write(USAGE)
     return 0
@@ -161,33 +157,21 @@ export async function run(argv: string[]): Promise<number> {
     options.secretId = values['secret-id']
     options.secretKey = values['secret-key'] as string
   }
-  const local = await startLocalServer(options)
-  if (values['secret-id'] === undefined) {
-    out(`generated credentials: SecretId ${local.secretId}${values['print-secret'] ? ` SecretKey ${local.secretKey}` : ' (SecretKey hidden: --print-secret shows it, or choose a pair with --secret-id/--secret-key)'}`)
-  } else if (values['print-secret']) {
-    out(`credentials: SecretId ${local.secretId} SecretKey ${local.secretKey}`)
-  }
-  for (const f of local.emulator.listFunctions()) out(`function ${f.namespace}/${f.name} (${f.mode}, timeout ${f.timeoutMs} ms, ${f.qualifier})`)
-  out(`data: ${options.dataDir}`)
-  local.emulator.on('event-change', (record: AsyncEventRecord) => out(describe(record)))
-  if (!values.quiet) local.emulator.on('log', (l: { requestId: string; line: string }) => out(`${l.requestId} | ${l.line}`))
-
-  return new Promise<number>((resolveExit) => {
-    let stopping = false
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        // a second Ctrl-C: the user does not want to wait for instances to stop
-        if (signal === 'SIGINT') process.exit(130)
-        return
-      }
-      stopping = true
-      out(`${signal}: stopping the emulator (running events end FAILED/500)`)
-      local.close().then(
-        () => resolveExit(0),
-        () => resolveExit(1),
-      )
+  return interruptible('local', async (signal) => {
+    const local = await startLocalServer(options)
+    if (values['secret-id'] === undefined) {
+      out(`generated credentials: SecretId ${local.secretId}${values['print-secret'] ? ` SecretKey ${local.secretKey}` : ' (SecretKey hidden: --print-secret shows it, or choose a pair with --secret-id/--secret-key)'}`)
+    } else if (values['print-secret']) {
+      out(`credentials: SecretId ${local.secretId} SecretKey ${local.secretKey}`)
     }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
+    for (const f of local.emulator.listFunctions()) out(`function ${f.namespace}/${f.name} (${f.mode}, timeout ${f.timeoutMs} ms, ${f.qualifier})`)
+    out(`data: ${options.dataDir}`)
+    local.emulator.on('event-change', (record: AsyncEventRecord) => out(describe(record)))
+    if (!values.quiet) local.emulator.on('log', (l: { requestId: string; line: string }) => out(`${l.requestId} | ${l.line}`))
+    // the emulator runs until a signal: the shutdown core aborts this command's signal (a second Ctrl-C exits at once)
+    await abortedPromise(signal)
+    out(`${(signal.reason as { reason?: string })?.reason ?? 'signal'}: stopping the emulator (running events end FAILED/500)`)
+    await local.close()
+    return 0
   })
 }

@@ -1,23 +1,13 @@
 // `scf-graceful snapshot` (and, through runPersistCommand, `scf-graceful restore`).
-import { parseArgs } from 'node:util'
-import { ScfGracefulError } from '../../errors.js'
+import { parseCommandLine } from '../args.js'
+import { exitCodes, UsageError } from '../exit-codes.js'
+import { interruptible } from '../interrupt.js'
 import { silentLogger, type Logger } from '../../log.js'
 import type { Progress } from '../../persistence/context.js'
 import { createSnapshotter } from '../../persistence/snapshotter.js'
 import type { SnapshotStore } from '../../persistence/store.js'
 import { formatBytes } from '../../persistence/util.js'
 import { STORE_SPEC_HELP, storeFromSpec } from '../store-spec.js'
-
-/** Exit codes of `snapshot` and `restore` (also in the README). */
-export const exitCodes = {
-  ok: 0,
-  error: 1,
-  usage: 2,
-  nothingToRestore: 3,
-  invalidSnapshot: 4,
-  storeUnavailable: 5,
-  interrupted: 130,
-} as const
 
 const help = (command: 'snapshot' | 'restore') => `usage: scf-graceful ${command} --store SPEC [--root DIR] [--key KEY] [options]
 
@@ -33,31 +23,9 @@ ${command === 'snapshot' ? 'Snapshots DIR into the store (incremental: only new 
   --quiet            no progress output
   -h, --help
 
-exit codes: 0 ok, 1 error, 2 usage, 3 nothing to restore, 4 invalid or corrupt snapshot, 5 store unreachable or
-denied, 130 interrupted (SIGINT/SIGTERM; the previous snapshot is intact)
+exit codes: 0 ok, 1 failed (an invalid or corrupt snapshot, a store error), 2 usage, 3 nothing to restore, 4 store
+unreachable, 5 store denied the credentials, 130/143 interrupted by SIGINT/SIGTERM (the previous snapshot is intact)
 `
-
-function exitCodeFor(err: unknown): number {
-  switch ((err as ScfGracefulError)?.code) {
-    case 'SCFG_ERR_CLI_USAGE':
-    case 'SCFG_ERR_INVALID_OPTION':
-      return exitCodes.usage
-    case 'SCFG_ERR_SNAPSHOT_NOT_FOUND':
-      return exitCodes.nothingToRestore
-    case 'SCFG_ERR_MANIFEST_INVALID':
-    case 'SCFG_ERR_CHUNK_CORRUPT':
-    case 'SCFG_ERR_CHUNK_MISSING':
-      return exitCodes.invalidSnapshot
-    case 'SCFG_ERR_STORE_UNAVAILABLE':
-    case 'SCFG_ERR_STORE_AUTH':
-    case 'SCFG_ERR_STORE_NOT_FOUND':
-      return exitCodes.storeUnavailable
-    case 'SCFG_ERR_SNAPSHOT_ABORTED':
-      return exitCodes.interrupted
-    default:
-      return exitCodes.error
-  }
-}
 
 interface ProgressView { update(p: Progress): void; stop(): void }
 
@@ -88,7 +56,10 @@ async function progressView(quiet: boolean): Promise<ProgressView> {
             bar.start(Math.max(1, p.totalBytes), p.bytes, payload)
           } else bar.update(p.bytes, payload)
         },
-        stop: () => begun && bar.stop(),
+        stop: () => {
+          if (begun) bar.stop()
+          begun = false
+        },
       }
     } catch {
       // optional: fall through to plain lines
@@ -112,88 +83,73 @@ const stderrLogger: Logger = {
   error: (m) => process.stderr.write(`error: ${m}\n`),
 }
 
-/** Shared by `snapshot` and `restore`; returns the exit code. */
+const options = {
+  store: { type: 'string' },
+  root: { type: 'string' },
+  key: { type: 'string' },
+  include: { type: 'string', multiple: true },
+  exclude: { type: 'string', multiple: true },
+  'keep-last': { type: 'string' },
+  concurrency: { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+/** Shared by `snapshot` and `restore`; returns the exit code (errors are thrown: the CLI maps them to the table). */
 export async function runPersistCommand(command: 'snapshot' | 'restore', argv: string[]): Promise<number> {
-  let store: SnapshotStore | undefined
-  const controller = new AbortController()
-  const onSignal = (signal: NodeJS.Signals) => controller.abort(new Error(`interrupted by ${signal}`))
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
-  let view: ProgressView | undefined
-  let json = false
-  try {
-    let values
-    try {
-      ;({ values } = parseArgs({
-        args: argv,
-        strict: true,
-        allowPositionals: false,
-        options: {
-          store: { type: 'string' },
-          root: { type: 'string' },
-          key: { type: 'string' },
-          include: { type: 'string', multiple: true },
-          exclude: { type: 'string', multiple: true },
-          'keep-last': { type: 'string' },
-          concurrency: { type: 'string' },
-          json: { type: 'boolean' },
-          quiet: { type: 'boolean' },
-          help: { type: 'boolean', short: 'h' },
-        },
-      }))
-    } catch (err) {
-      throw new ScfGracefulError('SCFG_ERR_CLI_USAGE', `${(err as Error).message}; see 'scf-graceful ${command} --help'`)
-    }
-    if (values.help) {
-      process.stdout.write(help(command))
-      return exitCodes.ok
-    }
-    if (command === 'restore' && (values.include || values.exclude || values['keep-last'])) {
-      throw new ScfGracefulError('SCFG_ERR_CLI_USAGE', '--include, --exclude and --keep-last apply to snapshot only')
-    }
-    const int = (name: string, raw: string | undefined) => {
-      if (raw === undefined) return undefined
-      if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new ScfGracefulError('SCFG_ERR_CLI_USAGE', `--${name} must be a positive integer, got ${JSON.stringify(raw)}`)
-      return Number(raw)
-    }
-    const keepLast = int('keep-last', values['keep-last'])
-    const concurrency = int('concurrency', values.concurrency)
-    json = values.json ?? false
-    store = await storeFromSpec(values.store)
-    const snapshotter = createSnapshotter({
-      store,
-      root: values.root,
-      key: values.key,
-      include: values.include,
-      exclude: values.exclude,
-      concurrency,
-      logger: json ? silentLogger : stderrLogger,
-    })
-    view = await progressView(values.quiet ?? false)
-    const options = { signal: controller.signal, onProgress: (p: Progress) => view!.update(p) }
-    if (command === 'snapshot') {
-      const r = await snapshotter.snapshot(options)
-      const pruned = keepLast ? await snapshotter.prune({ keepLast, signal: controller.signal }) : undefined
-      view.stop()
-      process.stdout.write(json ? `${JSON.stringify({ ...r, root: snapshotter.root, key: snapshotter.key, pruned })}\n`
-        : `snapshot ${r.id} of ${snapshotter.root} as "${snapshotter.key}": ${r.files} files, ${formatBytes(r.bytes)}, uploaded ${formatBytes(r.uploadedBytes)} (${r.unchangedFiles} files unchanged)${r.committed ? '' : '; the tree is that snapshot, nothing written'} in ${r.durationMs} ms${pruned ? `; pruned ${pruned.deletedManifests} snapshots, ${pruned.deletedChunks} chunks` : ''}\n`)
-    } else {
-      const r = await snapshotter.restore(options)
-      view.stop()
-      process.stdout.write(json ? `${JSON.stringify({ ...r, root: snapshotter.root, key: snapshotter.key })}\n`
-        : `restored ${r.id} into ${snapshotter.root} from "${snapshotter.key}": ${r.files} files, ${formatBytes(r.bytes)} in ${r.durationMs} ms\n`)
-    }
+  const { values } = parseCommandLine(argv, options)
+  if (values.help) {
+    process.stdout.write(help(command))
     return exitCodes.ok
-  } catch (err) {
-    view?.stop()
-    const e = err as { message?: string; code?: string }
-    process.stderr.write(`error: ${e?.message ?? String(err)}${e?.code ? ` (${e.code})` : ''}\n`)
-    return exitCodeFor(err)
-  } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
-    await store?.close?.().catch(() => {})
   }
+  if (command === 'restore' && (values.include || values.exclude || values['keep-last'])) {
+    throw new UsageError('--include, --exclude and --keep-last apply to snapshot only')
+  }
+  const int = (name: string, raw: string | undefined) => {
+    if (raw === undefined) return undefined
+    if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new UsageError(`--${name} must be a positive integer, got ${JSON.stringify(raw)}`)
+    return Number(raw)
+  }
+  const keepLast = int('keep-last', values['keep-last'])
+  const concurrency = int('concurrency', values.concurrency)
+  const json = values.json ?? false
+  return interruptible(command, async (signal) => {
+    let store: SnapshotStore | undefined
+    let view: ProgressView | undefined
+    try {
+      store = await storeFromSpec(values.store)
+      const snapshotter = createSnapshotter({
+        store,
+        root: values.root,
+        key: values.key,
+        include: values.include,
+        exclude: values.exclude,
+        concurrency,
+        logger: json ? silentLogger : stderrLogger,
+      })
+      view = await progressView(values.quiet ?? false)
+      const progress = { signal, onProgress: (p: Progress) => view!.update(p) }
+      if (command === 'snapshot') {
+        const r = await snapshotter.snapshot(progress)
+        const pruned = keepLast ? await snapshotter.prune({ keepLast, signal }) : undefined
+        view.stop()
+        process.stdout.write(json ? `${JSON.stringify({ ...r, root: snapshotter.root, key: snapshotter.key, pruned })}\n`
+          : `snapshot ${r.id} of ${snapshotter.root} as "${snapshotter.key}": ${r.files} files, ${formatBytes(r.bytes)}, uploaded ${formatBytes(r.uploadedBytes)} (${r.unchangedFiles} files unchanged)${r.committed ? '' : '; the tree is that snapshot, nothing written'} in ${r.durationMs} ms${pruned ? `; pruned ${pruned.deletedManifests} snapshots, ${pruned.deletedChunks} chunks` : ''}\n`)
+      } else {
+        const r = await snapshotter.restore(progress)
+        view.stop()
+        process.stdout.write(json ? `${JSON.stringify({ ...r, root: snapshotter.root, key: snapshotter.key })}\n`
+          : `restored ${r.id} into ${snapshotter.root} from "${snapshotter.key}": ${r.files} files, ${formatBytes(r.bytes)} in ${r.durationMs} ms\n`)
+      }
+      return exitCodes.ok
+    } finally {
+      view?.stop()
+      // after a signal the store may be the thing that hangs: its close gets a short bound, not the full wind-down
+      const closing = store?.close?.().catch(() => {})
+      if (closing) await (signal.aborted ? Promise.race([closing, new Promise((r) => setTimeout(r, 1000))]) : closing)
+    }
+  })
 }
 
 export function run(argv: string[]): Promise<number> {

@@ -1,13 +1,11 @@
 /**
  * What every `events` subcommand shares: the connection flags (cloud by default, `--endpoint` for the emulator),
- * credentials, the pacing/retry flags, `--json`, and parseArgs with errors turned into UsageError.
+ * credentials, the pacing/retry flags and `--json`. Flags are parsed by the CLI's one parser (../args.ts).
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util'
+import type { OptionSpecs } from '../args.js'
 import { createSdkApi, reliableApi, type EventsApi } from './api-client.js'
 import { UsageError } from './errors.js'
 import type { Output } from './output.js'
-
-type OptionSpecs = NonNullable<ParseArgsConfig['options']>
 
 /** Flags every API command accepts. */
 export const connectionOptions = {
@@ -31,27 +29,6 @@ export const connectionHelp = `connection (every command):
   --rate N              requests per second per API action this command allows itself (default 15; the API allows 20)
   --retries N           retries after RequestLimitExceeded, with backoff (default 5)
   --json                machine-readable output on stdout`
-
-export interface Parsed<V> {
-  values: V
-  positionals: string[]
-}
-
-/** parseArgs, strict, with its errors as UsageError (exit 2). */
-export function parse<O extends OptionSpecs>(argv: string[], options: O, maxPositionals: number): Parsed<ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>['values']> {
-  let result
-  try {
-    result = parseArgs({ args: argv, options, allowPositionals: true, strict: true })
-  } catch (err) {
-    // parseArgs messages carry a long hint about '--'; the first sentence is the useful part
-    const message = ((err as Error).message ?? String(err)).split('. To specify')[0] as string
-    throw new UsageError(message.replace(/\.$/, ''))
-  }
-  if (result.positionals.length > maxPositionals) {
-    throw new UsageError(`unexpected argument "${result.positionals[maxPositionals]}"`)
-  }
-  return { values: result.values, positionals: result.positionals }
-}
 
 /** A positive integer flag, or the default. */
 export function intFlag(name: string, value: string | undefined, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {

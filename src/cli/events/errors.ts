@@ -1,39 +1,12 @@
 /**
- * What `scf-graceful events` exits with, and the errors that carry it. The codes are part of the CLI's contract
- * (README section "cli"): scripts branch on them.
+ * The errors of the Tencent Cloud API (or the emulator) as the `events` commands see them, and how they map onto the
+ * CLI's one exit-code table (../exit-codes.ts): scripts branch on those codes.
  */
 
 import { ScfGracefulError } from '../../errors.js'
+import { exitCodeForError, exitCodes, UsageError, type ExitCode } from '../exit-codes.js'
 
-/** Exit codes of `scf-graceful events`. */
-export const exitCodes = {
-  /** everything asked for happened */
-  OK: 0,
-  /** anything not covered below (an unexpected answer, a bug) */
-  OTHER: 1,
-  /** the command line is wrong, or the API rejected a parameter (InvalidParameter*, MissingParameter, UnknownParameter) */
-  USAGE: 2,
-  /** the function, namespace, version or event does not exist (ResourceNotFound.*) */
-  NOT_FOUND: 3,
-  /** the operation failed or the event did not end as asked (FailedOperation.*, still RUNNING, FAILED/ABORTED with --wait) */
-  FAILED: 4,
-  /** credentials missing on the server side, wrong or expired (AuthFailure.*) */
-  AUTH: 5,
-  /** RequestLimitExceeded even after the retries */
-  RATE_LIMITED: 6,
-  /** the endpoint could not be reached (connection refused, DNS, timeout) */
-  UNREACHABLE: 7,
-} as const
-
-export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes]
-
-/** A wrong command line: printed with the command's usage, exit 2. */
-export class UsageError extends ScfGracefulError {
-  constructor(message: string) {
-    super('SCFG_ERR_CLI_USAGE', message)
-    this.name = 'UsageError'
-  }
-}
+export { exitCodes, UsageError, type ExitCode }
 
 /** An error answer of the Tencent Cloud API (or the emulator), or a failure to reach it. */
 export class ApiCallError extends ScfGracefulError {
@@ -70,19 +43,17 @@ export function toApiCallError(action: string, err: unknown): ApiCallError {
 
 /** The exit code for an API error code. */
 export function exitCodeForApi(apiCode: string): ExitCode {
-  if (apiCode === NETWORK_ERROR) return exitCodes.UNREACHABLE
-  if (apiCode === 'RequestLimitExceeded' || apiCode.startsWith('RequestLimitExceeded.')) return exitCodes.RATE_LIMITED
-  if (apiCode.startsWith('AuthFailure') || apiCode === 'UnauthorizedOperation' || apiCode.startsWith('UnauthorizedOperation.')) return exitCodes.AUTH
-  if (apiCode.startsWith('ResourceNotFound')) return exitCodes.NOT_FOUND
-  if (apiCode.startsWith('FailedOperation') || apiCode.startsWith('ResourceUnavailable') || apiCode.startsWith('LimitExceeded')) return exitCodes.FAILED
-  if (/^(InvalidParameter|InvalidParameterValue|MissingParameter|UnknownParameter|InvalidAction|UnsupportedOperation)(\.|$)/.test(apiCode)) return exitCodes.USAGE
-  return exitCodes.OTHER
+  if (apiCode === NETWORK_ERROR) return exitCodes.unavailable
+  if (apiCode === 'RequestLimitExceeded' || apiCode.startsWith('RequestLimitExceeded.')) return exitCodes.unavailable
+  if (apiCode.startsWith('AuthFailure') || apiCode === 'UnauthorizedOperation' || apiCode.startsWith('UnauthorizedOperation.')) return exitCodes.auth
+  if (apiCode.startsWith('ResourceNotFound')) return exitCodes.notFound
+  if (/^(InvalidParameter|InvalidParameterValue|MissingParameter|UnknownParameter|InvalidAction|UnsupportedOperation)(\.|$)/.test(apiCode)) return exitCodes.usage
+  // FailedOperation.*, ResourceUnavailable.*, LimitExceeded.*, InternalError, anything new: the operation failed
+  return exitCodes.failed
 }
 
 /** The exit code for anything a command threw. */
 export function exitCodeFor(err: unknown): ExitCode {
-  if (err instanceof UsageError) return exitCodes.USAGE
   if (err instanceof ApiCallError) return exitCodeForApi(err.apiCode)
-  if ((err as { code?: unknown })?.code === 'SCFG_ERR_MISSING_DEPENDENCY') return exitCodes.OTHER
-  return exitCodes.OTHER
+  return exitCodeForError(err)
 }

@@ -1,6 +1,7 @@
 /** `scf-graceful events invoke`: Invoke, async (Event) by default; `--sync` waits for the result. */
+import { parseCommandLine } from '../../args.js'
 import { readFile } from 'node:fs/promises'
-import { connect, connectionHelp, connectionOptions, parse } from '../context.js'
+import { connect, connectionHelp, connectionOptions } from '../context.js'
 import { exitCodes, UsageError } from '../errors.js'
 import type { Output } from '../output.js'
 
@@ -19,7 +20,7 @@ export const usage = `usage: scf-graceful events invoke --function NAME [--paylo
 ${connectionHelp}
 
 Output: async: the event's request id on stdout (ID=$(scf-graceful events invoke ...) works);
-sync: the function's result (RetMsg) on stdout; a failed invocation prints its error on stderr and exits 4.
+sync: the function's result (RetMsg) on stdout; a failed invocation prints its error on stderr and exits 1.
 --json prints the API's answer: {"Result": {"FunctionRequestId", "RetMsg", "ErrMsg", "Log", "Duration", ...}, "RequestId"}.`
 
 const options = {
@@ -43,7 +44,7 @@ interface InvokeResult {
 }
 
 export async function run(argv: string[], out: Output): Promise<number> {
-  const { values } = parse(argv, options, 0)
+  const { values } = parseCommandLine(argv, options, 0)
   if (!values.function) throw new UsageError('--function is required')
   if (values.payload !== undefined && values['payload-file'] !== undefined) throw new UsageError('give --payload or --payload-file, not both')
   if (values.log && !values.sync) throw new UsageError('--log goes with --sync (an async event has no result to wait for; see scf-graceful events logs)')
@@ -74,20 +75,20 @@ export async function run(argv: string[], out: Output): Promise<number> {
   const failed = values.sync && (result.InvokeResult !== 0 || Boolean(result.ErrMsg))
   if (out.json) {
     out.out(JSON.stringify(res, null, 2))
-    return failed ? exitCodes.FAILED : exitCodes.OK
+    return failed ? exitCodes.failed : exitCodes.ok
   }
   if (!values.sync) {
     out.out(result.FunctionRequestId)
     out.err(`async event started; follow it with: scf-graceful events status ${result.FunctionRequestId} --wait`)
-    return exitCodes.OK
+    return exitCodes.ok
   }
   if (values.log && result.Log) out.err(result.Log.replace(/\n$/, ''))
   if (failed) {
     out.err(`invocation ${result.FunctionRequestId} failed (InvokeResult ${result.InvokeResult}): ${result.ErrMsg}`)
-    return exitCodes.FAILED
+    return exitCodes.failed
   }
   out.out(result.RetMsg)
-  return exitCodes.OK
+  return exitCodes.ok
 }
 
 async function readStdin(): Promise<string> {

@@ -1,6 +1,7 @@
 /** `scf-graceful events list`: ListAsyncEvents with every filter as a flag; `--all` pages through everything. */
+import { parseCommandLine } from '../../args.js'
 import { formatDuration } from '../duration.js'
-import { connect, connectionHelp, connectionOptions, intFlag, parse } from '../context.js'
+import { connect, connectionHelp, connectionOptions, intFlag } from '../context.js'
 import { filterHelp, filterOptions, filterParams, listAll, orderParams, type AsyncEventItem, type ListPage } from '../list-query.js'
 import { paint, statusColor, table, type Output } from '../output.js'
 import { fromApiTime } from '../time.js'
@@ -35,7 +36,7 @@ const options = {
 } as const
 
 export async function run(argv: string[], out: Output): Promise<number> {
-  const { values } = parse(argv, options, 0)
+  const { values } = parseCommandLine(argv, options, 0)
   const params = { ...filterParams(values), ...orderParams(values) }
   const offset = intFlag('offset', values.offset, 0, 0)
   if (values.all && values.limit !== undefined) throw new UsageError('--all and --limit do not go together (--all pages 100 at a time)')

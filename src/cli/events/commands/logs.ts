@@ -3,7 +3,7 @@
  * async event's log (the cloud keeps logs in CLS), so this reads the emulator console's data endpoint
  * (`GET /console/api/events/ID/logs`, and the SSE stream for `--follow`), which needs the console token.
  */
-import { parse } from '../context.js'
+import { parseCommandLine } from '../../args.js'
 import { ApiCallError, exitCodes, NETWORK_ERROR, UsageError } from '../errors.js'
 import { paint, type Output } from '../output.js'
 import { registerSecret } from '../../../log.js'
@@ -21,7 +21,7 @@ Emulator only: the cloud keeps function logs in CLS, which the SCF API does not 
   --json            {"requestId", "lines": [{"time" (ms since epoch), "stream" (stdout|stderr|platform), "line"}]};
                     with --follow: one JSON object per line (NDJSON), then {"event": {...final record}}
 
-Exit: 0, 3 unknown event, 5 missing or wrong token, 7 the emulator did not answer.`
+Exit: 0, 3 unknown event, 4 the emulator did not answer, 5 missing or wrong token.`
 
 const options = {
   console: { type: 'string' },
@@ -39,7 +39,7 @@ interface LogLine {
 }
 
 export async function run(argv: string[], out: Output): Promise<number> {
-  const { values, positionals } = parse(argv, options, 1)
+  const { values, positionals } = parseCommandLine(argv, options, 1)
   const id = positionals[0]
   if (!id) throw new UsageError('give the event id: scf-graceful events logs REQUEST_ID --console URL')
   const { origin, token } = target(values)
@@ -51,7 +51,7 @@ export async function run(argv: string[], out: Output): Promise<number> {
     if (out.json) out.out(JSON.stringify(body, null, 2))
     else if (!body.lines.length) out.err(`no log lines for ${id} yet`)
     else for (const l of body.lines) out.out(formatLine(l, out.color))
-    return exitCodes.OK
+    return exitCodes.ok
   }
   return follow(origin, id, token, out)
 }
@@ -134,7 +134,7 @@ async function follow(origin: string, id: string, token: string, out: Output): P
         } else if (event === 'end') {
           if (out.json) out.out(JSON.stringify({ event: final ?? null }))
           else if (final) out.err(`event ${id} ended: ${final.status} (StatusCode ${final.statusCode})`)
-          return exitCodes.OK
+          return exitCodes.ok
         }
       }
     }

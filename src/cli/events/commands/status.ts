@@ -1,7 +1,8 @@
 /** `scf-graceful events status ID`: GetAsyncEventStatus; `--wait` polls (with backoff) until the event ends. */
+import { parseCommandLine } from '../../args.js'
 import { sleep } from '../api-client.js'
 import { formatDuration, parseDuration } from '../duration.js'
-import { connect, connectionHelp, connectionOptions, parse } from '../context.js'
+import { connect, connectionHelp, connectionOptions } from '../context.js'
 import { exitCodes, UsageError } from '../errors.js'
 import { paint, statusColor, type Output } from '../output.js'
 
@@ -9,7 +10,7 @@ import { paint, statusColor, type Output } from '../output.js'
 export const usage = `usage: scf-graceful events status REQUEST_ID [--wait [--timeout 10m]] [--json]
 
   --wait            poll GetAsyncEventStatus (backoff 0.5s -> 5s) until the event is no longer RUNNING;
-                    exit 0 if it FINISHED, 4 if it FAILED or was ABORTED, 4 if still RUNNING at --timeout
+                    exit 0 if it FINISHED, 1 if it FAILED or was ABORTED, 1 if still RUNNING at --timeout
   --timeout D       bound of --wait (default 10m; 30s, 2m, 1h, ...)
 
 ${connectionHelp}
@@ -26,7 +27,7 @@ interface StatusResult {
 }
 
 export async function run(argv: string[], out: Output): Promise<number> {
-  const { values, positionals } = parse(argv, options, 1)
+  const { values, positionals } = parseCommandLine(argv, options, 1)
   const id = positionals[0]
   if (!id) throw new UsageError('give the event id: scf-graceful events status REQUEST_ID')
   if (values.timeout !== undefined && !values.wait) throw new UsageError('--timeout only goes with --wait')
@@ -55,10 +56,10 @@ export async function run(argv: string[], out: Output): Promise<number> {
   } else {
     out.out(`${result.InvokeRequestId}  ${paint(out.color, statusColor(result.Status), result.Status)}  StatusCode ${result.StatusCode}${values.wait ? `  (waited ${formatDuration(waited)})` : ''}`)
   }
-  if (!values.wait) return exitCodes.OK
+  if (!values.wait) return exitCodes.ok
   if (result.Status === 'RUNNING') {
     if (!out.json) out.err(`still RUNNING after ${formatDuration(waited)}`)
-    return exitCodes.FAILED
+    return exitCodes.failed
   }
-  return result.Status === 'FINISHED' ? exitCodes.OK : exitCodes.FAILED
+  return result.Status === 'FINISHED' ? exitCodes.ok : exitCodes.failed
 }

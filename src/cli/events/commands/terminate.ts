@@ -2,8 +2,9 @@
  * `scf-graceful events terminate`: one event (ID) or, with `--status RUNNING`, every running event of a function.
  * Graceful first when asked (`--grace`), escalating to force after `--escalate-after`.
  */
+import { parseCommandLine } from '../../args.js'
 import { formatDuration, parseDuration } from '../duration.js'
-import { connect, connectionHelp, connectionOptions, intFlag, parse } from '../context.js'
+import { connect, connectionHelp, connectionOptions, intFlag } from '../context.js'
 import { exitCodeFor, exitCodes, UsageError } from '../errors.js'
 import { filterHelp, filterOptions, filterParams, listAll, statusesOf } from '../list-query.js'
 import { paint, statusColor, table, type Output } from '../output.js'
@@ -20,7 +21,7 @@ export const usage = `usage: scf-graceful events terminate REQUEST_ID --function
   --grace                send SIGTERM first (TerminateAsyncEvent GraceShutdown=true), then poll GetAsyncEventStatus
                          with backoff; if the event is still RUNNING when the window closes, terminate it by force
   --escalate-after D     the window (default 30s; 500ms, 2m, ...); implies --grace
-  --no-escalate          never force: wait the window, then report (exit 4 if still RUNNING)
+  --no-escalate          never force: wait the window, then report (exit 1 if still RUNNING)
   without --grace        terminate by force at once (GraceShutdown=false: the instance is killed, /tmp lost)
   --concurrency N        bulk: events handled at once (default 4); API calls stay under --rate
   --dry-run              bulk: list the events that would be terminated, do nothing
@@ -29,7 +30,7 @@ ${filterHelp.replace('filters (ListAsyncEvents):', 'bulk filters (ListAsyncEvent
 
 ${connectionHelp}
 
-Exit: 0 every event ended (gracefully, or forced after the window); 4 an event was not RUNNING or is still RUNNING;
+Exit: 0 every event ended (gracefully, or forced after the window); 1 an event was not RUNNING or is still RUNNING;
 3 unknown event or function. --json prints the report: {"requestId", "outcome": "graceful"|"escalated"|"forced"|
 "still-running"|"not-running", "status", "statusCode", "graceSent", "forceSent", "elapsedMs", "graceMs", "polls"}
 (bulk: {"events": [...reports], "errors": [...], "summary": {...}}).`
@@ -47,7 +48,7 @@ const options = {
 const FILTER_FLAGS = ['qualifier', 'invoke-type', 'started-from', 'started-before', 'ended-from', 'ended-before', 'request-id'] as const
 
 export async function run(argv: string[], out: Output): Promise<number> {
-  const { values, positionals } = parse(argv, options, 1)
+  const { values, positionals } = parseCommandLine(argv, options, 1)
   const id = positionals[0]
   if (!values.function) throw new UsageError('--function is required (TerminateAsyncEvent needs the function the event belongs to)')
   let windowMs = 30_000
@@ -96,12 +97,12 @@ export async function run(argv: string[], out: Output): Promise<number> {
   if (values['dry-run']) {
     if (out.json) out.out(JSON.stringify({ dryRun: true, events: ids }, null, 2))
     else out.out(ids.length ? `would terminate ${ids.length} RUNNING event(s) of ${values.function}${grace ? ' (graceful first)' : ' (by force)'}:\n${ids.join('\n')}` : `no RUNNING events of ${values.function}`)
-    return exitCodes.OK
+    return exitCodes.ok
   }
   if (!ids.length) {
     if (out.json) out.out(JSON.stringify({ events: [], errors: [], summary: summarize([], [], 0) }, null, 2))
     else out.out(`no RUNNING events of ${values.function}: nothing to terminate`)
-    return exitCodes.OK
+    return exitCodes.ok
   }
   if (!out.json) out.err(`terminating ${ids.length} RUNNING event(s) of ${values.function}${grace ? `, graceful first (force after ${formatDuration(windowMs)})` : ' by force'}…`)
   const progress = createProgress(out, 'terminating')
@@ -142,7 +143,7 @@ export async function run(argv: string[], out: Output): Promise<number> {
   const firstError = result.errors[0]
   if (firstError) return exitCodeFor(firstError.error)
   // an event that ended on its own before we got to it is not a failure of a bulk terminate
-  return result.reports.some((r) => r.outcome === 'still-running') ? exitCodes.FAILED : exitCodes.OK
+  return result.reports.some((r) => r.outcome === 'still-running') ? exitCodes.failed : exitCodes.ok
 }
 
 function summarize(reports: TerminateReport[], errors: unknown[], elapsedMs: number) {
@@ -152,7 +153,7 @@ function summarize(reports: TerminateReport[], errors: unknown[], elapsedMs: num
 }
 
 function exitFor(outcome: TerminateOutcome): number {
-  return outcome === 'graceful' || outcome === 'escalated' || outcome === 'forced' ? exitCodes.OK : exitCodes.FAILED
+  return outcome === 'graceful' || outcome === 'escalated' || outcome === 'forced' ? exitCodes.ok : exitCodes.failed
 }
 
 /** One line on what happened to one event, and how long it took. */
