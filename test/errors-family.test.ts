@@ -21,7 +21,7 @@ if (!built) {
 
 describe.skipIf(!built)('error classes across the ESM and the CJS copy', () => {
   it('instanceof holds per class across copies, never across classes, and does not go by the name', async () => {
-    const esm = (await import('scf-graceful')) as typeof import('../src/index.js')
+    const esm = (await import('scf-graceful')) as unknown as typeof import('../src/index.js')
     const cjs = createRequire(import.meta.url)(join(dist, 'index.cjs')) as typeof import('../src/index.js')
     expect(cjs.ShutdownError).not.toBe(esm.ShutdownError)
     const stop = new cjs.ShutdownError('SIGTERM')

@@ -10,6 +10,7 @@
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { ScfGracefulError } from '../errors.js'
 import type { AsyncEventStatus } from '../scf/status.js'
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js'
 import { Journal, type RecordPos } from './journal.js'
@@ -225,7 +226,7 @@ export class EventDb {
   /** Inserts many rows with one journal write (benchmarks, imports). */
   insertMany(rows: readonly EventRow[]): void {
     this.#open()
-    for (const row of rows) if (this.#events.has(row.requestId)) throw new Error(`event ${row.requestId} exists already`)
+    for (const row of rows) if (this.#events.has(row.requestId)) throw new ScfGracefulError('SCFG_ERR_INVALID_OPTION', `event ${row.requestId} exists already`)
     const positions = this.#eventsJournal?.append(rows.map((e) => ({ k: 'put', e }) satisfies PutRecord))
     const many = rows.length > 64
     for (const [i, row] of rows.entries()) this.#add(toEv(row, positions?.[i]), many)
@@ -392,7 +393,7 @@ export class EventDb {
   }
 
   #open(): void {
-    if (this.#closed) throw new Error('the event store is closed')
+    if (this.#closed) throw new ScfGracefulError('SCFG_ERR_EMULATOR_CLOSING', 'the event store is closed')
   }
 
   #add(ev: Ev, bulk = false): void {

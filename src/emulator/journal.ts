@@ -12,6 +12,7 @@
  */
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { ScfGracefulError } from '../errors.js'
 
 /** Where a record lies in the file: byte offset and length (without its newline). */
 export interface RecordPos {
@@ -108,7 +109,7 @@ export class Journal {
 
   /** Appends records, each as one line, in one write. Returns where each landed. */
   append(records: readonly unknown[]): RecordPos[] {
-    if (this.#closed) throw new Error(`journal ${this.path} is closed`)
+    if (this.#closed) throw new ScfGracefulError('SCFG_ERR_EMULATOR_CLOSING', `journal ${this.path} is closed`)
     const at: RecordPos[] = []
     const parts: string[] = []
     let size = this.#size
@@ -132,7 +133,7 @@ export class Journal {
     let off = 0
     while (off < at.len) {
       const n = readSync(this.#fd, buf, off, at.len - off, at.pos + off)
-      if (n === 0) throw new Error(`journal ${this.path}: record at ${at.pos} is past the end`)
+      if (n === 0) throw new ScfGracefulError('SCFG_ERR_EMULATOR_DATA_CORRUPT', `journal ${this.path}: record at ${at.pos} is past the end`)
       off += n
     }
     return JSON.parse(buf.toString('utf8'))
