@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { dirname, resolve as resolvePath } from 'node:path'
-import type { AsyncEventRecord, LocalFunctionConfig } from '../../emulator/emulator.js'
+import type { AsyncEventRecord, LocalFunctionConfig, ReloadInfo } from '../../emulator/emulator.js'
 import { startLocalServer, type LocalServerOptions } from '../../emulator/server.js'
 import { abortedPromise } from '../../shutdown/controller.js'
 import { didYouMean, parseCommandLine } from '../args.js'
@@ -30,6 +30,8 @@ const USAGE = `usage: scf-graceful local [options]
   --no-trace NAME                 async execution without status tracing (TraceEnable off): the event APIs do not
                                   see NAME's events (repeatable; * = all)
   --rate-limit N|off              requests per second per action (default: Invoke 100, event APIs 20, as SCF)
+  --watch                         when a function's files change, replace its idle instances (running events
+                                  finish on the old code) and say so
   --quiet                         do not print event log lines, only state changes
 
 Ctrl-C (or SIGTERM) stops the emulator: running events end FAILED/500, then it exits 130 (143); a second Ctrl-C
@@ -117,6 +119,12 @@ function describe(record: AsyncEventRecord): string {
   return `${stamp(record.endTime ?? record.startTime)} ${record.requestId} ${record.status}${code} ${record.namespace}/${record.functionName}${took}`
 }
 
+function describeReload(r: ReloadInfo): string {
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
+  const running = r.busy ? `; ${plural(r.busy, 'running event')} finish${r.busy === 1 ? 'es' : ''} on the old code` : ''
+  return `${stamp(Date.now())} reloaded ${r.namespace}/${r.name}: ${r.file} changed; ${plural(r.idle, 'idle instance')} replaced${running}`
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandLine(argv, {
     function: { type: 'string', multiple: true },
@@ -132,6 +140,7 @@ export async function run(argv: string[]): Promise<number> {
     'rate-limit': { type: 'string' },
     'no-async-run': { type: 'string', multiple: true },
     'no-trace': { type: 'string', multiple: true },
+    watch: { type: 'boolean' },
     quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   })
@@ -175,6 +184,7 @@ export async function run(argv: string[]): Promise<number> {
     logger: { info: out, warn: (m) => process.stderr.write(`warning: ${m}\n`), error: (m) => process.stderr.write(`error: ${m}\n`) },
   }
   if (rateLimit !== undefined) options.rateLimit = rateLimit
+  if (values.watch) options.watch = true
   const concurrency = num('concurrency', values.concurrency, 1)
   if (concurrency !== undefined) options.concurrency = concurrency
   if (values['secret-id'] !== undefined) {
@@ -194,6 +204,10 @@ export async function run(argv: string[]): Promise<number> {
     }
     out(`data: ${options.dataDir}`)
     local.emulator.on('event-change', (record: AsyncEventRecord) => out(describe(record)))
+    if (values.watch) {
+      out('watching the functions\' folders: a change replaces idle instances')
+      local.emulator.on('reload', (r: ReloadInfo) => out(describeReload(r)))
+    }
     if (!values.quiet) local.emulator.on('log', (l: { requestId: string; line: string }) => out(`${l.requestId} | ${l.line}`))
     // the emulator runs until a signal: the shutdown core aborts this command's signal (a second Ctrl-C exits at once)
     await abortedPromise(signal)
