@@ -16,6 +16,7 @@
  *   emulator is an EventEmitter:
  *     'event-change' (record: AsyncEventRecord)  on invoke (RUNNING) and when the event ends
  *     'log' ({ requestId, line, stream, time })    every line of an event's log, as it is written
+ *     'reload' (info: ReloadInfo)                  with `watch`, after a function's files changed
  *   emulator.close(): Promise<void>   stops every instance; RUNNING events end FAILED/500
  *
  * Semantics (ARCHITECTURE.md "Local emulator semantics"): RUNNING/0, FINISHED/200, FAILED/430 (handler threw),
@@ -30,8 +31,8 @@
  */
 import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { resolve as resolvePath } from 'node:path'
+import { readFileSync, watch as watchFs, type FSWatcher } from 'node:fs'
+import { dirname, resolve as resolvePath, sep } from 'node:path'
 import { invalidOption } from '../errors.js'
 import { safeLogger, type Logger } from '../log.js'
 import { scfStatus, type AsyncEventStatus } from '../scf/status.js'
@@ -107,6 +108,23 @@ export interface EmulatorOptions {
   logger?: Logger | false
   /** Starts one instance. @default startFunction from ../harness/start-function.js */
   startFunction?: StartFn
+  /**
+   * Watch each function's folder (its entry's directory, recursively; dot-folders and `dataDir` aside): when a file
+   * changes, idle instances are replaced and running events finish on the old code ('reload' event). @default false
+   */
+  watch?: boolean
+}
+
+/** What a 'reload' event reports: a function's files changed and its instances were renewed. */
+export interface ReloadInfo {
+  name: string
+  namespace: string
+  /** The changed file, relative to the watched folder (the last one, when several changed at once). */
+  file: string
+  /** Idle instances stopped (the next event starts a new one on the new code). */
+  idle: number
+  /** Instances running (or starting) an event: they finish it on the old code, then are recycled. */
+  busy: number
 }
 
 /** An async event as 'event-change' reports it. Times are ms since epoch; `endTime` is null while RUNNING. */
@@ -187,6 +205,8 @@ const SIGTERM_FAILED = '[PLATFORM] Signal reception failed.'
 const SIGTERM_POLL_MS = 5
 /** How long END and Report wait for a recycled instance to stop, so its last lines come before them. */
 const RECYCLE_LOG_WAIT_MS = 1000
+/** Changes closer together than this are one reload. */
+const WATCH_DEBOUNCE_MS = 100
 
 /** Opens the event store, marks orphaned RUNNING events FAILED/500 and returns a ready emulator. */
 export async function createEmulator(options: EmulatorOptions): Promise<Emulator> {
@@ -211,6 +231,7 @@ export class Emulator extends EventEmitter {
   #lastPurge = 0
   #closed = false
   readonly #core: ActionCore
+  readonly #watchers: FSWatcher[] = []
 
   /** @internal use createEmulator() */
   constructor(options: EmulatorOptions, db: EventDb, start: StartFn) {
@@ -265,6 +286,8 @@ export class Emulator extends EventEmitter {
       this.#functions.set(key, { config, name: config.name, namespace, qualifier, mode, timeoutMs, asyncRunEnable, traceEnable, pool })
       this.#namespaces.add(namespace)
     }
+
+    if (options.watch) this.#watch(options.dataDir === undefined ? undefined : resolvePath(options.dataDir))
 
     // events that were RUNNING when a previous emulator died cannot be resumed: their instances died with it
     for (const row of db.running()) {
@@ -342,6 +365,7 @@ export class Emulator extends EventEmitter {
   async close(): Promise<void> {
     if (this.#closed) return
     clearInterval(this.#purgeTimer)
+    for (const w of this.#watchers.splice(0)) w.close()
     for (const ex of this.#exec.values()) {
       if (!ex.tracked) continue
       this.#platformLog(ex, '[PLATFORM] The emulator stopped while this event was running; it ends FAILED (500).')
@@ -350,6 +374,37 @@ export class Emulator extends EventEmitter {
     this.#closed = true
     await Promise.all([...this.#functions.values()].map((f) => f.pool.close()))
     this.#db.close()
+  }
+
+  /** Watches each function's folder; a change renews its pool (debounced, so a save of several files is one reload). */
+  #watch(dataDir: string | undefined): void {
+    for (const fn of this.#functions.values()) {
+      const folder = dirname(resolvePath(fn.config.entry))
+      let timer: NodeJS.Timeout | undefined
+      let last = ''
+      const changed = (file: string) => {
+        const path = resolvePath(folder, file)
+        // dot-folders (.git, the default data dir .scf-local) and the event store are not the function's code
+        if (file.split(sep).some((part) => part.startsWith('.'))) return
+        if (dataDir !== undefined && (path === dataDir || path.startsWith(dataDir + sep))) return
+        last = file
+        clearTimeout(timer)
+        timer = setTimeout(() => {
+          if (this.#closed) return
+          const { idle, busy } = fn.pool.renew()
+          this.emit('reload', { name: fn.name, namespace: fn.namespace, file: last, idle, busy } satisfies ReloadInfo)
+        }, WATCH_DEBOUNCE_MS)
+        timer.unref()
+      }
+      try {
+        const watcher = watchFs(folder, { recursive: true }, (_event, file) => file && changed(String(file)))
+        watcher.on('error', (err) => this.#log.warn(`watching ${folder} stopped: ${messageOf(err)}`))
+        watcher.unref()
+        this.#watchers.push(watcher)
+      } catch (err) {
+        this.#log.warn(`cannot watch ${folder}: ${messageOf(err)}`)
+      }
+    }
   }
 
   #fn(namespace: string, name: string): FunctionEntry {

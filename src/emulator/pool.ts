@@ -14,6 +14,8 @@ export interface PooledInstance {
   requestId: string | undefined
   /** Invocations served so far (0 while the first runs = a cold start). */
   served: number
+  /** The pool's code generation when the instance started (see renew()). */
+  generation: number
 }
 
 export interface PoolOptions {
@@ -52,6 +54,7 @@ export class FunctionPool {
   readonly #live = new Set<PooledInstance>()
   readonly #idleTimers = new Map<PooledInstance, NodeJS.Timeout>()
   #starting = 0
+  #generation = 0
   #waiters: Waiter[] = []
   #closed = false
 
@@ -110,7 +113,7 @@ export class FunctionPool {
     // requestId stays until the next acquire: output that trails the result (stdout is slower than IPC) still
     // belongs to the invocation that wrote it
     p.served++
-    if (recycle || p.instance.isExited || this.#closed) {
+    if (recycle || p.instance.isExited || this.#closed || p.generation !== this.#generation) {
       const stopped = this.#drop(p)
       this.#startForWaiter()
       return stopped
@@ -130,6 +133,17 @@ export class FunctionPool {
     timer.unref()
     this.#idleTimers.set(p, timer)
     return Promise.resolve()
+  }
+
+  /**
+   * The function's code changed: idle instances are stopped now, busy ones (and ones starting) finish what they run
+   * and are recycled instead of reused; the next request starts a new instance. Returns how many of each there were.
+   */
+  renew(): { idle: number; busy: number } {
+    this.#generation++
+    const idle = this.#idle.splice(0)
+    for (const p of idle) void this.#drop(p)
+    return { idle: idle.length, busy: this.#live.size + this.#starting }
   }
 
   /** Stops every instance. */
@@ -161,7 +175,7 @@ export class FunctionPool {
   async #startNew(requestId: string): Promise<PooledInstance> {
     this.#starting++
     // the holder exists before the process does, so lines written while the module loads go to the cold-starting event
-    const holder = { requestId } as PooledInstance
+    const holder = { requestId, generation: this.#generation } as PooledInstance
     try {
       const instance = await this.#o.start({ ...this.#o.startOptions, onLog: (line) => this.#o.onLog(line.requestId ?? holder.requestId, line) })
       holder.instance = instance

@@ -1,6 +1,6 @@
 // `scf-graceful local` as a user runs it: the built CLI in a real child process, driven by the official client.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -147,5 +147,24 @@ describe('scf-graceful local', () => {
     typo.stderr.on('data', (c: Buffer) => (typoErr += c.toString()))
     expect(await new Promise<number | null>((resolve) => typo.once('close', resolve))).toBe(2)
     expect(typoErr).toContain('--no-async-run okk: no such function; did you mean ok?')
+  })
+
+  it('--watch: a changed file replaces the idle instance, says so, and the next event runs the new code', async () => {
+    const fnDir = join(dir, 'watched-fn')
+    await mkdir(fnDir, { recursive: true })
+    const entry = join(fnDir, 'index.js')
+    const version = (v: string) => writeFile(entry, `exports.main_handler = async function main_handler() { return '${v}' }\n`)
+    await version('v1')
+    const cli = await startCli(['--watch', '--function', `wfn=${entry}`, '--no-async-run', 'wfn', '--data-dir', join(fnDir, '.scf-local'), '--secret-id', 'AKIDclitest0003', '--secret-key', 'watch-secret-key'])
+    try {
+      await cli.waitFor(/watching the functions' folders/)
+      const scf = sdkClient(cli.port, 'AKIDclitest0003', 'watch-secret-key')
+      expect((await scf.Invoke({ FunctionName: 'wfn', ClientContext: '{}' })).Result.RetMsg).toBe('"v1"')
+      await version('v2')
+      await cli.waitFor(/reloaded default\/wfn: index\.js changed; 1 idle instance replaced/)
+      expect((await scf.Invoke({ FunctionName: 'wfn', ClientContext: '{}' })).Result.RetMsg).toBe('"v2"')
+    } finally {
+      expect(await cli.stop()).toBe(130)
+    }
   })
 })

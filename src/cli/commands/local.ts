@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { dirname, resolve as resolvePath } from 'node:path'
-import type { AsyncEventRecord, LocalFunctionConfig } from '../../emulator/emulator.js'
+import type { AsyncEventRecord, LocalFunctionConfig, ReloadInfo } from '../../emulator/emulator.js'
 import { startLocalServer, type LocalServerOptions } from '../../emulator/server.js'
 import { CONSOLE_TOKEN_RE } from '../../emulator/console/token-file.js'
 import { abortedPromise } from '../../shutdown/controller.js'
@@ -41,6 +41,8 @@ const USAGE = `usage: scf-graceful local [options]
   --no-trace NAME                 async execution without status tracing (TraceEnable off): the event APIs do not
                                   see NAME's events (repeatable; * = all)
   --rate-limit N|off              requests per second per action (default: Invoke 100, event APIs 20, as SCF)
+  --watch                         when a function's files change, replace its idle instances (running events
+                                  finish on the old code) and say so
   --quiet                         do not print event log lines, only state changes
   --tz ZONE                       times in ZONE: UTC+8 (default, as SCF shows them), UTC, UTC-5, +05:30, local
 
@@ -146,6 +148,12 @@ function describe(record: AsyncEventRecord, tz: TimeZone): string {
   return `${formatClock(record.endTime ?? record.startTime, tz)} ${record.requestId} ${record.status}${code} ${record.namespace}/${record.functionName}${took}`
 }
 
+function describeReload(r: ReloadInfo, tz: TimeZone): string {
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
+  const running = r.busy ? `; ${plural(r.busy, 'running event')} finish${r.busy === 1 ? 'es' : ''} on the old code` : ''
+  return `${formatClock(Date.now(), tz)} reloaded ${r.namespace}/${r.name}: ${r.file} changed; ${plural(r.idle, 'idle instance')} replaced${running}`
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandLine(argv, {
     function: { type: 'string', multiple: true },
@@ -163,6 +171,7 @@ export async function run(argv: string[]): Promise<number> {
     runtime: { type: 'string' },
     'no-async-run': { type: 'string', multiple: true },
     'no-trace': { type: 'string', multiple: true },
+    watch: { type: 'boolean' },
     quiet: { type: 'boolean' },
     tz: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -211,6 +220,7 @@ export async function run(argv: string[]): Promise<number> {
     logger: { info: out, warn: (m) => process.stderr.write(`warning: ${m}\n`), error: (m) => process.stderr.write(`error: ${m}\n`) },
   }
   if (rateLimit !== undefined) options.rateLimit = rateLimit
+  if (values.watch) options.watch = true
   const concurrency = num('concurrency', values.concurrency, 1)
   if (concurrency !== undefined) options.concurrency = concurrency
   if (values['console-token'] !== undefined) {
@@ -238,6 +248,10 @@ export async function run(argv: string[]): Promise<number> {
     }
     out(`data: ${options.dataDir}`)
     local.emulator.on('event-change', (record: AsyncEventRecord) => out(describe(record, tz)))
+    if (values.watch) {
+      out('watching the functions\' folders: a change replaces idle instances')
+      local.emulator.on('reload', (r: ReloadInfo) => out(describeReload(r, tz)))
+    }
     if (!values.quiet) local.emulator.on('log', (l: { requestId: string; line: string }) => out(`${l.requestId} | ${neutralizeControls(l.line)}`))
     // the emulator runs until a signal: the shutdown core aborts this command's signal (a second Ctrl-C exits at once)
     await abortedPromise(signal)
