@@ -46,7 +46,7 @@ export const errorCodes = {
   SCFG_ERR_HANDLER_FAILED: 'The function handler threw or rejected (SCF status 430); the original error is in `cause` / `errorMessage`.',
   SCFG_ERR_EMULATOR_DATA_DIR_LOCKED: 'Another live emulator holds this data dir (its pid is in the message and in `<data dir>/emulator.lock`); stop it or give this one its own --data-dir. A lock left by a process that is gone is taken over.',
   SCFG_ERR_EMULATOR_BUSY: "No function instance became free within the emulator's queueTimeoutMs (every instance of `concurrency` busy); the event ends FAILED with SCF status 432 (ResourceLimitReached).",
-  SCFG_ERR_EMULATOR_DATA_CORRUPT: "A journal in the emulator's data dir is shorter than its index says (the file was truncated or changed behind the emulator's back); the message names the file.",
+  SCFG_ERR_EMULATOR_DATA_CORRUPT: "A file in the emulator's data dir is unusable: a journal shorter than its index says (truncated or changed behind the emulator's back), or a console-token file that can be neither read nor created; the message names the file.",
   SCFG_ERR_EMULATOR_CLOSING: 'The emulator is closing: an event still waiting for an instance is not started, and no new instance starts.',
   SCFG_ERR_EVENT_CANCELLED: 'An async event was terminated (TerminateAsyncEvent) while it still waited for a free instance: it never started and ends ABORTED.',
   SCFG_ERR_REQUEST_TOO_LARGE: "A request to the emulator's API or console has a body over its limit (the API answers RequestSizeLimitExceeded, the console HTTP 413).",

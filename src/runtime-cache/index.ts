@@ -190,7 +190,7 @@ async function fetchMetadata(registry: string, version: string, signal: AbortSig
     try {
       const res = await fetch(url, { signal: ac.signal, headers: { accept: 'application/json' } })
       if (res.status === 404) return undefined
-      if (!res.ok) throw new Error(`HTTP ${res.status} for ${url}`)
+      if (!res.ok) throw new ScfGracefulError('SCFG_ERR_RUNTIME_DOWNLOAD', `HTTP ${res.status} for ${url}`)
       return (await res.json()) as Record<string, unknown>
     } catch (err) {
       throw offline(registry, ac.signal.aborted && !signal?.aborted ? ac.signal.reason : err)
@@ -229,7 +229,7 @@ async function download(url: string, file: string, integrity: string, progress: 
     } catch (err) {
       throw offline(new URL(url).origin, ac.signal.aborted && !signal?.aborted ? ac.signal.reason : err)
     }
-    if (!res.ok || !res.body) throw new Error(`HTTP ${res.status} for ${url}`)
+    if (!res.ok || !res.body) throw new ScfGracefulError('SCFG_ERR_RUNTIME_DOWNLOAD', `HTTP ${res.status} for ${url}; nothing was installed`, { details: { url } })
     const length = Number(res.headers.get('content-length'))
     const total = Number.isFinite(length) && length > 0 ? length : undefined
     let received = 0
@@ -248,7 +248,7 @@ async function download(url: string, file: string, integrity: string, progress: 
     }
   } catch (err) {
     out.destroy()
-    if (ac.signal.aborted && !(err instanceof ScfGracefulError)) throw new Error(`download of ${url} stopped: ${(ac.signal.reason as Error)?.message ?? String(ac.signal.reason)}`, { cause: err })
+    if (ac.signal.aborted && !(err instanceof ScfGracefulError)) throw new ScfGracefulError('SCFG_ERR_RUNTIME_DOWNLOAD', `download of ${url} stopped: ${(ac.signal.reason as Error)?.message ?? String(ac.signal.reason)}; nothing was installed`, { cause: err, details: { url } })
     throw err
   } finally {
     clearTimeout(idle)
@@ -266,7 +266,7 @@ async function extract(archive: string, into: string): Promise<void> {
     child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`tar exited with ${code}: ${stderr.trim()}`))))
   })
   const st = await stat(join(into, 'package', 'bin', 'node'))
-  if (!st.isFile()) throw new Error('the package has no bin/node')
+  if (!st.isFile()) throw new ScfGracefulError('SCFG_ERR_RUNTIME_DOWNLOAD', 'the downloaded package has no bin/node; nothing was installed')
 }
 
 /**

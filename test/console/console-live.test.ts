@@ -41,19 +41,19 @@ async function browser() {
 describe('console token', () => {
   it('is kept in the data dir (mode 0600) and the same after a restart; --console-token pins it', async () => {
     const dir = dataDir()
-    const first = await start({ dataDir: dir, functions: { work: fixture('work.mjs') } })
+    const first = await start({ dataDir: dir, functions: { work: fixture('work.cjs') } })
     const file = join(dir, 'console-token')
     expect(readFileSync(file, 'utf8').trim()).toBe(first.token)
     expect(statSync(file).mode & 0o777).toBe(0o600)
     await first.stop()
-    const second = await start({ dataDir: dir, functions: { work: fixture('work.mjs') } })
+    const second = await start({ dataDir: dir, functions: { work: fixture('work.cjs') } })
     expect(second.token).toBe(first.token)
     await second.stop()
-    const pinned = await start({ dataDir: dir, functions: { work: fixture('work.mjs') }, extra: ['--console-token', 'my-pinned.token_1'] })
+    const pinned = await start({ dataDir: dir, functions: { work: fixture('work.cjs') }, extra: ['--console-token', 'my-pinned.token_1'] })
     expect(pinned.token).toBe('my-pinned.token_1')
     expect((await fetch(`${pinned.origin}/console/api/functions`, { headers: { 'X-Console-Token': first.token } })).status).toBe(403)
     await pinned.stop()
-    const bad = await runCli(['local', '--data-dir', dir, '--function', `work=${fixture('work.mjs')}`, '--console-token', 'short'], cleanEnv(), 30_000)
+    const bad = await runCli(['local', '--data-dir', dir, '--function', `work=${fixture('work.cjs')}`, '--console-token', 'short'], cleanEnv(), 30_000)
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('--console-token')
   }, 90_000)
@@ -62,7 +62,7 @@ describe('console token', () => {
 describe.skipIf(!haveChromium)('console in headless Chromium', () => {
   it('an open tab reconnects by itself after a restart on the same data dir and port, and shows the new state', async () => {
     const dir = dataDir()
-    const first = await start({ dataDir: dir, functions: { work: fixture('work.mjs') } })
+    const first = await start({ dataDir: dir, functions: { work: fixture('work.cjs') } })
     const b = await browser()
     try {
       const page = await b.newPage({ viewport: { width: 1440, height: 1000 } })
@@ -77,7 +77,7 @@ describe.skipIf(!haveChromium)('console in headless Chromium', () => {
 
       await first.stop()
       await page.locator('[data-testid=live]', { hasText: 'reconnecting' }).waitFor({ timeout: 20_000 })
-      const second = await start({ dataDir: dir, port: first.port, functions: { work: fixture('work.mjs') } })
+      const second = await start({ dataDir: dir, port: first.port, functions: { work: fixture('work.cjs') } })
       expect(second.consoleUrl).toBe(first.consoleUrl)
 
       await page.locator('[data-testid=live]', { hasText: /^live$/ }).waitFor({ timeout: 30_000 })
@@ -94,7 +94,7 @@ describe.skipIf(!haveChromium)('console in headless Chromium', () => {
   }, 120_000)
 
   it('counts per status, bulk terminate, graceful-then-force, and a timeline with SIGTERM, force, checkpoint and flush marks', async () => {
-    const local = await start({ dataDir: dataDir(), functions: { work: fixture('work.mjs'), stubborn: fixture('stubborn.mjs'), saver: fixture('saver.mjs') } })
+    const local = await start({ dataDir: dataDir(), functions: { work: fixture('work.cjs'), stubborn: fixture('stubborn.cjs'), saver: fixture('saver.cjs') } })
     const b = await browser()
     try {
       const page = await b.newPage({ viewport: { width: 1440, height: 1100 } })

@@ -8,7 +8,7 @@ import { cleanEnv, cliPath, fixture as cliFixture, root, until } from '../cli/ev
 
 cpSync(fileURLToPath(new URL('./fixtures', import.meta.url)), join(root, 'console-fixtures'), { recursive: true })
 
-export const fixture = (name: string): string => (name === 'work.mjs' || name === 'stubborn.mjs' ? cliFixture(name) : join(root, 'console-fixtures', name))
+export const fixture = (name: string): string => (name === 'work.cjs' || name === 'stubborn.cjs' ? cliFixture(name) : join(root, 'console-fixtures', name))
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync']

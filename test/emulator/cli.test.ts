@@ -82,7 +82,7 @@ describe('scf-graceful local', () => {
   })
 
   it('prints a function\'s escape sequences as text, not as terminal control; times carry their zone (UTC+8)', async () => {
-    const escapes = fileURLToPath(new URL('../cli/events-fixtures/escapes.mjs', import.meta.url))
+    const escapes = fileURLToPath(new URL('../cli/events-fixtures/escapes.cjs', import.meta.url))
     const cli = await startCli(['--secret-id', 'AKIDclitest0003', '--secret-key', 'cli-test-secret-key-3', '--data-dir', join(dir, 'e'), '--function', `esc=${escapes}`])
     try {
       const scf = sdkClient(cli.port, 'AKIDclitest0003', 'cli-test-secret-key-3')

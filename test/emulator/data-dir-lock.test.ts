@@ -15,7 +15,7 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true })
 })
 
-const args = ['local', '--port', '0', '--data-dir', dataDir, '--secret-id', 'AKIDlockTest000001', '--secret-key', 'lockTestSecretKey0123456789', '--timeout', '120', '--quiet', '--function', `work=${fixture('work.mjs')}`]
+const args = ['local', '--port', '0', '--data-dir', dataDir, '--secret-id', 'AKIDlockTest000001', '--secret-key', 'lockTestSecretKey0123456789', '--timeout', '120', '--quiet', '--function', `work=${fixture('work.cjs')}`]
 
 async function start(): Promise<{ child: ChildProcess; origin: string; token: string; output: () => string }> {
   const child = spawn(process.execPath, [cliPath, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv() })

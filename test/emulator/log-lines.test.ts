@@ -7,7 +7,7 @@ import { fixture, startEmulator, waitForEnd, waitForLog } from './helpers.js'
 
 describe('bounded log lines', () => {
   it('caps and splits a 64 MiB line without a newline, keeps every byte, and records the cut in the event', async () => {
-    const { local, scf } = await startEmulator({ functions: [{ name: 'huge', entry: fixture('huge-line.mjs'), timeoutMs: 120_000 }] })
+    const { local, scf } = await startEmulator({ functions: [{ name: 'huge', entry: fixture('huge-line.cjs'), timeoutMs: 120_000 }] })
     try {
       const id = (await scf.Invoke({ FunctionName: 'huge', InvocationType: 'Event', ClientContext: '{"mib":64}' })).Result.FunctionRequestId
       expect(await waitForEnd(scf, id, 120_000)).toMatchObject({ Status: 'FINISHED', StatusCode: 200 })

@@ -56,7 +56,7 @@ describe('a failed event', () => {
     expect(error).toBeGreaterThan(log.indexOf('about to fail'))
     expect(error).toBeLessThan(end)
     // the stack's frames follow the message, naming the function's file
-    expect(log[error + 1]).toMatch(/^\s+at .*throws\.mjs/)
+    expect(log[error + 1]).toMatch(/^\s+at .*throws\.cjs/)
   })
 
   it('a timeout says so in the log', async () => {

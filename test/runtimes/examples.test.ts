@@ -38,7 +38,7 @@ describeOnRuntimes('examples in the emulator', (runtime) => {
   })
 
   it('image-function (node server.mjs on port 9000): an event runs to FINISHED', async () => {
-    const { local, scf } = await startEmulator({ functions: [{ name: 'web', entry: example('image-function/server.mjs'), mode: 'image', runtime, timeoutMs: 60_000 }] })
+    const { local, scf } = await startEmulator({ functions: [{ name: 'web', entry: example('image-function/server.mjs'), mode: 'image', runtime, timeoutMs: 60_000, asyncRunEnable: false }] })
     try {
       const out = await scf.Invoke({ FunctionName: 'web', InvocationType: 'RequestResponse', ClientContext: JSON.stringify({ items: [1, 2] }) })
       expect(JSON.stringify(out)).toContain('\\"done\\":2')

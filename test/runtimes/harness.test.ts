@@ -117,7 +117,7 @@ describeOnRuntimes('the harness', (runtime, node) => {
   })
 
   it('the emulator runs a function on the runtime its config names, with an SCF handler string', async () => {
-    const local = await startLocalServer({ port: 0, rateLimit: false, startFunction, functions: [{ name: 'zip', entry: zip.dir, handler: 'index.main_handler', runtime, timeoutMs: 30_000 }] })
+    const local = await startLocalServer({ port: 0, rateLimit: false, startFunction, functions: [{ name: 'zip', entry: zip.dir, handler: 'index.main_handler', runtime, timeoutMs: 30_000, asyncRunEnable: false }] })
     try {
       const result = await local.emulator.call('Invoke', { FunctionName: 'zip', InvocationType: 'RequestResponse', ClientContext: '{}' })
       expect(JSON.stringify(result)).toContain(VERSIONS[runtime])

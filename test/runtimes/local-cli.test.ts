@@ -24,8 +24,9 @@ afterAll(async () => {
   await rm(data, { recursive: true, force: true })
 })
 
+// without async execution (SCF's AsyncRunEnable off), so a RequestResponse invoke answers with the result
 async function local(args: string[], check: (port: number, out: () => string) => Promise<void>): Promise<void> {
-  const child = spawn(process.execPath, [CLI, 'local', '--port', '0', '--secret-id', 'AKIDrt0000000001', '--secret-key', 'rt-secret', '--data-dir', join(data, String(Math.random())), ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [CLI, 'local', '--port', '0', '--secret-id', 'AKIDrt0000000001', '--secret-key', 'rt-secret', '--data-dir', join(data, String(Math.random())), ...args, '--no-async-run', '*'], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   child.stdout.on('data', (d) => (out += d))
   child.stderr.on('data', (d) => (out += d))

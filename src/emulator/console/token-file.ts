@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
-import { invalidOption } from '../../errors.js'
+import { invalidOption, ScfGracefulError } from '../../errors.js'
 
 export const CONSOLE_TOKEN_FILE = 'console-token'
 export const CONSOLE_TOKEN_RE = /^[A-Za-z0-9._~-]{8,256}$/
@@ -47,7 +47,7 @@ export function persistedConsoleToken(dataDir: string): string {
     chmodSync(path, 0o600)
     return token
   }
-  throw new Error(`could not read or create ${path}`)
+  throw new ScfGracefulError('SCFG_ERR_EMULATOR_DATA_CORRUPT', `could not read or create the console token file ${path}`)
 }
 
 /** A new file exclusively; an existing but malformed one is overwritten. */
