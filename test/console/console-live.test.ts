@@ -146,12 +146,15 @@ describe.skipIf(!haveChromium)('console in headless Chromium', () => {
       await until('two checkpoints', async () => ((await local.api(`/events/${saver}/logs`)).lines.filter((l: { line: string }) => /persist: checkpoint done/.test(l.line)).length >= 2 ? true : undefined), 30_000)
       await local.api('/terminate', { functionName: 'saver', requestId: saver, grace: true })
       await until('the flush', async () => ((await local.api(`/events/${saver}/logs`)).lines.some((l: { line: string }) => /persist: flush done/.test(l.line)) ? true : undefined), 30_000)
+      // a running event's bar grows with the clock (never "stable" for a click): wait for the event to end first
+      await until('saver ended', async () => ((await local.api(`/events/${saver}`)).event.status !== 'RUNNING' ? true : undefined), 30_000)
       await page.click('text=↻ Refresh')
       const tl = page.locator('[data-testid=timeline]')
       await tl.locator(`[data-testid=mark-checkpoint][data-id="${saver}"]`).first().waitFor({ timeout: 10_000 })
       await tl.locator(`[data-testid=mark-flush][data-id="${saver}"]`).waitFor({ timeout: 10_000 })
       await tl.locator(`[data-testid=mark-sigterm][data-id="${saver}"]`).waitFor({ timeout: 10_000 })
-      await tl.locator(`[data-testid=timeline-bar][data-id="${saver}"]`).click()
+      // at the bar's start: marks (checkpoints) sit on the bar and may cover its middle
+      await tl.locator(`[data-testid=timeline-bar][data-id="${saver}"]`).click({ position: { x: 2, y: 8 } })
       await page.locator('[data-testid=details-id]', { hasText: saver }).waitFor()
       await page.evaluate(() => document.querySelectorAll('.toast').forEach((t) => t.remove()))
       mkdirSync(artifacts, { recursive: true })

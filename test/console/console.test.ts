@@ -69,7 +69,8 @@ describe.skipIf(!haveChromium)('console in headless Chromium', () => {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     })
     try {
-      const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
+      // a browser far from UTC+8: the page must still show SCF's zone, as the API and the CLI do
+      const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, timezoneId: 'America/New_York' })
       const errors: string[] = []
       page.on('pageerror', (e) => errors.push(e.message))
 
@@ -91,6 +92,13 @@ describe.skipIf(!haveChromium)('console in headless Chromium', () => {
       await details.locator('[data-testid=status]', { hasText: 'RUNNING' }).waitFor({ timeout: 20_000 })
       const id = (await details.locator('[data-testid=details-id]').textContent())?.trim() as string
       expect(id).toMatch(/^[0-9a-f-]{36}$/)
+      // one time zone everywhere: the start time is printed in UTC+8 with its zone, whatever the browser's zone
+      const started = (await details.locator('dt', { hasText: 'Started' }).locator('xpath=following-sibling::dd[1]').textContent()) ?? ''
+      const shown = /(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) UTC\+8/.exec(started)
+      expect(shown, started).not.toBeNull()
+      const [, y, mo, d, hh, mi, ss] = shown!.map(Number) as number[]
+      const startedMs = Date.UTC(y!, mo! - 1, d!, hh!, mi!, ss!) - 8 * 3_600_000
+      expect(Math.abs(Date.now() - startedMs)).toBeLessThan(10 * 60_000)
       const row = page.locator(`[data-testid=events-body] tr[data-id="${id}"]`)
       await row.locator('[data-testid=status]', { hasText: 'RUNNING' }).waitFor()
       // the handler is running once its first line is in the live log

@@ -5,7 +5,7 @@
  */
 import { api } from './api.js'
 import { clear, h, s } from './dom.js'
-import { fmtClock, fmtDuration } from './format.js'
+import { fmtClock, fmtDuration, zoned } from './format.js'
 import { app, currentFn } from './state.js'
 import type { MarkKind, Timeline, TimelineEvent } from '../shared.js'
 
@@ -120,6 +120,8 @@ export function createTimelineView(): TimelineView {
           const g = markIcon(m.kind, x(m.time), y + LANE_H / 2) as SVGElement
           g.setAttribute('data-testid', `mark-${m.kind}`)
           g.setAttribute('data-id', e.requestId)
+          // a mark sits on its event's bar: a click on it means that event too
+          g.addEventListener('click', () => app.select(e.requestId))
           g.append(s('title', { text: `${MARK_TEXT[m.kind]} at ${fmtClock(m.time)}${m.text ? `\n${m.text}` : ''}` }))
           svg.append(g)
         }
@@ -170,9 +172,9 @@ function niceStep(raw: number): number {
 }
 
 function tickLabel(t: number, step: number): string {
-  const d = new Date(t)
-  const hm = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`
+  const z = zoned(t)
+  const hm = `${String(z.hour).padStart(2, '0')}:${String(z.minute).padStart(2, '0')}`
   if (step >= 60_000) return hm
-  const sec = `${hm}:${String(d.getSeconds()).padStart(2, '0')}`
-  return step >= 1000 ? sec : `${sec}.${String(d.getMilliseconds()).padStart(3, '0')}`
+  const sec = `${hm}:${String(z.second).padStart(2, '0')}`
+  return step >= 1000 ? sec : `${sec}.${String(z.milli).padStart(3, '0')}`
 }
