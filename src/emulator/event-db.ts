@@ -66,20 +66,8 @@ const COMPACT_LOGS_BYTES = 32 * 1024 * 1024
 /** A message kept in memory, or where its record lies in the events journal. */
 type Message = string | null | { at: RecordPos; field: 'retMsg' | 'errMsg' }
 
-interface Ev {
-  requestId: string
-  functionName: string
-  namespace: string
-  qualifier: string
-  invokeType: string
-  status: AsyncEventStatus
-  statusCode: number
-  startUs: number
-  endUs: number | null
-  retMsg: Message
-  errMsg: Message
-  instanceId: string | null
-}
+/** An event row as the index holds it: a long message stays on disk (see Message). */
+type Ev = Omit<EventRow, 'retMsg' | 'errMsg' | 'instanceId'> & { retMsg: Message; errMsg: Message; instanceId: string | null }
 
 /** One function's events, ordered for ListAsyncEvents without sorting per query. */
 interface FnIndex {

@@ -20,19 +20,8 @@ export interface EventRecord {
   instanceId?: string | null
 }
 
-export interface LogLine {
-  time: number
-  stream: string
-  line: string
-}
-
-export interface FunctionSummary {
-  name: string
-  namespace: string
-  mode: string
-  timeoutMs: number
-  qualifier: string
-}
+// the emulator's own shapes (type-only: erased from the browser bundle)
+export type { EventLogLine as LogLine, FunctionSummary } from '../emulator.js'
 
 /** One row of GET /api/events: ListAsyncEvents' EventList item plus exact times. */
 export interface EventListRow {
