@@ -1,6 +1,6 @@
 // The upload step's machinery: reading a file chunk by chunk (read ahead, hash, hand over) and storing each new chunk
 // once, with bounded puts in flight and reused buffers, so memory does not grow with file size.
-import { open } from 'node:fs/promises'
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { ScfGracefulError } from '../errors.js'
 import type { SnapshotContext } from './context.js'
 import { sha256 } from './hasher.js'
@@ -50,8 +50,15 @@ export function chunkUploader(ctx: SnapshotContext, plan: Plan, buffers: BufferP
         buffers.give(backing)
         return
       }
-      const release = await slots.acquire()
+      // the hash is in flight from this moment, before the wait for a slot: a file with the same content read
+      // meanwhile finds it there and sends nothing
+      let acquired!: () => void
+      const slot = new Promise<void>((resolve) => {
+        acquired = resolve
+      })
       const put = (async () => {
+        const release = await slots.acquire()
+        acquired()
         try {
           const storeKey = chunkKey(hash)
           if (plan.chunksMayExist && (await store.has(storeKey, { signal }))) return
@@ -65,6 +72,8 @@ export function chunkUploader(ctx: SnapshotContext, plan: Plan, buffers: BufferP
       })()
       inflight.set(hash, put)
       put.then(() => plan.known.add(hash), (error: unknown) => { failure ??= { error } })
+      // backpressure: the caller reads its next chunk only once this one holds a slot
+      await slot
     },
     /** Waits for every put; throws the first failure. */
     async settle(): Promise<void> {
@@ -87,80 +96,58 @@ export interface ReadFileOptions {
 }
 
 /**
- * Reads one file chunk by chunk from a single descriptor, reading the next chunk while this one is hashed and handed
- * to the store. If it changes while being read (size or mtime moved), reads it again; after READ_ATTEMPTS it fails
- * with SCFG_ERR_SNAPSHOT_SOURCE_CHANGED. Undefined = it vanished.
+ * Reads one file chunk by chunk from a single descriptor, hashing each chunk and handing it to the store; the store's
+ * puts run while the next chunk is read and hashed. If it changes while being read (size or mtime moved), reads it
+ * again; after READ_ATTEMPTS it fails with SCFG_ERR_SNAPSHOT_SOURCE_CHANGED. Undefined = it vanished.
+ *
+ * The reads are synchronous: the tree is the instance's own local disk (/tmp), where a 4 MiB read from the page cache
+ * takes a fraction of a millisecond, and the promise API costs more than the read (a FileHandle, a thread-pool round
+ * trip and a promise for each of open, fstat, read and close). The event loop still turns between chunks, at every
+ * put.
  */
 export async function readFileChunks({ abs, path, uploader, buffers, signal, onBytes }: ReadFileOptions): Promise<StoredFile | undefined> {
   for (let attempt = 1; attempt <= READ_ATTEMPTS; attempt++) {
-    let fh
+    let fd: number
     try {
-      fh = await open(abs, 'r')
+      fd = openSync(abs, 'r')
     } catch (err) {
       if (isGone(err)) return undefined
       throw err
     }
     try {
-      const before = await fh.stat()
+      const before = fstatSync(fd)
       if (!before.isFile()) return undefined
       const size = before.size
-      const handle = fh
-      /** The chunk at `pos` in a pool buffer, or undefined when the file shrank under us. */
-      const readAt = async (pos: number): Promise<{ view: Buffer; backing: Buffer } | undefined> => {
+      const hashes: string[] = []
+      let changed = false
+      for (let pos = 0; pos < size; pos += CHUNK_SIZE) {
+        throwIfAborted(signal, 'snapshot')
         const len = Math.min(CHUNK_SIZE, size - pos)
         const backing = buffers.take()
         const view = backing.subarray(0, len)
         let got = 0
         try {
           while (got < len) {
-            const { bytesRead } = await handle.read(view, got, len - got, pos + got)
-            if (bytesRead === 0) break
-            got += bytesRead
+            const n = readSync(fd, view, got, len - got, pos + got)
+            if (n === 0) break
+            got += n
           }
         } catch (err) {
           buffers.give(backing)
           throw err
         }
         if (got < len) {
+          // the file shrank under us
           buffers.give(backing)
-          return undefined
-        }
-        return { view, backing }
-      }
-      const prefetch = (pos: number) => {
-        const p = readAt(pos)
-        p.catch(() => {}) // awaited below; this only keeps a failure in flight from counting as unhandled
-        return p
-      }
-      const dropNext = async (p: ReturnType<typeof readAt> | undefined) => {
-        const r = await p?.catch(() => undefined)
-        if (r) buffers.give(r.backing)
-      }
-      const hashes: string[] = []
-      let changed = false
-      let next = size > 0 ? prefetch(0) : undefined
-      for (let pos = 0; pos < size; pos += CHUNK_SIZE) {
-        const chunk = await next!
-        next = pos + CHUNK_SIZE < size ? prefetch(pos + CHUNK_SIZE) : undefined
-        if (!chunk || signal?.aborted) {
-          if (chunk) buffers.give(chunk.backing)
-          await dropNext(next)
-          throwIfAborted(signal, 'snapshot')
           changed = true
           break
         }
-        const hash = sha256(chunk.view)
+        const hash = sha256(view)
         hashes.push(hash)
-        const len = chunk.view.byteLength
-        try {
-          await uploader.add(hash, chunk.view, chunk.backing)
-        } catch (err) {
-          await dropNext(next)
-          throw err
-        }
+        await uploader.add(hash, view, backing)
         onBytes(len)
       }
-      const after = await fh.stat()
+      const after = fstatSync(fd)
       if (!changed && after.size === size && after.mtimeMs === before.mtimeMs) {
         return {
           entry: { type: 'file', path, mode: after.mode & 0o7777, mtimeMs: after.mtimeMs, size, chunks: hashes },
@@ -168,7 +155,7 @@ export async function readFileChunks({ abs, path, uploader, buffers, signal, onB
         }
       }
     } finally {
-      await fh.close()
+      closeSync(fd)
     }
   }
   throw new ScfGracefulError('SCFG_ERR_SNAPSHOT_SOURCE_CHANGED', `${path} kept changing while it was read (${READ_ATTEMPTS} attempts); the snapshot was not committed`, { details: { path } })

@@ -12,7 +12,7 @@ import { diskLookup, entriesLookup, linkStaysInside } from './links.js'
 import { loadManifest } from './load.js'
 import { readRef } from './refs.js'
 import { removeLeftoverTemps, tempName } from './temp-files.js'
-import { type CacheRecord, entriesDigest, writeStateCache } from './state-cache.js'
+import { type CacheRecord, identityDigester, writeStateCache } from './state-cache.js'
 import type { SnapshotStore } from './store.js'
 import { asAbortError, createSemaphore, runPool, throwIfAborted, withinMs } from './util.js'
 
@@ -55,13 +55,25 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
     const files = manifest.entries.filter((e): e is FileEntry => e.type === 'file')
     const links = manifest.entries.filter((e): e is LinkEntry => e.type === 'link')
     const created = await makeDirs(root, dirs, signal)
-    const records = await writeFiles(ctx, { root, manifest, files, created }, options)
+    const written = await writeFiles(ctx, { root, manifest, files, created }, options)
     await writeLinks(root, links, signal)
     await setDirAttributes(root, dirs)
     // the head lets the next snapshot of an untouched tree skip writing a copy of this manifest, when the walk finds
-    // the tree exactly as the manifest says (mtimes set by utimes can come back a microsecond off: then the first
-    // snapshot writes a manifest once, and the ones after it nothing)
-    await writeStateCache(root, key, records, { id, digest: entriesDigest(manifest.entries) }).catch((err: unknown) => ctx.logger.warn(`restore: could not write the local state cache (${(err as Error).message})`))
+    // the tree as this restore left it (files as stat saw them after their rename; directories and links as the
+    // manifest set them: an mtime set by utimes can come back a microsecond off, and then the first snapshot writes
+    // a manifest once, and the ones after it nothing)
+    const identity = identityDigester()
+    const records: Record<string, CacheRecord> = {}
+    for (const e of manifest.entries) {
+      if (e.type === 'dir') identity.other({ ...e, mode: e.mode & PERMISSION_BITS })
+      else if (e.type === 'link') identity.other(e)
+      else {
+        const { record, mode } = written.get(e.path)!
+        records[e.path] = record
+        identity.file(e.path, mode, record[1], record[0], record[2], record[3])
+      }
+    }
+    await writeStateCache(root, key, records, { id, digest: identity.end() }).catch((err: unknown) => ctx.logger.warn(`restore: could not write the local state cache (${(err as Error).message})`))
     return { id, files: files.length, bytes: manifest.bytes, durationMs: Date.now() - started }
   } catch (err) {
     throw asAbortError(err, signal, 'restore')
@@ -92,14 +104,17 @@ interface FilesToWrite {
   created: ReadonlySet<string>
 }
 
-/** Writes every file, `concurrency` at once; resolves with their state-cache records. */
-async function writeFiles(ctx: SnapshotContext, { root, manifest, files, created }: FilesToWrite, { signal, onProgress }: OperationOptions): Promise<Record<string, CacheRecord>> {
+/** A restored file as stat found it after its rename: its state-cache record and its mode. */
+interface WrittenFile { record: CacheRecord; mode: number }
+
+/** Writes every file, `concurrency` at once; resolves with what stat found of each. */
+async function writeFiles(ctx: SnapshotContext, { root, manifest, files, created }: FilesToWrite, { signal, onProgress }: OperationOptions): Promise<Map<string, WrittenFile>> {
   const progress: Progress = { phase: 'restore', files: 0, totalFiles: files.length, bytes: 0, totalBytes: manifest.bytes }
-  const records: Record<string, CacheRecord> = {}
+  const written = new Map<string, WrittenFile>()
   const chunks: ChunkReader = { store: ctx.store, slots: createSemaphore(ctx.concurrency * 2), buffers: [], chunkSize: manifest.chunkSize, signal }
   await runPool(files, ctx.concurrency, async (file) => {
     throwIfAborted(signal, 'restore')
-    records[file.path] = await restoreFile(chunks, {
+    written.set(file.path, await restoreFile(chunks, {
       root,
       file,
       parentCreated: created.has(parentOf(file.path)),
@@ -107,11 +122,11 @@ async function writeFiles(ctx: SnapshotContext, { root, manifest, files, created
         progress.bytes += n
         onProgress?.({ ...progress })
       },
-    })
+    }))
     progress.files++
     onProgress?.({ ...progress })
   })
-  return records
+  return written
 }
 
 /** Each link goes to a temp name and is renamed into place; then none may resolve out of root (see below). */
@@ -259,7 +274,7 @@ interface FileToWrite {
 }
 
 /** Writes one file to a temp name in its directory, chunk by verified chunk, then renames it into place. */
-async function restoreFile(chunks: ChunkReader, { root, file, parentCreated, onBytes }: FileToWrite): Promise<CacheRecord> {
+async function restoreFile(chunks: ChunkReader, { root, file, parentCreated, onBytes }: FileToWrite): Promise<WrittenFile> {
   const { signal, chunkSize } = chunks
   const final = join(root, file.path)
   const tmp = join(root, parentOf(file.path), tempName())
@@ -308,7 +323,7 @@ async function restoreFile(chunks: ChunkReader, { root, file, parentCreated, onB
       await rename(tmp, final)
       done = true
       const st = await stat(final)
-      return [st.size, st.mtimeMs, st.ino, st.ctimeMs, ...file.chunks]
+      return { record: [st.size, st.mtimeMs, st.ino, st.ctimeMs, ...file.chunks], mode: st.mode & 0o7777 }
     } catch (err) {
       throw writeError(err, file.path)
     }

@@ -10,7 +10,7 @@ import { CHUNK_SIZE, CHUNKS_PREFIX, FORMAT, manifestKey, newSnapshotId } from '.
 import { loadManifest } from './load.js'
 import { type FileEntry, type Manifest, type ManifestEntry, manifestChunks, serializeManifest } from './manifest.js'
 import { readRef, writeRef } from './refs.js'
-import { type CacheRecord, entriesDigest, readStateCache, type StateCache, writeStateCache } from './state-cache.js'
+import { type CacheRecord, identityDigester, readHead, readStateCache, writeStateCache } from './state-cache.js'
 import { asAbortError, runPool, throwIfAborted, withinMs } from './util.js'
 import { isInside, walkTree, type Walked, type WalkedFile } from './walk.js'
 
@@ -35,7 +35,6 @@ export interface SnapshotResult {
 /** What the walk found. */
 interface Tree {
   root: string
-  cache: StateCache | undefined
   walked: Walked[]
   files: WalkedFile[]
   totalBytes: number
@@ -83,10 +82,9 @@ export async function takeSnapshot(ctx: SnapshotContext, options: OperationOptio
   }
 }
 
-/** Step 1: the tree under root (the store's own directory left out) and the state cache of the last run. */
+/** Step 1: the tree under root (the store's own directory left out). */
 async function walk(ctx: SnapshotContext, signal: AbortSignal | undefined): Promise<Tree> {
   const root = await realpath(ctx.root)
-  const cache = await readStateCache(root, ctx.key)
   const skipDirs: string[] = []
   const { localDir } = ctx.store
   if (localDir) {
@@ -95,7 +93,7 @@ async function walk(ctx: SnapshotContext, signal: AbortSignal | undefined): Prom
   }
   const walked = await walkTree({ root, include: ctx.include, exclude: ctx.exclude, skipDirs, signal, logger: ctx.logger })
   const files = walked.filter((e): e is WalkedFile => e.type === 'file')
-  return { root, cache, walked, files, totalBytes: files.reduce((n, f) => n + f.size, 0) }
+  return { root, walked, files, totalBytes: files.reduce((n, f) => n + f.size, 0) }
 }
 
 /** Size, mtime, inode and ctime as the state cache recorded them: the file was not touched since. */
@@ -103,21 +101,19 @@ const sameFile = (rec: CacheRecord, file: WalkedFile) => rec[0] === file.size &&
 const chunksOf = (rec: CacheRecord) => rec.slice(4) as string[]
 const fileEntry = (file: WalkedFile, chunks: string[]): FileEntry => ({ type: 'file', path: file.path, mode: file.mode, mtimeMs: file.mtimeMs, size: file.size, chunks })
 
-/** The head's id when the walked tree is exactly the snapshot the ref points at (by the state cache); else undefined. */
+/**
+ * The head's id when the walked tree is exactly the snapshot the ref points at: its identity digest is the one
+ * recorded when that snapshot was committed or restored here. Reads one small local file and the ref, nothing else.
+ */
 async function unchangedHead(ctx: SnapshotContext, tree: Tree, signal: AbortSignal | undefined): Promise<string | undefined> {
-  const head = tree.cache?.head
+  const head = await readHead(tree.root, ctx.key)
   if (!head) return undefined
-  const entries: ManifestEntry[] = []
+  const digest = identityDigester()
   for (const e of tree.walked) {
-    if (e.type !== 'file') {
-      entries.push(e)
-      continue
-    }
-    const rec = tree.cache!.files[e.path]
-    if (!rec || !sameFile(rec, e)) return undefined
-    entries.push(fileEntry(e, chunksOf(rec)))
+    if (e.type === 'file') digest.file(e.path, e.mode, e.mtimeMs, e.size, e.ino, e.ctimeMs)
+    else digest.other(e)
   }
-  if (entriesDigest(entries) !== head.digest) return undefined
+  if (digest.end() !== head.digest) return undefined
   return (await readRef(ctx.store, ctx.key, signal)) === head.id ? head.id : undefined
 }
 
@@ -125,6 +121,7 @@ async function unchangedHead(ctx: SnapshotContext, tree: Tree, signal: AbortSign
 async function planUpload(ctx: SnapshotContext, tree: Tree, signal: AbortSignal | undefined): Promise<Plan> {
   const { store, key } = ctx
   const known = new Set<string>()
+  const cache = await readStateCache(tree.root, key)
   const headId = await readRef(store, key, signal)
   if (headId) {
     try {
@@ -138,7 +135,7 @@ async function planUpload(ctx: SnapshotContext, tree: Tree, signal: AbortSignal 
   const unchanged = new Map<string, CacheRecord>()
   let bytesToRead = 0
   for (const file of tree.files) {
-    const rec = tree.cache?.files[file.path]
+    const rec = cache?.files[file.path]
     if (rec && sameFile(rec, file) && chunksOf(rec).every((h) => known.has(h))) unchanged.set(file.path, rec)
     else bytesToRead += file.size
   }
@@ -193,16 +190,21 @@ async function upload(ctx: SnapshotContext, tree: Tree, plan: Plan, options: Ope
 async function commit(ctx: SnapshotContext, tree: Tree, uploaded: Uploaded, signal: AbortSignal | undefined): Promise<{ id: string; bytes: number }> {
   const { store, key } = ctx
   const entries: ManifestEntry[] = []
+  // the tree's identity as the next walk will find it if nothing is touched: a file's fields as read after its bytes
+  const identity = identityDigester()
   let bytes = 0
   for (const e of tree.walked) {
     if (e.type !== 'file') {
       entries.push(e)
+      identity.other(e)
       continue
     }
     const stored = uploaded.files.get(e.path)
     if (!stored) continue
-    entries.push(stored.entry)
-    bytes += stored.entry.size
+    const { entry, record } = stored
+    entries.push(entry)
+    identity.file(entry.path, entry.mode, entry.mtimeMs, entry.size, record[2], record[3])
+    bytes += entry.size
   }
   const id = newSnapshotId()
   const manifest: Manifest = { format: FORMAT, id, key, createdAt: new Date().toISOString(), chunkSize: CHUNK_SIZE, files: uploaded.files.size, bytes, entries }
@@ -213,6 +215,6 @@ async function commit(ctx: SnapshotContext, tree: Tree, uploaded: Uploaded, sign
 
   const records: Record<string, CacheRecord> = {}
   for (const [p, stored] of uploaded.files) records[p] = stored.record
-  await writeStateCache(tree.root, key, records, { id, digest: entriesDigest(entries) }).catch((err: unknown) => ctx.logger.warn(`snapshot: could not write the local state cache (${(err as Error).message})`))
+  await writeStateCache(tree.root, key, records, { id, digest: identity.end() }).catch((err: unknown) => ctx.logger.warn(`snapshot: could not write the local state cache (${(err as Error).message})`))
   return { id, bytes }
 }

@@ -10,7 +10,11 @@ import { STATE_DIR, type ManifestEntry } from './manifest.js'
 /** [size, mtimeMs, ino, ctimeMs, ...chunkHashes] */
 export type CacheRecord = [number, number, number, number, ...string[]]
 
-/** The snapshot the files on disk were last known to equal: its id and the digest of its entries. */
+/**
+ * The snapshot the files on disk were last known to equal: its id and the identity digest of the tree as it stood
+ * right after that snapshot was committed or restored. Kept in a small file of its own, so an unchanged re-snapshot
+ * reads neither the manifest nor the (large) per-file records.
+ */
 export interface CacheHead {
   id: string
   digest: string
@@ -20,33 +24,35 @@ export interface StateCache {
   version: 1
   key: string
   files: Record<string, CacheRecord>
-  /** Set after a snapshot commits or a restore: lets an unchanged tree skip writing a copy of that manifest. */
-  head?: CacheHead
 }
 
 /**
- * A digest of manifest entries, field by field in a fixed order (independent of how the objects were built or
- * parsed): two entry lists with equal digests describe the same tree.
+ * A digest of a tree's identity, entry by entry in walk order: for files their path, mode, mtime, size, inode and
+ * ctime (what the state cache trusts to say "not touched"), for directories and links what their manifest entries
+ * hold. Equal digests: the same files as far as the state cache can tell, so the same snapshot.
  */
-export function entriesDigest(entries: readonly ManifestEntry[]): string {
+export function identityDigester() {
   const hash = createHash('sha256')
-  for (const e of entries) {
-    if (e.type === 'file') hash.update(`f\0${e.path}\0${e.mode}\0${e.mtimeMs}\0${e.size}\0${e.chunks.join(',')}\n`)
-    else if (e.type === 'dir') hash.update(`d\0${e.path}\0${e.mode}\0${e.mtimeMs}\n`)
-    else hash.update(`l\0${e.path}\0${e.target}\0${e.mtimeMs}\n`)
+  return {
+    file(path: string, mode: number, mtimeMs: number, size: number, ino: number, ctimeMs: number): void {
+      hash.update(`f\0${path}\0${mode}\0${mtimeMs}\0${size}\0${ino}\0${ctimeMs}\n`)
+    },
+    other(e: Exclude<ManifestEntry, { type: 'file' }>): void {
+      if (e.type === 'dir') hash.update(`d\0${e.path}\0${e.mode}\0${e.mtimeMs}\n`)
+      else hash.update(`l\0${e.path}\0${e.target}\0${e.mtimeMs}\n`)
+    },
+    end: (): string => hash.digest('hex'),
   }
-  return hash.digest('hex')
 }
 
-function cachePath(root: string, key: string): string {
-  return join(root, STATE_DIR, `state-${createHash('sha256').update(key).digest('hex').slice(0, 16)}.json`)
-}
+const keyId = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 16)
+const cachePath = (root: string, key: string) => join(root, STATE_DIR, `state-${keyId(key)}.json`)
+const headPath = (root: string, key: string) => join(root, STATE_DIR, `head-${keyId(key)}.json`)
 
 export async function readStateCache(root: string, key: string): Promise<StateCache | undefined> {
   try {
     const parsed = JSON.parse(await readFile(cachePath(root, key), 'utf8')) as StateCache
     if (parsed.version !== 1 || parsed.key !== key || typeof parsed.files !== 'object' || parsed.files === null) return undefined
-    if (parsed.head !== undefined && (typeof parsed.head?.id !== 'string' || typeof parsed.head.digest !== 'string')) delete parsed.head
     return parsed
   } catch {
     // missing or damaged: every file is simply read again
@@ -54,12 +60,28 @@ export async function readStateCache(root: string, key: string): Promise<StateCa
   }
 }
 
-export async function writeStateCache(root: string, key: string, files: Record<string, CacheRecord>, head?: CacheHead): Promise<void> {
-  const path = cachePath(root, key)
+export async function readHead(root: string, key: string): Promise<CacheHead | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(headPath(root, key), 'utf8')) as { version?: unknown; key?: unknown; id?: unknown; digest?: unknown }
+    if (parsed.version !== 1 || parsed.key !== key || typeof parsed.id !== 'string' || typeof parsed.digest !== 'string') return undefined
+    return { id: parsed.id, digest: parsed.digest }
+  } catch {
+    // missing or damaged: the next snapshot takes the full path once
+    return undefined
+  }
+}
+
+/** The per-file records first, then the head: each file is replaced atomically, and a stale head can only miss. */
+export async function writeStateCache(root: string, key: string, files: Record<string, CacheRecord>, head: CacheHead): Promise<void> {
   await mkdir(join(root, STATE_DIR), { recursive: true })
+  await replaceFile(cachePath(root, key), JSON.stringify({ version: 1, key, files } satisfies StateCache))
+  await replaceFile(headPath(root, key), JSON.stringify({ version: 1, key, ...head }))
+}
+
+async function replaceFile(path: string, text: string): Promise<void> {
   const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`
   try {
-    await writeFile(tmp, JSON.stringify({ version: 1, key, files, head } satisfies StateCache))
+    await writeFile(tmp, text)
     await rename(tmp, path)
   } catch (err) {
     await rm(tmp, { force: true })

@@ -1,8 +1,9 @@
 // Walks root without following symlinks. Yields what a manifest needs plus the local identity (inode, ctime)
 // used to recognise unchanged files without reading them.
-import { lstatSync, type Stats } from 'node:fs'
+import { lstatSync, readdirSync, type Stats } from 'node:fs'
 import { lstat, readdir, readlink } from 'node:fs/promises'
 import { join, resolve, sep } from 'node:path'
+import { nowMs } from '../clock.js'
 import type { Logger } from '../log.js'
 import { type DirEntry, isContainedLinkTarget, type LinkEntry, STATE_DIR } from './manifest.js'
 import type { PathPredicate } from './filter.js'
@@ -12,6 +13,8 @@ import { throwIfAborted } from './util.js'
 
 const STAT_BATCH = 32
 const SYNC_BATCH_BUDGET_MS = 4
+const SLOW_BATCHES_TO_SWITCH = 3
+const YIELD_EVERY_MS = 10
 
 /** A file as the walk found it: what its manifest entry needs but the chunks, plus its local identity. */
 export interface WalkedFile { type: 'file'; path: string; mode: number; mtimeMs: number; size: number; ino: number; ctimeMs: number }
@@ -33,75 +36,92 @@ export async function walkTree(options: WalkOptions): Promise<Walked[]> {
   const { root, include, exclude, signal, logger } = options
   const skip = new Set(options.skipDirs.map((d) => resolve(d)))
   const out: Walked[] = []
-  const syncStat = { ok: true }
+  // On a local disk (the instance's /tmp) readdir and lstat are a few microseconds each: a thread-pool round trip and
+  // a promise per call cost far more, and dominate an unchanged re-snapshot. So the walk calls them synchronously and
+  // gives the event loop a turn every YIELD_EVERY_MS. A file system where a batch of calls is slow several batches
+  // in a row (a network mount) switches this walk to the asynchronous calls for good; one slow batch is only
+  // the machine being busy.
+  const io = { sync: true, slowBatches: 0, lastYield: nowMs() }
+  const timed = <T>(fn: () => T): T => {
+    const t0 = nowMs()
+    const value = fn()
+    const t1 = nowMs()
+    io.slowBatches = t1 - t0 > SYNC_BATCH_BUDGET_MS ? io.slowBatches + 1 : 0
+    if (io.slowBatches >= SLOW_BATCHES_TO_SWITCH) io.sync = false
+    return value
+  }
+  const turn = async () => {
+    if (nowMs() - io.lastYield < YIELD_EVERY_MS) return
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    io.lastYield = nowMs()
+  }
   const walkDir = async (absDir: string, relDir: string): Promise<void> => {
     throwIfAborted(signal, 'snapshot')
     let names: string[]
     try {
-      names = await readdir(absDir)
+      names = io.sync ? timed(() => readdirSync(absDir)) : await readdir(absDir)
     } catch (err) {
       if (isGone(err)) return
       throw err
     }
     names.sort()
     // the engine's own state and temp files are never user data
-    const kept = names.filter((name) => !(!relDir && name === STATE_DIR) && !isTempName(name) && !skip.has(join(absDir, name)) && !exclude?.(relDir ? `${relDir}/${name}` : name))
-    const stats: (Stats | undefined)[] = []
+    // names come from readdir (no separators, never . or ..) and absDir from realpath: plain concatenation is a join
+    const dirPrefix = absDir.endsWith(sep) ? absDir : absDir + sep
+    const kept = names.filter((name) => !(!relDir && name === STATE_DIR) && !isTempName(name) && !(skip.size > 0 && skip.has(dirPrefix + name)) && !exclude?.(relDir ? `${relDir}/${name}` : name))
+    // each lstat becomes its entry at once (a Stats object with its four Dates is garbage right away, not kept for
+    // the whole directory); directories are walked after, in name order
+    const found: (Walked | undefined)[] = []
+    const take = (name: string, st: Stats | undefined) => {
+      if (!st) return found.push(undefined)
+      const rel = relDir ? `${relDir}/${name}` : name
+      if (st.isDirectory()) return found.push({ type: 'dir', path: rel, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs })
+      if (include && !include(rel)) return found.push(undefined)
+      if (st.isFile()) return found.push({ type: 'file', path: rel, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs, size: st.size, ino: st.ino, ctimeMs: st.ctimeMs })
+      // a link's target is read below; sockets, FIFOs and devices are not state worth keeping
+      return found.push(st.isSymbolicLink() ? { type: 'link', path: rel, target: '', mtimeMs: st.mtimeMs } : undefined)
+    }
     for (let i = 0; i < kept.length; i += STAT_BATCH) {
       throwIfAborted(signal, 'snapshot')
       const names = kept.slice(i, i + STAT_BATCH)
-      if (syncStat.ok) {
-        // on a local disk an lstat is a few microseconds: a thread-pool round trip per file costs far more (it
-        // dominates an unchanged re-snapshot). A batch is small and the event loop gets a turn after each one; a
-        // slow batch (a network file system) switches this walk to asynchronous lstat for good.
-        const t0 = performance.now()
-        for (const name of names) {
-          try {
-            stats.push(lstatSync(join(absDir, name)))
-          } catch (err) {
-            if (!isGone(err)) throw err
-            stats.push(undefined)
-          }
-        }
-        if (performance.now() - t0 > SYNC_BATCH_BUDGET_MS) syncStat.ok = false
-        await new Promise<void>((resolve) => setImmediate(resolve))
+      if (io.sync) {
+        // throwIfNoEntry: a file removed since the readdir is simply not there, without an exception to build
+        timed(() => {
+          for (const name of names) take(name, lstatSync(dirPrefix + name, { throwIfNoEntry: false }))
+        })
+        await turn()
         continue
       }
-      const batch = await Promise.allSettled(names.map((name) => lstat(join(absDir, name))))
-      for (const r of batch) {
-        if (r.status === 'fulfilled') stats.push(r.value)
-        else if (isGone(r.reason)) stats.push(undefined)
+      const batch = await Promise.allSettled(names.map((name) => lstat(dirPrefix + name)))
+      for (const [j, r] of batch.entries()) {
+        if (r.status === 'fulfilled') take(names[j]!, r.value)
+        else if (isGone(r.reason)) take(names[j]!, undefined)
         else throw r.reason
       }
     }
     for (const [index, name] of kept.entries()) {
-      const rel = relDir ? `${relDir}/${name}` : name
-      const abs = join(absDir, name)
-      const st = stats[index]
-      if (!st) continue
-      if (st.isDirectory()) {
-        out.push({ type: 'dir', path: rel, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs })
-        await walkDir(abs, rel)
-      } else if (st.isFile()) {
-        if (include && !include(rel)) continue
-        out.push({ type: 'file', path: rel, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs, size: st.size, ino: st.ino, ctimeMs: st.ctimeMs })
-      } else if (st.isSymbolicLink()) {
-        if (include && !include(rel)) continue
+      const e = found[index]
+      if (!e) continue
+      if (e.type === 'dir') {
+        out.push(e)
+        await walkDir(dirPrefix + name, e.path)
+      } else if (e.type === 'file') {
+        out.push(e)
+      } else {
         let target: string
         try {
-          target = await readlink(abs)
+          target = await readlink(dirPrefix + name)
         } catch (err) {
           if (isGone(err)) continue
           throw err
         }
         // a snapshot never follows (or records) a link out of root: restore would refuse it anyway
-        if (!isContainedLinkTarget(rel, target)) {
-          logger.warn(`snapshot: skipping symlink ${rel} -> ${target} (leads out of root or is absolute)`)
+        if (!isContainedLinkTarget(e.path, target)) {
+          logger.warn(`snapshot: skipping symlink ${e.path} -> ${target} (leads out of root or is absolute)`)
           continue
         }
-        out.push({ type: 'link', path: rel, target, mtimeMs: st.mtimeMs })
+        out.push({ ...e, target })
       }
-      // sockets, FIFOs and devices are not state worth keeping
     }
   }
   await walkDir(root, '')

@@ -1,9 +1,9 @@
 // 'scf-graceful/stores/fs': a store in a local directory or a mounted network file system (CFS, NFS).
 // Writes go to a temp file in <dir>/.scfg-tmp and are renamed into place: a reader sees the old value or the new.
 import { randomBytes } from 'node:crypto'
-import { closeSync, createWriteStream, fstatSync, openSync, readSync } from 'node:fs'
+import { close as fsClose, closeSync, createWriteStream, fstatSync, open as fsOpen, openSync, readSync, rename as fsRename, write as fsWrite } from 'node:fs'
 import { mkdir, open, opendir, rename, stat, unlink } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { invalidOption, ScfGracefulError } from '../errors.js'
@@ -16,6 +16,8 @@ export interface FsStoreOptions {
 }
 
 const TMP_DIR = '.scfg-tmp'
+/** Directories known to exist: chunks/00 … chunks/ff and the snapshot keys' own, so a few hundred in practice. */
+const MADE_DIRS_MAX = 4096
 
 // unique across processes (random prefix + pid) and within one (a counter): a CSPRNG call per chunk put is not free
 const tmpPrefix = `${randomBytes(6).toString('hex')}-${process.pid.toString(36)}`
@@ -30,14 +32,21 @@ function keyPath(dir: string, key: string): string {
   return join(dir, ...key.split('/'))
 }
 
+// The callback API, not fs/promises: a chunk put is open, write, close and rename, and the promise API adds a
+// FileHandle (tracked for closing on GC) and a promise per call; for a 4 MiB chunk that bookkeeping on the main
+// thread costs about as much as the write itself. Still asynchronous: a slow or hung mount blocks a pool thread, not
+// the event loop.
+const fsCall = <T>(fn: (cb: (err: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> =>
+  new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))))
+
 /** One open, as few writes as the kernel allows, one close: writeFile() would cut a 4 MiB chunk into 512 KiB writes. */
 async function writeWhole(path: string, bytes: Uint8Array): Promise<void> {
-  const fh = await open(path, 'w')
+  const fd = await fsCall<number>((cb) => fsOpen(path, 'w', cb))
   try {
     let done = 0
-    while (done < bytes.byteLength) done += (await fh.write(bytes, done, bytes.byteLength - done)).bytesWritten
+    while (done < bytes.byteLength) done += await fsCall<number>((cb) => fsWrite(fd, bytes, done, bytes.byteLength - done, null, cb))
   } finally {
-    await fh.close()
+    await fsCall<void>((cb) => fsClose(fd, (err) => cb(err, undefined)))
   }
 }
 
@@ -69,6 +78,7 @@ export function fsStore(options: FsStoreOptions): SnapshotStore {
   const dir = resolve(options.dir)
   const tmpDir = join(dir, TMP_DIR)
   let tmpReady: Promise<unknown> | undefined
+  const madeDirs = new Set<string>()
 
   return {
     kind: 'fs',
@@ -86,11 +96,19 @@ export function fsStore(options: FsStoreOptions): SnapshotStore {
         if (body instanceof Uint8Array) await writeWhole(tmp, body)
         else await pipeline(Readable.from(body as AsyncIterable<Uint8Array>, { objectMode: false }), createWriteStream(tmp), { signal: opts.signal })
         opts.signal?.throwIfAborted()
+        // a chunk's directory (chunks/ab/) is made once per process, before its first rename, rather than found
+        // missing by a failed rename; a directory removed behind our back is found that way and made again
+        const parent = dirname(target)
+        if (!madeDirs.has(parent)) {
+          await mkdir(parent, { recursive: true })
+          if (madeDirs.size < MADE_DIRS_MAX) madeDirs.add(parent)
+        }
         try {
-          await rename(tmp, target)
+          await fsCall<void>((cb) => fsRename(tmp, target, (err) => cb(err, undefined)))
         } catch (err) {
           if (!isMissing(err)) throw err
-          await mkdir(join(target, '..'), { recursive: true })
+          madeDirs.delete(parent)
+          await mkdir(parent, { recursive: true })
           await rename(tmp, target)
         }
       } catch (err) {
