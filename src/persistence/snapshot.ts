@@ -11,7 +11,7 @@ import { loadManifest } from './load.js'
 import { type FileEntry, type Manifest, type ManifestEntry, manifestChunks, serializeManifest } from './manifest.js'
 import { readRef, writeRef } from './refs.js'
 import { type CacheRecord, identityDigester, readHead, readStateCache, writeStateCache } from './state-cache.js'
-import { asAbortError, runPool, throwIfAborted, withinMs } from './util.js'
+import { asAbortError, loopTurns, runPool, throwIfAborted, withinMs } from './util.js'
 import { isInside, walkTree, type Walked, type WalkedFile } from './walk.js'
 
 export interface SnapshotResult {
@@ -159,6 +159,7 @@ async function upload(ctx: SnapshotContext, tree: Tree, plan: Plan, options: Ope
   const pool: Buffer[] = []
   const buffers: BufferPool = { take: () => pool.pop() ?? Buffer.allocUnsafe(CHUNK_SIZE), give: (b) => pool.push(b) }
   const uploader = chunkUploader(ctx, plan, buffers, signal)
+  const turn = loopTurns()
   const files = new Map<string, StoredFile>()
   let unchangedFiles = 0
   await runPool(tree.files, ctx.concurrency, async (file) => {
@@ -172,7 +173,7 @@ async function upload(ctx: SnapshotContext, tree: Tree, plan: Plan, options: Ope
       report()
       return
     }
-    const stored = await readFileChunks({ abs: join(tree.root, file.path), path: file.path, uploader, buffers, signal, onBytes: (n) => { progress.bytes += n; report() } })
+    const stored = await readFileChunks({ abs: join(tree.root, file.path), path: file.path, uploader, buffers, signal, turn, onBytes: (n) => { progress.bytes += n; report() } })
     progress.files++
     if (!stored) {
       ctx.logger.warn(`snapshot: ${file.path} vanished during the walk, not included`)

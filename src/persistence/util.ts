@@ -1,4 +1,5 @@
 // Small helpers shared by the snapshot and restore paths: abort handling, a bounded worker pool, byte collection.
+import { nowMs } from '../clock.js'
 import { ScfGracefulError } from '../errors.js'
 
 /** Throws SCFG_ERR_SNAPSHOT_ABORTED (with the signal's reason as cause) when the signal is aborted. */
@@ -137,4 +138,19 @@ export function formatBytes(bytes: number): string {
     unit++
   }
   return `${value.toFixed(1)}${units[unit]}`
+}
+
+/**
+ * For loops of synchronous file calls on the local disk (the walk, reading a snapshot's source, writing a restore):
+ * the returned function gives the event loop a turn (signals, timers, I/O callbacks) once `budgetMs` passed since
+ * the last one, so a SIGTERM or a deadline is never held back longer than that. Awaiting a settled promise is not a
+ * turn: it runs only microtasks.
+ */
+export function loopTurns(budgetMs = 10): () => Promise<void> {
+  let last = nowMs()
+  return async () => {
+    if (nowMs() - last < budgetMs) return
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    last = nowMs()
+  }
 }

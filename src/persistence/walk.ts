@@ -9,12 +9,11 @@ import { type DirEntry, isContainedLinkTarget, type LinkEntry, STATE_DIR } from 
 import type { PathPredicate } from './filter.js'
 import { diskLookup, entriesLookup, linkStaysInside } from './links.js'
 import { isTempName } from './temp-files.js'
-import { throwIfAborted } from './util.js'
+import { loopTurns, throwIfAborted } from './util.js'
 
 const STAT_BATCH = 32
 const SYNC_BATCH_BUDGET_MS = 4
 const SLOW_BATCHES_TO_SWITCH = 3
-const YIELD_EVERY_MS = 10
 
 /** A file as the walk found it: what its manifest entry needs but the chunks, plus its local identity. */
 export interface WalkedFile { type: 'file'; path: string; mode: number; mtimeMs: number; size: number; ino: number; ctimeMs: number }
@@ -38,10 +37,10 @@ export async function walkTree(options: WalkOptions): Promise<Walked[]> {
   const out: Walked[] = []
   // On a local disk (the instance's /tmp) readdir and lstat are a few microseconds each: a thread-pool round trip and
   // a promise per call cost far more, and dominate an unchanged re-snapshot. So the walk calls them synchronously and
-  // gives the event loop a turn every YIELD_EVERY_MS. A file system where a batch of calls is slow several batches
+  // gives the event loop a turn every 10 ms (loopTurns). A file system where a batch of calls is slow several batches
   // in a row (a network mount) switches this walk to the asynchronous calls for good; one slow batch is only
   // the machine being busy.
-  const io = { sync: true, slowBatches: 0, lastYield: nowMs() }
+  const io = { sync: true, slowBatches: 0 }
   const timed = <T>(fn: () => T): T => {
     const t0 = nowMs()
     const value = fn()
@@ -50,11 +49,7 @@ export async function walkTree(options: WalkOptions): Promise<Walked[]> {
     if (io.slowBatches >= SLOW_BATCHES_TO_SWITCH) io.sync = false
     return value
   }
-  const turn = async () => {
-    if (nowMs() - io.lastYield < YIELD_EVERY_MS) return
-    await new Promise<void>((resolve) => setImmediate(resolve))
-    io.lastYield = nowMs()
-  }
+  const turn = loopTurns()
   const walkDir = async (absDir: string, relDir: string): Promise<void> => {
     throwIfAborted(signal, 'snapshot')
     let names: string[]

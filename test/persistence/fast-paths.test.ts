@@ -201,3 +201,52 @@ describe('a 1 MiB append to a large file', () => {
     })
   }
 })
+
+describe('the head file (an unchanged re-snapshot reads nothing else)', () => {
+  const counting = () => {
+    const inner = memoryStore()
+    const writes: string[] = []
+    const store: SnapshotStore = { ...inner, put: (key, body, o) => (writes.push(key), inner.put(key, body, o)) }
+    return { store, writes }
+  }
+  const stateFiles = async (root: string) => (await readdir(join(root, '.scf-graceful'))).filter((n) => n.endsWith('.json'))
+
+  it('a damaged per-file state cache does not matter while the head matches', async () => {
+    const { root } = await fresh()
+    for (let i = 0; i < 20; i++) await writeFile(join(root, `f${i}`), randomBytes(1000))
+    const { store, writes } = counting()
+    const snap = createSnapshotter({ store, root, key: 'h' })
+    const first = await snap.snapshot()
+    const files = await stateFiles(root)
+    expect(files.filter((n) => n.startsWith('head-'))).toHaveLength(1)
+    for (const name of files.filter((n) => n.startsWith('state-'))) await writeFile(join(root, '.scf-graceful', name), '{ torn')
+    writes.length = 0
+    const again = await snap.snapshot()
+    expect(again).toMatchObject({ id: first.id, committed: false, uploadedBytes: 0 })
+    expect(writes).toEqual([])
+  })
+
+  it('a damaged head costs one manifest and no chunk; a file replaced by an identical copy is read again', async () => {
+    const { root } = await fresh()
+    await writeFile(join(root, 'a'), randomBytes(5000))
+    await writeFile(join(root, 'b'), randomBytes(5000))
+    const { store, writes } = counting()
+    const snap = createSnapshotter({ store, root, key: 'h' })
+    const first = await snap.snapshot()
+    for (const name of (await stateFiles(root)).filter((n) => n.startsWith('head-'))) await writeFile(join(root, '.scf-graceful', name), 'not json')
+    writes.length = 0
+    const second = await snap.snapshot()
+    expect(second).toMatchObject({ committed: true, uploadedChunks: 0, unchangedFiles: 2 })
+    expect(second.id).not.toBe(first.id)
+    expect(writes.filter((k) => k.startsWith('chunks/'))).toEqual([])
+    // same bytes and mtime, new inode and ctime: the identity differs, so the file is read (and deduped) again
+    const bytes = await readFile(join(root, 'a'))
+    const { mtime } = await import('node:fs').then((fs) => fs.statSync(join(root, 'a')))
+    await unlink(join(root, 'a'))
+    await writeFile(join(root, 'a'), bytes)
+    await utimes(join(root, 'a'), mtime, mtime)
+    const third = await snap.snapshot()
+    expect(third).toMatchObject({ committed: true, uploadedChunks: 0, unchangedFiles: 1 })
+    expect((await snap.snapshot())).toMatchObject({ id: third.id, committed: false })
+  })
+})

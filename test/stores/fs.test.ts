@@ -30,3 +30,19 @@ describe('fsStore specifics', () => {
     }
   })
 })
+
+describe('fsStore chunk directories', () => {
+  it('makes a directory removed behind its back again', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scfg-fs-store-'))
+    try {
+      const store = fsStore({ dir })
+      await store.put('chunks/ab/one', Buffer.from('1'))
+      await rm(join(dir, 'chunks', 'ab'), { recursive: true })
+      await store.put('chunks/ab/two', Buffer.from('2'))
+      expect(await readdir(join(dir, 'chunks', 'ab'))).toEqual(['two'])
+      expect(await readdir(join(dir, '.scfg-tmp'))).toEqual([])
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
