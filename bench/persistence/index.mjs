@@ -85,6 +85,13 @@ function lstatFloor(root) {
   return JSON.parse(r.stdout.trim())
 }
 
+/** read -> SHA-256 -> write of every chunk on one thread with synchronous calls (floor-copy.mjs), in a fresh process. */
+function copyHashFloor(root, out) {
+  const r = spawnSync(process.execPath, [join(here, 'floor-copy.mjs'), root, out], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`copy floor failed: ${r.stderr}`)
+  return JSON.parse(r.stdout.trim())
+}
+
 async function makeManyFiles(root) {
   for (let d = 0; d < MANY / 100; d++) {
     await mkdir(join(root, `d${d}`), { recursive: true })
@@ -135,6 +142,8 @@ for (let round = 0; round < ROUNDS; round++) {
     await rm(target, { recursive: true, force: true })
   }
   add('floor: SHA-256 of the tree on 2 threads', shaFloor(BIG + COUNT * SMALL))
+  add('floor: read, SHA-256, write per chunk on 1 thread', copyHashFloor(tree, join(work, 'floor-copy')))
+  await rm(join(work, 'floor-copy'), { recursive: true, force: true })
   // 10,000 files: a first snapshot (not shown), then the unchanged re-snapshot beside a bare lstat walk
   ours('snapshot', many, storeDir, `many/r${round}`)
   const manyOrder = round % 2 === 0 ? ['ours', 'floor'] : ['floor', 'ours']
@@ -164,4 +173,6 @@ console.log(`\nfirst snapshot / cp -a = ${ratio('first snapshot: ours', 'first s
   `restore / cp -a = ${ratio('restore: ours', 'restore: cp -a')} (goal <= 1.5) · CPU ratios: first snapshot / cp -a ` +
   `${ratio('first snapshot: ours', 'first snapshot: cp -a', 'cpu')}, restore / cp -a ${ratio('restore: ours', 'restore: cp -a', 'cpu')} · ` +
   `10k unchanged re-snapshot / bare lstat walk = ${ratio('10k files, unchanged re-snapshot: ours', '10k files: bare lstat walk (floor)')} (goal <= 2) · ` +
-  `SHA-256 floor / cp -a = ${ratio('floor: SHA-256 of the tree on 2 threads', 'first snapshot: cp -a')} · total ${((Date.now() - started) / 1000).toFixed(0)} s`)
+  `SHA-256 floor / cp -a = ${ratio('floor: SHA-256 of the tree on 2 threads', 'first snapshot: cp -a')} · ` +
+  `first snapshot / 1-thread copy floor = ${ratio('first snapshot: ours', 'floor: read, SHA-256, write per chunk on 1 thread')} · ` +
+  `1-thread copy floor / cp -a = ${ratio('floor: read, SHA-256, write per chunk on 1 thread', 'first snapshot: cp -a')} · total ${((Date.now() - started) / 1000).toFixed(0)} s`)

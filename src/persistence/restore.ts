@@ -1,7 +1,6 @@
 // Restoring: validate the whole manifest first, then write every file to a temp name in its final directory,
 // verifying each chunk's SHA-256 before its bytes touch the disk, and rename into place. Never outside root.
-import { closeSync, fchmodSync, futimesSync, lstatSync, openSync, renameSync, statSync, write as fsWrite } from 'node:fs'
-import { chmod, lstat, lutimes, mkdir, realpath, rename, rm, symlink, unlink, utimes } from 'node:fs/promises'
+import { chmod, lstat, lutimes, mkdir, open, realpath, rename, rm, stat, symlink, unlink, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ScfGracefulError } from '../errors.js'
 import type { OperationOptions, Progress, SnapshotContext } from './context.js'
@@ -15,7 +14,7 @@ import { readRef } from './refs.js'
 import { removeLeftoverTemps, tempName } from './temp-files.js'
 import { type CacheRecord, identityDigester, writeStateCache } from './state-cache.js'
 import type { SnapshotStore } from './store.js'
-import { asAbortError, createSemaphore, loopTurns, runPool, throwIfAborted, withinMs } from './util.js'
+import { asAbortError, createSemaphore, runPool, throwIfAborted, withinMs } from './util.js'
 
 export interface RestoreResult {
   /** The id of the snapshot that was restored. */
@@ -112,7 +111,7 @@ interface WrittenFile { record: CacheRecord; mode: number }
 async function writeFiles(ctx: SnapshotContext, { root, manifest, files, created }: FilesToWrite, { signal, onProgress }: OperationOptions): Promise<Map<string, WrittenFile>> {
   const progress: Progress = { phase: 'restore', files: 0, totalFiles: files.length, bytes: 0, totalBytes: manifest.bytes }
   const written = new Map<string, WrittenFile>()
-  const chunks: ChunkReader = { store: ctx.store, slots: createSemaphore(ctx.concurrency * 2), buffers: [], chunkSize: manifest.chunkSize, signal, turn: loopTurns() }
+  const chunks: ChunkReader = { store: ctx.store, slots: createSemaphore(ctx.concurrency * 2), buffers: [], chunkSize: manifest.chunkSize, signal }
   await runPool(files, ctx.concurrency, async (file) => {
     throwIfAborted(signal, 'restore')
     written.set(file.path, await restoreFile(chunks, {
@@ -217,14 +216,15 @@ async function ensureDir(root: string, p: string): Promise<boolean> {
 
 /** Whatever sits at a file's final path (a directory from an older tree) must go; a file or link is replaced by rename. */
 async function clearForFile(abs: string): Promise<void> {
-  if (lstatSync(abs, { throwIfNoEntry: false })?.isDirectory()) await rm(abs, { recursive: true, force: true })
+  try {
+    const st = await lstat(abs)
+    if (st.isDirectory()) await rm(abs, { recursive: true, force: true })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
 }
 
 const PER_FILE_CHUNKS = 2
-
-/** One positional write on the thread pool (the callback API: no FileHandle, no promise per call inside Node). */
-const writeAt = (fd: number, bytes: Buffer, from: number, position: number): Promise<number> =>
-  new Promise((resolve, reject) => fsWrite(fd, bytes, from, bytes.byteLength - from, position, (err, n) => (err ? reject(err) : resolve(n))))
 
 /** What reading chunks needs, shared by every file of one restore. */
 interface ChunkReader {
@@ -235,8 +235,6 @@ interface ChunkReader {
   buffers: Buffer[]
   chunkSize: number
   signal: AbortSignal | undefined
-  /** One loopTurns() for the whole restore: the file writes are synchronous. */
-  turn(): Promise<void>
 }
 
 /**
@@ -275,22 +273,14 @@ interface FileToWrite {
   onBytes(n: number): void
 }
 
-/**
- * Writes one file to a temp name in its directory, chunk by verified chunk, then renames it into place.
- *
- * The bytes are written asynchronously, on the thread pool, while the main thread verifies the next chunk: copying
- * 4 MiB into the page cache costs about as much as hashing it. The per-file calls (open, fchmod, futimes, close,
- * rename, stat) are synchronous: root is the instance's local disk (/tmp), where each is a few microseconds, and the
- * promise API would add a thread-pool round trip, a FileHandle and a promise to each. The event loop gets a turn at
- * least every 10 ms (`turn`).
- */
+/** Writes one file to a temp name in its directory, chunk by verified chunk, then renames it into place. */
 async function restoreFile(chunks: ChunkReader, { root, file, parentCreated, onBytes }: FileToWrite): Promise<WrittenFile> {
   const { signal, chunkSize } = chunks
   const final = join(root, file.path)
   const tmp = join(root, parentOf(file.path), tempName())
-  let fd: number | undefined
+  let fh
   try {
-    fd = openSync(tmp, 'wx', 0o600)
+    fh = await open(tmp, 'wx', 0o600)
   } catch (err) {
     throw writeError(err, file.path)
   }
@@ -298,7 +288,7 @@ async function restoreFile(chunks: ChunkReader, { root, file, parentCreated, onB
   try {
     // chunks of one file are fetched and verified a few at a time and written at their offsets (order does not
     // matter for positional writes); the shared slots bound the bytes held in memory across all files
-    const target = fd
+    const handle = fh
     await runPool(file.chunks.keys(), Math.min(PER_FILE_CHUNKS, file.chunks.length), async (i) => {
       throwIfAborted(signal, 'restore')
       const release = await chunks.slots.acquire()
@@ -312,7 +302,7 @@ async function restoreFile(chunks: ChunkReader, { root, file, parentCreated, onB
         }
         let written = 0
         try {
-          while (written < verified.byteLength) written += await writeAt(target, verified, written, i * chunkSize + written)
+          while (written < verified.byteLength) written += (await handle.write(verified, written, verified.byteLength - written, i * chunkSize + written)).bytesWritten
         } catch (err) {
           throw writeError(err, file.path)
         }
@@ -321,31 +311,24 @@ async function restoreFile(chunks: ChunkReader, { root, file, parentCreated, onB
         chunks.buffers.push(slotBuffer)
         release()
       }
-      await chunks.turn()
     })
     try {
-      fchmodSync(fd, file.mode & PERMISSION_BITS)
-      futimesSync(fd, file.mtimeMs / 1000, file.mtimeMs / 1000)
-      closeSync(fd)
-      fd = undefined
+      await fh.chmod(file.mode & PERMISSION_BITS)
+      await fh.utimes(file.mtimeMs / 1000, file.mtimeMs / 1000)
+      await fh.close()
+      fh = undefined
       // in a directory this restore created, a directory in the way could only come from a concurrent writer: the
       // rename then fails (EISDIR) instead of merging into it
       if (!parentCreated) await clearForFile(final)
-      renameSync(tmp, final)
+      await rename(tmp, final)
       done = true
-      const st = statSync(final)
+      const st = await stat(final)
       return { record: [st.size, st.mtimeMs, st.ino, st.ctimeMs, ...file.chunks], mode: st.mode & 0o7777 }
     } catch (err) {
       throw writeError(err, file.path)
     }
   } finally {
-    if (fd !== undefined) {
-      try {
-        closeSync(fd)
-      } catch {
-        // already failing: the temp file is removed below
-      }
-    }
+    await fh?.close().catch(() => {})
     if (!done) await unlink(tmp).catch(() => {})
   }
 }

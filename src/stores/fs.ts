@@ -1,7 +1,7 @@
 // 'scf-graceful/stores/fs': a store in a local directory or a mounted network file system (CFS, NFS).
 // Writes go to a temp file in <dir>/.scfg-tmp and are renamed into place: a reader sees the old value or the new.
 import { randomBytes } from 'node:crypto'
-import { close as fsClose, closeSync, createWriteStream, fstatSync, open as fsOpen, openSync, read as fsRead, rename as fsRename, write as fsWrite } from 'node:fs'
+import { close as fsClose, closeSync, createWriteStream, fstatSync, open as fsOpen, openSync, readSync, rename as fsRename, write as fsWrite } from 'node:fs'
 import { mkdir, open, opendir, rename, stat, unlink } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { Readable } from 'node:stream'
@@ -135,9 +135,8 @@ export function fsStore(options: FsStoreOptions): SnapshotStore {
     async readInto(key, into, opts = {}) {
       const path = keyPath(dir, key)
       opts.signal?.throwIfAborted()
-      // open, fstat and close are synchronous (a few microseconds each on a local disk; four promise round trips per
-      // chunk cost more than the read), the read itself runs on the thread pool: copying the bytes out of the page
-      // cache is the expensive part, and the caller hashes the previous chunk meanwhile
+      // synchronous: a chunk is at most a few MiB from a local disk or mount, and four thread-pool round trips per
+      // chunk (open, fstat, read, close) cost more than the read itself; the caller hashes it synchronously anyway
       let fd
       try {
         fd = openSync(path, 'r')
@@ -151,7 +150,7 @@ export function fsStore(options: FsStoreOptions): SnapshotStore {
         if (st.size > into.byteLength) return st.size
         let got = 0
         while (got < st.size) {
-          const n = await fsCall<number>((cb) => fsRead(fd, into, got, st.size - got, got, cb))
+          const n = readSync(fd, into, got, st.size - got, got)
           if (n === 0) break
           got += n
         }
