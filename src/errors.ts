@@ -50,6 +50,7 @@ export const errorCodes = {
   SCFG_ERR_EMULATOR_CLOSING: 'The emulator is closing: an event still waiting for an instance is not started, and no new instance starts.',
   SCFG_ERR_EVENT_CANCELLED: 'An async event was terminated (TerminateAsyncEvent) while it still waited for a free instance: it never started and ends ABORTED.',
   SCFG_ERR_REQUEST_TOO_LARGE: "A request to the emulator's API or console has a body over its limit (the API answers RequestSizeLimitExceeded, the console HTTP 413).",
+  SCFG_ERR_EMULATOR_API: "The local emulator's API refused a request as Tencent Cloud's would (a bad parameter, an unknown function or event, a rate limit, a bad signature): `apiCode` holds Tencent Cloud's own code (`InvalidParameterValue.Limit`, `ResourceNotFound.Function`, ...), which the API answers as `Response.Error.Code`; `emulator.call()` rejects with this error.",
   SCFG_ERR_ENTRY_ESM: "The code function's entry is an ES module (`.mjs`, or `.js` under `\"type\": \"module\"`): SCF require()s the entry, so it fails there too. Keep a CommonJS index.js that import()s the module.",
   // runtimes
   SCFG_ERR_RUNTIME_NOT_INSTALLED: 'The runtime (Nodejs16.13, Nodejs18.15) is not in the runtimes cache and installing was not allowed; run `scf-graceful runtimes install`.',

@@ -4,13 +4,22 @@
  * `InvalidParameterValue[.Name]`.
  */
 
-/** An error as the Tencent Cloud API reports it (`Response.Error.{Code,Message}`). */
-export class ApiError extends Error {
-  readonly code: string
-  constructor(code: string, message: string) {
-    super(message)
+import { ScfGracefulError } from '../errors.js'
+
+/**
+ * A request the emulator's API refuses, as the Tencent Cloud API reports it (`Response.Error.{Code,Message}`). It is
+ * in the package's error family (`code` is SCFG_ERR_EMULATOR_API); `apiCode` is Tencent Cloud's own code
+ * (`InvalidParameterValue.Limit`, `ResourceNotFound.Function`, ...): the one `Response.Error.Code` carries on the
+ * wire, and the one SDK users branch on.
+ */
+export class ApiError extends ScfGracefulError {
+  static override readonly brand: string = 'EmulatorApiError'
+  /** Tencent Cloud's error code, sent as `Response.Error.Code`. */
+  readonly apiCode: string
+  constructor(apiCode: string, message: string) {
+    super('SCFG_ERR_EMULATOR_API', message, { details: { apiCode } })
     this.name = 'ApiError'
-    this.code = code
+    this.apiCode = apiCode
   }
 }
 

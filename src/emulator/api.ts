@@ -72,7 +72,7 @@ export function createApiHandler(emulator: Emulator, options: ApiHandlerOptions)
       (payload) => send(req, res, { ...payload, RequestId: requestId }),
       (err: unknown) => {
         const e = err instanceof ApiError ? err : new ApiError('InternalError', 'An internal error occurred in the emulator.')
-        send(req, res, { Error: { Code: e.code, Message: e.message }, RequestId: requestId })
+        send(req, res, { Error: { Code: e.apiCode, Message: e.message }, RequestId: requestId })
       },
     )
   }

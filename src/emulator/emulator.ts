@@ -7,7 +7,8 @@
  *       Runs an API action in-process ('Invoke' | 'InvokeFunction' | 'ListAsyncEvents' | 'GetAsyncEventStatus' |
  *       'TerminateAsyncEvent'),
  *       with the same validation as the HTTP API but no signature and no rate limit. Resolves with the `Response`
- *       payload without `RequestId`; rejects with an ApiError `{ code, message }` exactly as `Response.Error`.
+ *       payload without `RequestId`; rejects with an ApiError (code SCFG_ERR_EMULATOR_API) whose `apiCode` and
+ *       `message` are exactly `Response.Error`'s `Code` and `Message`.
  *   emulator.getEventLogs(requestId): Array<{ time: number; stream: string; line: string }>
  *       The event's log lines in order (time = ms since epoch). stream is 'stdout' | 'stderr' for the function's own
  *       output and 'platform' for lines the emulator writes (START/END/Report, `[PLATFORM] Signal received successfully.`).

@@ -133,11 +133,12 @@ export function serveEventFunction<TEvent = any, TResult = unknown>(handler: Han
   })
   // awaiting `ready` is optional; a failed listen is already logged and sets the exit code
   ready.catch(() => {})
-  // listen once /tmp is restored: an event must not run before the state it resumes from is back
-  void endpoint.ready.then(() => {
-    // a SIGTERM during the restore: the cycle is closing this server, it must not start listening now
-    if (!closing && control.state === 'running') server.listen(port, host)
-  })
+  // listen at once, restore or not: SCF gives an image 30 s to listen (else 446), and a slow or failing start-up
+  // restore (3 attempts with back-off, each bounded by the store's timeouts) can take longer. An event that arrives
+  // meanwhile waits for the restore inside runtime.invoke() (it never runs on a half-restored root: a failed restore
+  // answers 500 SCFG_ERR_RESTORE_FAILED), and it is part of a SIGTERM's cycle while it waits.
+  // (A cycle already running when this is called: the server is being closed, it must not start listening.)
+  if (!closing && control.state === 'running') server.listen(port, host)
 
   return {
     server,

@@ -12,8 +12,14 @@ import type { ExitInfo, LogLine } from './types.js'
 
 const SYNC_WAIT_MS = 1000
 const DRAIN_WAIT_MS = 500
-const LOG_LINES_KEPT = 10_000
+/** An instance keeps at least its last 10,000 log lines... */
+export const LOG_LINES_KEPT = 10_000
 const LOG_TRIM_STEP = 2_000
+/**
+ * ...and at most 8 MiB of them: lines may be 64 KiB pieces (bounded-lines.ts), so 10,000 of them could hold 640 MiB.
+ * Over the bound the oldest lines go first, down to 7/8 of it (a trim per line would move every entry each time).
+ */
+export const LOG_BYTES_KEPT = 8 * 1024 * 1024
 
 /**
  * The child process of one function instance, whatever its mode: output capture, exit tracking, signals, kills,
@@ -22,6 +28,11 @@ const LOG_TRIM_STEP = 2_000
 export class InstanceProcess {
   readonly id = randomUUID()
   readonly logs: LogLine[] = []
+  /** UTF-8 bytes of the lines in `logs` (the marker of dropped lines aside). */
+  private logBytes = 0
+  /** Lines dropped from the front of `logs` so far, and their bytes; shown by a marker line at logs[0]. */
+  private droppedLines = 0
+  private droppedBytes = 0
   child: ChildProcess | undefined
   exited!: Promise<ExitInfo>
   isExited = false
@@ -80,10 +91,40 @@ export class InstanceProcess {
     const entry: LogLine = { stream, line, time: Date.now(), requestId: requestId ?? only }
     if (cut) entry.cut = true
     this.logs.push(entry)
-    // keep memory bounded for long-lived instances: the last 10,000 lines at least, trimmed in steps (a splice per
-    // line would move 10,000 entries for every line a chatty function writes)
-    if (this.logs.length > LOG_LINES_KEPT + LOG_TRIM_STEP) this.logs.splice(0, this.logs.length - LOG_LINES_KEPT)
+    this.logBytes += Buffer.byteLength(line)
+    // keep memory bounded for long-lived instances: the last 10,000 lines at least (trimmed in steps: a splice per
+    // line would move 10,000 entries for every line a chatty function writes), and at most LOG_BYTES_KEPT of them
+    if (this.logs.length > LOG_LINES_KEPT + LOG_TRIM_STEP + (this.droppedLines > 0 ? 1 : 0) || this.logBytes > LOG_BYTES_KEPT) this.trimLogs()
     this.options.onLog?.(entry)
+  }
+
+  /** Drops the oldest lines (over the line count, or down to 7/8 of the byte bound) and says so in logs[0]. */
+  private trimLogs(): void {
+    const hadMarker = this.droppedLines > 0
+    let from = hadMarker ? 1 : 0
+    let count = this.logs.length - from
+    let bytes = this.logBytes
+    let end = from
+    const byteTarget = Math.floor((LOG_BYTES_KEPT * 7) / 8)
+    // the newest line always stays, however long
+    while (end < this.logs.length - 1 && (count > LOG_LINES_KEPT || bytes > byteTarget)) {
+      bytes -= Buffer.byteLength((this.logs[end] as LogLine).line)
+      count--
+      end++
+    }
+    if (end === from) return
+    this.droppedLines += end - from
+    this.droppedBytes += this.logBytes - bytes
+    this.logBytes = bytes
+    // the marker replaces the dropped lines (and the previous marker): readers see that the output is not whole
+    if (!hadMarker) from = 0
+    const marker: LogLine = {
+      stream: 'stderr',
+      line: `[scf-graceful harness] ${this.droppedLines} earlier log lines (${this.droppedBytes} bytes) dropped: an instance keeps its last ${LOG_LINES_KEPT} lines, at most ${LOG_BYTES_KEPT} bytes`,
+      time: (this.logs[end] as LogLine).time,
+      dropped: this.droppedLines,
+    }
+    this.logs.splice(0, end, marker)
   }
 
   private mark(id: string): void {

@@ -57,6 +57,11 @@ export interface LogLine {
   requestId?: string
   /** The function wrote a line over 64 KiB: this is one piece of it (each piece at most 64 KiB). */
   cut?: true
+  /**
+   * Set on the harness's own marker at `logs[0]` once older lines were dropped (over 10,000 lines or 8 MiB): how many
+   * lines are gone so far. Its `line` says it too.
+   */
+  dropped?: number
 }
 
 export interface InvokeOptions {
@@ -82,7 +87,10 @@ export interface FunctionInstance {
   readonly pid: number | undefined
   /** The instance's private tmp dir (its TMPDIR, standing in for /tmp). */
   readonly tmpDir: string
-  /** Its log lines, oldest first: the last 10,000 at least (older ones are dropped). */
+  /**
+   * Its log lines, oldest first: at least the last 10,000, but never more than 8 MiB of them (a line may be a 64 KiB
+   * piece); the oldest go first. Once lines were dropped, `logs[0]` is a marker saying how many (`dropped`).
+   */
   readonly logs: readonly LogLine[]
   /** Resolves when the child process has exited and its output has been read (never rejects). */
   readonly exited: Promise<ExitInfo>

@@ -266,7 +266,10 @@ export function createFunctionRuntime<TEvent, TResult>(
       persistence
         .then((rt) => {
           runtime = rt
-          return ensureRestored(rt)
+          const round = ensureRestored(rt)
+          // an image listens before its restore is over: say why this invocation has not started yet
+          if (round) logger().info(`invocation waits for the start-up restore ${fields({ requestId })}`)
+          return round
         })
         .then(start, (error: unknown) => {
           // the handler must not run on a half-restored root; SCF reports the failure and the next invocation retries

@@ -218,14 +218,16 @@ describe('rate limit', () => {
 })
 
 describe('emulator.call (in-process, for the console)', () => {
-  it('resolves with the Response payload without RequestId and rejects with { code, message } like Response.Error', async () => {
+  it('resolves with the Response payload without RequestId and rejects with { apiCode, message } like Response.Error', async () => {
     const page = await local.emulator.call('ListAsyncEvents', { FunctionName: 'listed', Limit: 2 })
     expect(page.TotalCount).toBe(25)
     expect(page).not.toHaveProperty('RequestId')
-    const err = (await local.emulator.call('ListAsyncEvents', { FunctionName: 'listed', Limit: 500 }).catch((e: unknown) => e)) as { code: string; message: string }
-    expect(err.code).toBe('InvalidParameterValue.Limit')
+    const err = (await local.emulator.call('ListAsyncEvents', { FunctionName: 'listed', Limit: 500 }).catch((e: unknown) => e)) as { code: string; apiCode: string; message: string }
+    // in the error family (issue 14 item 5): Tencent Cloud's code, the one Response.Error carries, is apiCode
+    expect(err.code).toBe('SCFG_ERR_EMULATOR_API')
+    expect(err.apiCode).toBe('InvalidParameterValue.Limit')
     expect(err.message).toMatch(/Limit/)
-    expect(((await local.emulator.call('Nope', {}).catch((e: unknown) => e)) as { code: string }).code).toBe('InvalidAction')
+    expect(((await local.emulator.call('Nope', {}).catch((e: unknown) => e)) as { apiCode: string }).apiCode).toBe('InvalidAction')
     expect(local.emulator.listFunctions()).toContainEqual({ name: 'other-ns', namespace: 'team-a', mode: 'code', timeoutMs: 3000, qualifier: '$LATEST', asyncRunEnable: true, traceEnable: true })
   })
 })

@@ -15,6 +15,8 @@ const help = (command: 'snapshot' | 'restore') => `usage: scf-graceful ${command
 ${command === 'snapshot' ? 'Snapshots DIR into the store (incremental: only new chunks are uploaded).' : "Restores the key's current snapshot into DIR (every chunk verified)."}
 
   --store SPEC       ${STORE_SPEC_HELP}
+                     time bounds (query parameters): s3:// and cos:// requestTimeoutMs (default 10000),
+                     connectTimeoutMs (5000), attempts (3); redis:// commandTimeoutMs (10000), connectTimeoutMs (5000)
   --root DIR         default: /tmp on SCF, the OS temp dir elsewhere
   --key KEY          default: $SCF_NAMESPACE/$SCF_FUNCTIONNAME (default/local)
   --include GLOB     ${command === 'snapshot' ? 'only matching files (repeatable)' : '(snapshot only)'}

@@ -33,9 +33,11 @@ export const NETWORK_ERROR = 'NetworkError'
  */
 export function toApiCallError(action: string, err: unknown): ApiCallError {
   if (err instanceof ApiCallError) return err
-  const e = (err ?? {}) as { code?: unknown; message?: unknown; requestId?: unknown }
+  const e = (err ?? {}) as { code?: unknown; apiCode?: unknown; message?: unknown; requestId?: unknown }
   const message = typeof e.message === 'string' && e.message ? e.message : String(err)
   const requestId = typeof e.requestId === 'string' ? e.requestId : undefined
+  // the emulator's own ApiError (in-process calls): Tencent Cloud's code is its apiCode, its `code` is SCFG_ERR_EMULATOR_API
+  if (typeof e.apiCode === 'string' && e.apiCode) return new ApiCallError(action, e.apiCode, message, requestId, { cause: err })
   if (typeof e.code === 'string' && /^[A-Z][A-Za-z]+(\.[A-Za-z0-9]+)*$/.test(e.code)) return new ApiCallError(action, e.code, message, requestId, { cause: err })
   // the SDK reports transport failures without a code: "request to http://... failed, reason: connect ECONNREFUSED ..."
   return new ApiCallError(action, NETWORK_ERROR, message, requestId, { cause: err })

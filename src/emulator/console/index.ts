@@ -222,10 +222,10 @@ export function createConsoleHandler(emulator: ConsoleEmulator, options: Console
         }
         results.push(result)
       } catch (err) {
-        const e = err as { code?: unknown; message?: unknown }
+        const e = err as { message?: unknown }
         // one event: the API's error as the response, as before; several: each event's outcome
         if (!many) return sendApiError(res, err)
-        results.push({ requestId, ok: false, event: emulator.getEvent?.(requestId) ?? null, error: { code: typeof e?.code === 'string' ? e.code : 'InternalError', message: typeof e?.message === 'string' ? e.message : String(err) } })
+        results.push({ requestId, ok: false, event: emulator.getEvent?.(requestId) ?? null, error: { code: apiCodeOf(err), message: typeof e?.message === 'string' ? e.message : String(err) } })
       }
     }
     const first = results[0] as TerminateResult
@@ -256,9 +256,16 @@ function apiTime(ms: number, offsetMinutes: number): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`
 }
 
+/** The Tencent Cloud code of an API error (the emulator's ApiError keeps it in `apiCode`; `code` is its SCFG_ERR_ one). */
+function apiCodeOf(err: unknown): string {
+  const e = err as { code?: unknown; apiCode?: unknown }
+  if (typeof e?.apiCode === 'string') return e.apiCode
+  return typeof e?.code === 'string' && !e.code.startsWith('SCFG_ERR_') ? e.code : 'InternalError'
+}
+
 function sendApiError(res: ServerResponse, err: unknown): void {
-  const e = err as { code?: unknown; message?: unknown }
-  const code = typeof e?.code === 'string' ? e.code : 'InternalError'
+  const e = err as { message?: unknown }
+  const code = apiCodeOf(err)
   const status = code.startsWith('ResourceNotFound') ? 404 : code.startsWith('FailedOperation') ? 409 : code === 'RequestLimitExceeded' ? 429 : code === 'InternalError' ? 500 : 400
   sendJson(res, status, { error: { code, message: typeof e?.message === 'string' ? e.message : String(err) } })
 }
