@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { InvocationError, startFunction, type StartFunctionOptions } from 'scf-graceful/testing'
+import { InvocationError, startFunction, type StartFunctionOptions } from '../../src/testing/index.js'
 import { fixture, useInstances } from './helpers.js'
 
 const startInstance = useInstances()

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { afterEach, expect } from 'vitest'
-import { InvocationError, startFunction, type FunctionInstance, type StartFunctionOptions } from 'scf-graceful/testing'
+import { InvocationError, startFunction, type FunctionInstance, type StartFunctionOptions } from '../../src/testing/index.js'
 
 export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
 

@@ -1,5 +1,5 @@
 import { afterEach, expect, it } from 'vitest'
-import { startFunction, type FunctionInstance } from 'scf-graceful/testing'
+import { startFunction, type FunctionInstance } from '../../src/testing/index.js'
 import { fixture, waitForLog } from './helpers.js'
 
 let fn: FunctionInstance | undefined

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { InvocationError, type StartFunctionOptions } from 'scf-graceful/testing'
+import { InvocationError, type StartFunctionOptions } from '../../src/testing/index.js'
 import { count, fixture, lines, useInstances, waitForCount, waitForLog } from './helpers.js'
 
 const startInstance = useInstances({ timeoutMs: 30_000 })

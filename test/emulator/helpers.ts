@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import * as sdk from 'tencentcloud-sdk-nodejs-scf'
 // the harness runs from the build (it forks dist/harness/code-runtime.js): the emulator's source is tested over it
-import { startFunction } from 'scf-graceful/testing'
+import { startFunction } from '../../src/testing/index.js'
 import { startLocalServer, type LocalServer, type LocalServerOptions } from '../../src/emulator/server.js'
 
 export const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))

@@ -1,7 +1,7 @@
 // startFunction({ mode: 'image' }): the entry runs as `node ENTRY` on a free PORT and is invoked over real HTTP.
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { startFunction, type FunctionInstance } from 'scf-graceful/testing'
+import { startFunction, type FunctionInstance } from '../../src/testing/index.js'
 import { invocationFailure, useInstances } from '../core/helpers.js'
 import { describe, expect, it } from 'vitest'
 

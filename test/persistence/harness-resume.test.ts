@@ -7,7 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { scratch } from './helpers.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const built = existsSync(join(here, '../../dist/testing.js')) && existsSync(join(here, '../../dist/index.js'))
+// the harness runs from source; its code-mode child runs dist/harness/code-runtime.js and the fixture imports 'scf-graceful'
+const built = existsSync(join(here, '../../dist/harness/code-runtime.js')) && existsSync(join(here, '../../dist/index.js'))
 if (!built) {
   const message = 'harness-resume.test.ts: dist/ is missing; run `npm run build` first'
   if (process.env.CI === 'true') throw new Error(message)
@@ -23,7 +24,7 @@ afterAll(async () => { await base.cleanup() })
 
 describe.skipIf(!built)('persistence under the harness', () => {
   it('SIGTERM -> the handler stops -> /tmp is flushed -> a new instance restores and resumes', async () => {
-    const { startFunction } = await import('scf-graceful/testing')
+    const { startFunction } = await import('../../src/testing/index.js')
     const entry = join(here, 'fixtures/resumable.cjs')
     const env = { STATE_STORE_DIR: join(base.dir, 'store') }
     const first = await startFunction({ entry, env, timeoutMs: 60_000 })

@@ -3,7 +3,7 @@
 // and sync handlers, SCF's environment variables and context fields. The emulator takes a runtime per function.
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startFunction, type FunctionInstance } from 'scf-graceful/testing'
+import { startFunction, type FunctionInstance } from '../../src/testing/index.js'
 import { startLocalServer } from '../../src/emulator/server.js'
 import { describeOnRuntimes, unpackedZip } from './binaries.js'
 
