@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { scratch } from './helpers.js'
+import { waitFor } from '../setup/wait.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 // the harness runs from source; its code-mode child runs dist/harness/code-runtime.js and the fixture imports 'scf-graceful'
@@ -40,11 +41,7 @@ describe.skipIf(!built)('persistence under the harness', () => {
     }
     // one read per poll, kept: the job rewrites the file every 10 ms, so a second read can land on a half-written file
     let seen = 0
-    for (let i = 0; i < 500 && seen < 20; i++) {
-      seen = Math.max(seen, readDone())
-      if (seen < 20) await new Promise((r) => setTimeout(r, 20))
-    }
-    expect(seen).toBeGreaterThanOrEqual(20)
+    await waitFor(() => (seen = Math.max(seen, readDone())) >= 20, { what: () => `20 steps done (saw ${seen})`, timeoutMs: 10_000, intervalMs: 20 })
 
     first.signal('SIGTERM')
     const stopped = (await pending) as { stopped: boolean; done: number }

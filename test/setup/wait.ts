@@ -39,3 +39,20 @@ export async function quietPeriod(ms: number, why: string): Promise<void> {
   if (!why.trim()) throw new Error('quietPeriod needs a reason: say why no condition can be awaited here')
   await sleep(ms)
 }
+
+/**
+ * A positive barrier for "a timer of period `periodMs` did not fire" (an interval that was stopped, or never set):
+ * `ticks` ticks of a witness interval of the same period, set now. Node fires timers of equal duration in the order
+ * they were set and runs each callback's microtasks before the next timer, so a live interval of that period set
+ * earlier would have fired, and run its callback's promise chain up to its first real wait, `ticks` times by then.
+ */
+export function timerTicks(periodMs: number, ticks: number): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = 0
+    const witness = setInterval(() => {
+      if (++seen < ticks) return
+      clearInterval(witness)
+      resolve()
+    }, periodMs)
+  })
+}
