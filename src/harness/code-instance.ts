@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ScfGracefulError } from '../errors.js'
@@ -13,9 +14,23 @@ import type { FunctionInstance, InvokeOptions } from './types.js'
 
 const START_TIMEOUT_MS = 30_000
 
-function here(): string {
-  // the build shims import.meta.url for CJS; under vitest (source) it is the real one
-  return dirname(fileURLToPath(import.meta.url))
+/**
+ * The one place that says which file a code-mode instance's child process runs: always the built
+ * `dist/harness/code-runtime.js`, because the child may be an exact SCF Node binary (16.13, 18.15) that cannot run
+ * TypeScript. From the build this module is in `dist/` (testing.js or a chunk; the build shims import.meta.url for
+ * CJS), so the runtime is `./harness/code-runtime.js`. From source (vitest runs `src/` directly) this module is
+ * `src/harness/code-instance.ts`, and the runtime is the package's built copy, `../../dist/harness/code-runtime.js`:
+ * the parent side runs from source, the child side from the last build.
+ */
+export function codeRuntimeFile(moduleUrl: string = import.meta.url): string {
+  const here = dirname(fileURLToPath(moduleUrl))
+  const fromSource = moduleUrl.endsWith('.ts')
+  const file = fromSource ? join(here, '..', '..', 'dist', 'harness', 'code-runtime.js') : join(here, 'harness', 'code-runtime.js')
+  if (!existsSync(file)) {
+    const hint = fromSource ? 'the harness runs from source here, but its child process runs the build: run `npm run build` first' : 'the package is incomplete: reinstall scf-graceful'
+    throw new ScfGracefulError('SCFG_ERR_INSTANCE_START', `the code-mode runtime ${file} is missing; ${hint}`)
+  }
+  return file
 }
 
 interface Pending {
@@ -36,7 +51,7 @@ class CodeInstance extends BaseInstance {
   async start(): Promise<void> {
     const o = this.host.options
     const env = instanceEnv(o, this.host.tmpDir)
-    const child = fork(join(here(), 'harness', 'code-runtime.js'), [], {
+    const child = fork(codeRuntimeFile(), [], {
       cwd: o.cwd,
       // the runtime the function asked for (an exact SCF Node.js binary, or this process's own)
       execPath: o.execPath,

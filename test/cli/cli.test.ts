@@ -12,6 +12,7 @@ import { createProgressBar } from '../../src/cli/progress.js'
 import { neutralizeControls } from '../../src/cli/terminal-text.js'
 import { startSilentServer } from '../setup/faults.mjs'
 import { cleanEnv, cliPath, runCli } from './events-helpers.js'
+import { waitFor } from '../setup/wait.js'
 
 let dir: string
 beforeAll(async () => {
@@ -76,9 +77,7 @@ describe('Ctrl-C and SIGTERM through the shutdown core', () => {
         child.stdout.on('data', (d: Buffer) => (out += d.toString()))
         child.stderr.on('data', (d: Buffer) => (out += d.toString()))
         const closed = new Promise<number | null>((resolve) => child.on('close', resolve))
-        const deadline = Date.now() + 15_000
-        while (silent.connections === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
-        expect(silent.connections, out).toBeGreaterThan(before)
+        await waitFor(() => silent.connections > before, { what: () => `the restore to connect to the silent redis; output: ${out}`, timeoutMs: 15_000, intervalMs: 20 })
         child.kill(signal)
         const kill = setTimeout(() => child.kill('SIGKILL'), 20_000)
         const code = await closed

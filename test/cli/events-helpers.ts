@@ -4,6 +4,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { waitFor } from '../setup/wait.js'
 
 const repo = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -71,15 +72,16 @@ export async function startLocal(functions: Record<string, string>, extra: strin
   let out = ''
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()))
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()))
-  const deadline = Date.now() + 20_000
-  let m: RegExpExecArray | null = null
-  while (!(m = /console: (http:\/\/[^\s]+\/console\?token=(\w+))/.exec(out))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL')
-      throw new Error(`scf-graceful local did not start:\n${out}`)
-    }
-    await new Promise((r) => setTimeout(r, 50))
-  }
+  const m = await waitFor(
+    () => {
+      if (child.exitCode !== null) throw new Error(`scf-graceful local exited (code ${child.exitCode}) before it started:\n${out}`)
+      return /console: (http:\/\/[^\s]+\/console\?token=(\w+))/.exec(out)
+    },
+    { what: () => `scf-graceful local to start:\n${out}`, timeoutMs: 20_000, intervalMs: 50 },
+  ).catch((err: unknown) => {
+    child.kill('SIGKILL')
+    throw err
+  })
   const consoleUrl = m[1] as string
   return {
     url: new URL(consoleUrl).origin,
@@ -117,12 +119,15 @@ export interface CliResult {
 }
 
 /** Runs `scf-graceful ...args` to completion (bounded). */
-export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CliResult> {
+export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000, onStdout?: (stdout: string) => void): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliPath, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString()
+      onStdout?.(stdout)
+    })
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
@@ -151,11 +156,9 @@ export function json<T = any>(r: CliResult): T {
 
 /** Polls until `check` returns a value (bounded). */
 export async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
+  const found = await waitFor(async () => {
     const v = await check()
-    if (v !== undefined) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
+    return v === undefined ? undefined : { v }
+  }, { what, timeoutMs, intervalMs: 100 })
+  return found.v
 }

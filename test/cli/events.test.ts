@@ -16,6 +16,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cliPath, eventsCli, fixture, json, runCli, cleanEnv, startLocal, until, type LocalEmulator } from './events-helpers.js'
+import { waitFor } from '../setup/wait.js'
 
 describe('events CLI: pure pieces', () => {
   it('parses durations and rejects garbage', () => {
@@ -516,8 +517,10 @@ describe('events CLI against scf-graceful local', { timeout: 180_000 }, () => {
   it('logs --follow streams until the event ends', async () => {
     const id = await invoke('work')
     await waitRunning(id)
-    const follow = runCli(['events', 'logs', id, '--console', local.consoleUrl, '--follow'], cleanEnv())
-    await new Promise((r) => setTimeout(r, 500))
+    let followed = ''
+    const follow = runCli(['events', 'logs', id, '--console', local.consoleUrl, '--follow'], cleanEnv(), 60_000, (s) => (followed = s))
+    // following: it printed the lines so far (the handler's are there: waitRunning saw them)
+    await waitFor(() => followed.trim().length > 0, { what: () => 'the first lines of logs --follow' })
     const t = await cli(['terminate', id, '-f', 'work', '--grace'])
     expect(t.code, t.stderr).toBe(0)
     const r = await follow

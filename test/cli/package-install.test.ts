@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { waitFor } from '../setup/wait.js'
 
 const repo = fileURLToPath(new URL('../..', import.meta.url))
 const run = promisify(execFile)
@@ -54,12 +55,13 @@ describe.skipIf(!built)('npm install scf-graceful alone, offline', { timeout: 18
     local.stdout!.on('data', (d: Buffer) => (out += d.toString()))
     local.stderr!.on('data', (d: Buffer) => (out += d.toString()))
     try {
-      const deadline = Date.now() + 60_000
-      let m: RegExpMatchArray | null
-      while (!(m = out.match(/API 3\.0 endpoint: (http:\/\/127\.0\.0\.1:\d+)/))) {
-        if (Date.now() > deadline || local.exitCode !== null) throw new Error(`npx scf-graceful local did not start:\n${out}`)
-        await new Promise((r) => setTimeout(r, 100))
-      }
+      const m = await waitFor(
+        () => {
+          if (local.exitCode !== null) throw new Error(`npx scf-graceful local exited (code ${local.exitCode}) before it started:\n${out}`)
+          return out.match(/API 3\.0 endpoint: (http:\/\/127\.0\.0\.1:\d+)/)
+        },
+        { what: () => `npx scf-graceful local to start:\n${out}`, timeoutMs: 60_000, intervalMs: 100 },
+      )
       const env = npxEnv({ SCF_GRACEFUL_ENDPOINT: m[1]!, TENCENTCLOUD_SECRET_ID: secretId, TENCENTCLOUD_SECRET_KEY: secretKey })
       const npx = (...args: string[]) => run('npx', ['scf-graceful', 'events', ...args], { cwd: project, env })
       const list = await npx('list', '-f', 'async-worker', '--json')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { contextFromEnv, contextFromHeaders, graceful, normalizeContext, parseEnviron } from 'scf-graceful'
+import { contextFromEnv, contextFromHeaders, graceful, normalizeContext, parseEnviron } from '../../src/index.js'
 
 describe('normalizeContext (code deployment)', () => {
   it('accepts numbers that arrive as strings and parses environ, keeping the runtime fields', () => {

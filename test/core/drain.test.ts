@@ -44,7 +44,8 @@ describe('createDrain', () => {
     const done = p!.onFinalize!(new AbortController().signal).then(() => (finalized = true))
     a.settle()
     a.settle() // idempotent: still one owed
-    await new Promise((r) => setTimeout(r, 10))
+    // a macrotask turn: whatever the settles set off (a promise chain, no timer) has run by then
+    await new Promise((r) => setImmediate(r))
     expect(finalized).toBe(false)
     b.settle()
     await done

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { afterEach, expect, it, onTestFinished } from 'vitest'
-import { startFunction, type FunctionInstance } from 'scf-graceful/testing'
+import { startFunction, type FunctionInstance } from '../../src/testing/index.js'
 import { unpackedZip } from '../runtimes/binaries.js'
 import { waitForLog } from './helpers.js'
 

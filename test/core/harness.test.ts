@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { InvocationError, startFunction, type StartFunctionOptions } from 'scf-graceful/testing'
+import { InvocationError, startFunction, type StartFunctionOptions } from '../../src/testing/index.js'
 import { fixture, useInstances } from './helpers.js'
+import { waitFor } from '../setup/wait.js'
 
 const startInstance = useInstances()
 const start = (handler: string, options: Partial<StartFunctionOptions> = {}) => startInstance(fixture('basics.cjs'), { handler, ...options })
@@ -37,8 +38,7 @@ describe('startFunction (code mode)', () => {
     const fn = await start('write_tmp', { timeoutMs: 30_000 })
     const pending = fn.invoke({}).catch((e: unknown) => e)
     const file = join(fn.tmpDir, 'state.txt')
-    for (let i = 0; i < 200 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 10))
-    expect(existsSync(file)).toBe(true)
+    await waitFor(() => existsSync(file), { what: `the handler's ${file}` })
     const info = await fn.terminate({ grace: false })
     expect(info.signal).toBe('SIGKILL')
     const err = (await pending) as InvocationError

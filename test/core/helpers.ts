@@ -1,18 +1,17 @@
 import { fileURLToPath } from 'node:url'
 import { afterEach, expect } from 'vitest'
-import { InvocationError, startFunction, type FunctionInstance, type StartFunctionOptions } from 'scf-graceful/testing'
+import { waitFor } from '../setup/wait.js'
+import { InvocationError, startFunction, type FunctionInstance, type StartFunctionOptions } from '../../src/testing/index.js'
 
 export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
 
 /** Waits until a log line matches (bounded), so a signal is sent only once the handler is really running. */
 export async function waitForLog(fn: FunctionInstance, pattern: RegExp | string, timeoutMs = 10_000): Promise<string> {
-  const started = Date.now()
-  for (;;) {
-    const hit = fn.logs.find((l) => (typeof pattern === 'string' ? l.line.includes(pattern) : pattern.test(l.line)))
-    if (hit) return hit.line
-    if (Date.now() - started > timeoutMs) throw new Error(`no log line matching ${pattern} within ${timeoutMs} ms; logs:\n${fn.logs.map((l) => l.line).join('\n')}`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
+  const hit = await waitFor(() => fn.logs.find((l) => (typeof pattern === 'string' ? l.line.includes(pattern) : pattern.test(l.line))), {
+    what: () => `a log line matching ${pattern}; logs:\n${lines(fn).join('\n')}`,
+    timeoutMs,
+  })
+  return hit.line
 }
 
 export const lines = (fn: FunctionInstance) => fn.logs.map((l) => l.line)
@@ -21,11 +20,7 @@ export const count = (fn: FunctionInstance, pattern: RegExp) => fn.logs.filter((
 
 /** Waits until at least `n` log lines match (bounded). */
 export async function waitForCount(fn: FunctionInstance, pattern: RegExp, n: number, timeoutMs = 10_000): Promise<void> {
-  const started = Date.now()
-  while (count(fn, pattern) < n) {
-    if (Date.now() - started > timeoutMs) throw new Error(`fewer than ${n} log lines matching ${pattern} within ${timeoutMs} ms; logs:\n${lines(fn).join('\n')}`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
+  await waitFor(() => count(fn, pattern) >= n, { what: () => `${n} log lines matching ${pattern}; logs:\n${lines(fn).join('\n')}`, timeoutMs })
 }
 
 /** A `start(entry, options)` whose instances are all stopped after each test. */

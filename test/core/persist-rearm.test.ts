@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, expect, it } from 'vitest'
-import { startFunction, type FunctionInstance } from 'scf-graceful/testing'
+import { startFunction, type FunctionInstance } from '../../src/testing/index.js'
 import { fixture, waitForLog } from './helpers.js'
 
 let fn: FunctionInstance | undefined

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { InvocationError, type StartFunctionOptions } from 'scf-graceful/testing'
+import { InvocationError, type StartFunctionOptions } from '../../src/testing/index.js'
 import { count, fixture, lines, useInstances, waitForCount, waitForLog } from './helpers.js'
 
 const startInstance = useInstances({ timeoutMs: 30_000 })
@@ -21,8 +21,8 @@ describe('SIGTERM in a real child process', () => {
     for (let round = 1; round <= 3; round++) {
       const pending = fn.invoke({})
       await waitForCount(fn, /^started /, round)
-      // a fresh signal: the new invocation keeps running until it is told to stop
-      await new Promise((r) => setTimeout(r, 50))
+      // a fresh signal: the new invocation is still looping a few rounds in (an aborted one would have stopped at once)
+      await waitForCount(fn, /^still running /, round)
       expect(count(fn, /^stopping after/)).toBe(round - 1)
       fn.signal('SIGTERM')
       await expect(pending).resolves.toMatchObject({ stopped: true, reason: 'SIGTERM' })
@@ -34,7 +34,7 @@ describe('SIGTERM in a real child process', () => {
   it('runs hooks once, in priority order; a throwing and a hanging hook are logged by name and the rest still run', async () => {
     const fn = await start('hooks.cjs')
     const pending = fn.invoke({})
-    await new Promise((r) => setTimeout(r, 100))
+    await waitForLog(fn, 'running')
     fn.signal('SIGTERM')
     await expect(pending).resolves.toBe('stopped')
     await waitForLog(fn, 'state=stopped')
@@ -50,7 +50,7 @@ describe('SIGTERM in a real child process', () => {
   it('settles a handler that ignores its signal with SCFG_ERR_SHUTDOWN_DEADLINE at the deadline', async () => {
     const fn = await start('stubborn.cjs', { env: { GRACE_MS: '300' } })
     const pending = fn.invoke({})
-    await new Promise((r) => setTimeout(r, 100))
+    await waitForLog(fn, 'running')
     fn.signal('SIGTERM')
     const err = await pending.catch((e: unknown) => e)
     expect(err).toBeInstanceOf(InvocationError)
@@ -63,23 +63,26 @@ describe('SIGTERM in a real child process', () => {
   it('a storm of 20 SIGTERMs runs the hooks exactly once', async () => {
     const fn = await start('stubborn.cjs', { env: { GRACE_MS: '1000' } })
     const pending = fn.invoke({}).catch((e: unknown) => e)
-    await new Promise((r) => setTimeout(r, 100))
-    // spaced out: the kernel merges signals that arrive while one is still pending
-    for (let i = 0; i < 20; i++) {
+    await waitForLog(fn, 'running')
+    // one at a time, each acknowledged (the kernel merges signals that arrive while one is still pending): the first
+    // starts the cycle, each later one is logged as ignored
+    fn.signal('SIGTERM')
+    await waitForLog(fn, 'reason=SIGTERM state=stopping')
+    for (let i = 1; i < 20; i++) {
       fn.signal('SIGTERM')
-      await new Promise((r) => setTimeout(r, 5))
+      await waitForCount(fn, /SIGTERM received while stopping: ignored/, i)
     }
     await pending
     await waitForLog(fn, 'state=stopped')
     expect(lines(fn).filter((l) => l.startsWith('hook runs='))).toEqual(['hook runs=1'])
-    expect(lines(fn).filter((l) => l.includes('SIGTERM received while stopping: ignored')).length).toBeGreaterThanOrEqual(1)
+    expect(count(fn, /SIGTERM received while stopping: ignored/)).toBe(19)
     expect(fn.isExited).toBe(false)
   })
 
   it('without the library, SIGTERM kills the process: status 439', async () => {
     const fn = await start('plain.cjs')
     const pending = fn.invoke({})
-    await new Promise((r) => setTimeout(r, 100))
+    await waitForLog(fn, 'running')
     fn.signal('SIGTERM')
     const err = (await pending.catch((e: unknown) => e)) as InvocationError
     expect(err.code).toBe('SCFG_ERR_INSTANCE_EXITED')
@@ -90,7 +93,7 @@ describe('SIGTERM in a real child process', () => {
   it('uninstall() restores the default: SIGTERM kills the process again', async () => {
     const fn = await start('uninstall.cjs')
     const pending = fn.invoke({ uninstall: true })
-    await new Promise((r) => setTimeout(r, 150))
+    await waitForLog(fn, 'running')
     fn.signal('SIGTERM')
     const err = (await pending.catch((e: unknown) => e)) as InvocationError
     expect(err.statusCode).toBe(439)
@@ -100,7 +103,7 @@ describe('SIGTERM in a real child process', () => {
   it('a second SIGINT exits at once with code 130', async () => {
     const fn = await start('stubborn.cjs', { env: { GRACE_MS: '30000' } })
     const pending = fn.invoke({}).catch((e: unknown) => e)
-    await new Promise((r) => setTimeout(r, 100))
+    await waitForLog(fn, 'running')
     fn.signal('SIGINT')
     await waitForLog(fn, 'reason=SIGINT state=stopping')
     fn.signal('SIGINT')
@@ -124,7 +127,7 @@ describe('SIGTERM in a real child process', () => {
   it('the ESM and the CJS build in one process share one controller', async () => {
     const fn = await start('dual.cjs')
     const pending = fn.invoke({})
-    await new Promise((r) => setTimeout(r, 300))
+    await waitForLog(fn, 'running')
     fn.signal('SIGTERM')
     await expect(pending).resolves.toEqual({ sameShutdownError: true, sigtermListeners: 1, sigintListeners: 1 })
     await waitForLog(fn, 'state=stopped')
@@ -136,7 +139,7 @@ describe('SIGTERM in a real child process', () => {
     const token = 'TOKEN-very-secret-abcdefghijklmnop'
     const fn = await start('secrets.cjs', { env: { TENCENTCLOUD_SECRETID: 'AKID-id-0123456789', TENCENTCLOUD_SECRETKEY: secretKey, TENCENTCLOUD_SESSIONTOKEN: token } })
     const pending = fn.invoke({})
-    await new Promise((r) => setTimeout(r, 100))
+    await waitForLog(fn, 'running')
     fn.signal('SIGTERM')
     await pending
     await waitForLog(fn, 'state=stopped')

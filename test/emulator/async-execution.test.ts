@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createEmulator } from '../../src/emulator/emulator.js'
 import type { LocalServer } from '../../src/emulator/server.js'
 import { apiError, fixture, startEmulator, waitForEnd, waitForLog, type ScfClient } from './helpers.js'
+import { waitFor } from '../setup/wait.js'
 
 let local: LocalServer
 let scf: ScfClient
@@ -60,7 +61,7 @@ describe('AsyncRunEnable on (the default)', () => {
     const id = (await scf.Invoke({ FunctionName: 'untraced', ClientContext: '{}' })).Result.FunctionRequestId as string
     expect(id).toMatch(/^[0-9a-f-]{36}$/)
     // it ran: its log lines went out on the emulator's 'log' stream
-    for (let i = 0; i < 200 && !seen.some((l) => l.startsWith(`${id} Report`)); i++) await new Promise((r) => setTimeout(r, 25))
+    await waitFor(() => seen.some((l) => l.startsWith(`${id} Report`)), { what: () => `the Report line of ${id}; seen:\n${seen.join('\n')}`, intervalMs: 25 })
     local.emulator.off('log', onLog)
     expect(seen.some((l) => l === `${id} hello from untraced`)).toBe(true)
     expect((await apiError(scf.GetAsyncEventStatus({ InvokeRequestId: id }))).code).toBe('ResourceNotFound.AsyncEvent')

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import * as sdk from 'tencentcloud-sdk-nodejs-scf'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fixture, type ScfClient } from './helpers.js'
+import { waitFor as waitForCondition } from '../setup/wait.js'
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 const Client = (((sdk as any).scf ?? (sdk as any).default.scf).v20180416.Client) as new (c: unknown) => ScfClient
@@ -30,15 +31,15 @@ async function startCli(args: string[]): Promise<Running> {
   let out = ''
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()))
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()))
-  const waitFor = async (re: RegExp, timeoutMs = 20_000) => {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const m = out.match(re)
-      if (m) return m
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no ${re} in the CLI output:\n${out}`)
-      await new Promise((resolve) => setTimeout(resolve, 30))
-    }
-  }
+  const waitFor = (re: RegExp, timeoutMs = 20_000) =>
+    waitForCondition(
+      () => {
+        const m = out.match(re)
+        if (!m && child.exitCode !== null) throw new Error(`the CLI exited (code ${child.exitCode}) with no ${re} in its output:\n${out}`)
+        return m
+      },
+      { what: () => `${re} in the CLI output:\n${out}`, timeoutMs, intervalMs: 30 },
+    )
   const port = Number((await waitFor(/API 3\.0 endpoint: http:\/\/127\.0\.0\.1:(\d+)/))[1])
   const stop = async () => {
     if (child.exitCode !== null) return child.exitCode

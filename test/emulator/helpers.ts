@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url'
 import * as sdk from 'tencentcloud-sdk-nodejs-scf'
-// the harness runs from the build (it forks dist/harness/code-runtime.js): the emulator's source is tested over it
-import { startFunction } from 'scf-graceful/testing'
+// the harness from source (its code-mode child runs the built dist/harness/code-runtime.js, see codeRuntimeFile)
+import { startFunction } from '../../src/testing/index.js'
 import { startLocalServer, type LocalServer, type LocalServerOptions } from '../../src/emulator/server.js'
+import { waitFor } from '../setup/wait.js'
 
 export const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
 
@@ -37,24 +38,23 @@ export async function startEmulator(options: LocalServerOptions): Promise<{ loca
 
 /** Polls GetAsyncEventStatus (bounded) until the event is no longer RUNNING. */
 export async function waitForEnd(scf: ScfClient, id: string, timeoutMs = 30_000): Promise<{ Status: string; StatusCode: number }> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const r = await scf.GetAsyncEventStatus({ InvokeRequestId: id })
-    if (r.Result.Status !== 'RUNNING') return r.Result
-    if (Date.now() > deadline) throw new Error(`event ${id} still RUNNING after ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 60))
-  }
+  return waitFor(
+    async () => {
+      const r = await scf.GetAsyncEventStatus({ InvokeRequestId: id })
+      return r.Result.Status !== 'RUNNING' ? (r.Result as { Status: string; StatusCode: number }) : undefined
+    },
+    { what: `event ${id} to end (still RUNNING)`, timeoutMs, intervalMs: 60 },
+  )
 }
 
 /** Waits (bounded) until the event's log has a line matching `re`. */
 export async function waitForLog(local: LocalServer, id: string, re: RegExp, timeoutMs = 20_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const hit = local.emulator.getEventLogs(id).find((l) => re.test(l.line))
-    if (hit) return hit.line
-    if (Date.now() > deadline) throw new Error(`no log line ${re} for ${id}; got:\n${local.emulator.getEventLogs(id).map((l) => l.line).join('\n')}`)
-    await new Promise((resolve) => setTimeout(resolve, 30))
-  }
+  const hit = await waitFor(() => local.emulator.getEventLogs(id).find((l) => re.test(l.line)), {
+    what: () => `a log line ${re} for ${id}; got:\n${local.emulator.getEventLogs(id).map((l) => l.line).join('\n')}`,
+    timeoutMs,
+    intervalMs: 30,
+  })
+  return hit.line
 }
 
 /** The SDK's rejection, as { code, message, requestId }. */

@@ -2,13 +2,22 @@
 // nothing of the event after Report (the lines of an instance being recycled included).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LocalServer } from '../../src/emulator/server.js'
+import { startFunction, type FunctionInstance } from '../../src/testing/index.js'
+import { waitFor } from '../setup/wait.js'
 import { fixture, startEmulator, waitForEnd, type ScfClient } from './helpers.js'
 
 let local: LocalServer
 let scf: ScfClient
+/** Every instance the emulator started, by entry (to know when an instance's last line is in). */
+const started: Array<{ entry: string; fn: FunctionInstance }> = []
 
 beforeAll(async () => {
   ;({ local, scf } = await startEmulator({
+    startFunction: async (options) => {
+      const fn = await startFunction(options)
+      started.push({ entry: options.entry, fn })
+      return fn
+    },
     functions: [
       { name: 'chatty', entry: fixture('chatty.cjs') },
       { name: 'throws', entry: fixture('throws.cjs') },
@@ -70,8 +79,9 @@ describe('a failed event', () => {
     for (let round = 0; round < 3; round++) {
       const id = await invokeAsync('library-throws', { why: `round ${round}` })
       expect(await waitForEnd(scf, id)).toMatchObject({ Status: 'FAILED', StatusCode: 430 })
-      // the recycled instance is gone once the event ended; give stray output time to arrive anyway
-      await new Promise((resolve) => setTimeout(resolve, 300))
+      // the recycled instance's exit counts once every line it wrote is read: after it, no stray line can arrive
+      const entry = fixture('library-throws.cjs')
+      await waitFor(() => started.filter((s) => s.entry === entry).every((s) => s.fn.isExited), { what: 'the recycled library-throws instance to exit', timeoutMs: 20_000 })
       const log = lines(id)
       const report = log.findIndex((l) => l.startsWith(`Report RequestId: ${id}`))
       expect(report).toBe(log.length - 1)

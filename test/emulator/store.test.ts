@@ -10,7 +10,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { LOCK_FILE } from '../../src/emulator/data-dir-lock.js'
 import { EVENTS_FILE, EventDb, LOGS_FILE, type EventRow } from '../../src/emulator/event-db.js'
 import { nowUs } from '../../src/emulator/event-time.js'
-import { apiError, fixture, startEmulator, waitForEnd } from './helpers.js'
+import { apiError, fixture, startEmulator, waitForEnd, waitForLog } from './helpers.js'
+import { waitFor } from '../setup/wait.js'
 
 let dataDir: string
 beforeAll(async () => {
@@ -58,7 +59,8 @@ describe('event store', () => {
   it('close() ends RUNNING events FAILED/500 and stops their instances', async () => {
     const first = await startEmulator({ functions, dataDir })
     const id = (await first.scf.Invoke({ FunctionName: 'sleeper', InvocationType: 'Event', ClientContext: '{"ms":60000}' })).Result.FunctionRequestId
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    // the handler is running in its instance
+    await waitForLog(first.local, id, /^working for 60000 ms$/)
     await first.local.close()
     const second = await startEmulator({ functions, dataDir })
     try {
@@ -73,8 +75,8 @@ describe('event store', () => {
     try {
       const id = (await scf.Invoke({ FunctionName: 'ok', InvocationType: 'Event', ClientContext: '{}' })).Result.FunctionRequestId
       await waitForEnd(scf, id)
-      await new Promise((resolve) => setTimeout(resolve, 500))
-      expect((await apiError(scf.GetAsyncEventStatus({ InvokeRequestId: id }))).code).toBe('ResourceNotFound.AsyncEvent')
+      // purged once older than the retention, by the next purge round
+      await waitFor(() => scf.GetAsyncEventStatus({ InvokeRequestId: id }).then(() => false, (e: { code?: string }) => e.code === 'ResourceNotFound.AsyncEvent'), { what: `event ${id} to be purged`, timeoutMs: 10_000, intervalMs: 50 })
       expect((await scf.ListAsyncEvents({ FunctionName: 'ok' })).TotalCount).toBe(0)
       expect(local.emulator.getEventLogs(id)).toEqual([])
     } finally {

@@ -1,7 +1,8 @@
 // startFunction({ mode: 'image' }): the entry runs as `node ENTRY` on a free PORT and is invoked over real HTTP.
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { startFunction, type FunctionInstance } from 'scf-graceful/testing'
+import { startFunction, type FunctionInstance } from '../../src/testing/index.js'
+import { waitFor } from '../setup/wait.js'
 import { invocationFailure, useInstances } from '../core/helpers.js'
 import { describe, expect, it } from 'vitest'
 
@@ -100,9 +101,5 @@ describe("startFunction({ mode: 'image' })", () => {
 })
 
 async function waitForLog(fn: FunctionInstance, ok: (lines: string[]) => boolean, timeoutMs = 15_000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (!ok(fn.logs.map((l) => l.line))) {
-    if (Date.now() > until) throw new Error(`log condition not met; logs:\n${fn.logs.map((l) => l.line).join('\n')}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
+  await waitFor(() => ok(fn.logs.map((l) => l.line)), { what: () => `the log condition; logs:\n${fn.logs.map((l) => l.line).join('\n')}`, timeoutMs, intervalMs: 20 })
 }

@@ -5,9 +5,11 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { scratch } from './helpers.js'
+import { waitFor } from '../setup/wait.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const built = existsSync(join(here, '../../dist/testing.js')) && existsSync(join(here, '../../dist/index.js'))
+// the harness runs from source; its code-mode child runs dist/harness/code-runtime.js and the fixture imports 'scf-graceful'
+const built = existsSync(join(here, '../../dist/harness/code-runtime.js')) && existsSync(join(here, '../../dist/index.js'))
 if (!built) {
   const message = 'harness-resume.test.ts: dist/ is missing; run `npm run build` first'
   if (process.env.CI === 'true') throw new Error(message)
@@ -23,7 +25,7 @@ afterAll(async () => { await base.cleanup() })
 
 describe.skipIf(!built)('persistence under the harness', () => {
   it('SIGTERM -> the handler stops -> /tmp is flushed -> a new instance restores and resumes', async () => {
-    const { startFunction } = await import('scf-graceful/testing')
+    const { startFunction } = await import('../../src/testing/index.js')
     const entry = join(here, 'fixtures/resumable.cjs')
     const env = { STATE_STORE_DIR: join(base.dir, 'store') }
     const first = await startFunction({ entry, env, timeoutMs: 60_000 })
@@ -39,11 +41,7 @@ describe.skipIf(!built)('persistence under the harness', () => {
     }
     // one read per poll, kept: the job rewrites the file every 10 ms, so a second read can land on a half-written file
     let seen = 0
-    for (let i = 0; i < 500 && seen < 20; i++) {
-      seen = Math.max(seen, readDone())
-      if (seen < 20) await new Promise((r) => setTimeout(r, 20))
-    }
-    expect(seen).toBeGreaterThanOrEqual(20)
+    await waitFor(() => (seen = Math.max(seen, readDone())) >= 20, { what: () => `20 steps done (saw ${seen})`, timeoutMs: 10_000, intervalMs: 20 })
 
     first.signal('SIGTERM')
     const stopped = (await pending) as { stopped: boolean; done: number }

@@ -17,6 +17,7 @@ import { redisStore } from '../../src/stores/redis.js'
 import { s3Store } from '../../src/stores/s3.js'
 import { describeTree } from './helpers.js'
 import { digestTree, freshDir, requireServer, tempDir } from '../setup/store-tests.js'
+import { waitFor } from '../setup/wait.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const built = existsSync(join(here, '../../dist/persistence.js'))
@@ -43,11 +44,14 @@ async function killRestoreMidway(root: string, storeDir: string, key: string): P
   child.stderr.on('data', (d: Buffer) => { out += d })
   const closed = new Promise<void>((resolve) => child.on('close', () => resolve()))
   try {
-    for (let i = 0; i < 3000; i++) {
-      if (existsSync(root) && (await tempsUnder(root)).length >= 2) break
-      if (child.exitCode !== null) throw new Error(`the restore child ended early: ${out}`)
-      await new Promise((r) => setTimeout(r, 10))
-    }
+    await waitFor(
+      async () => {
+        if (existsSync(root) && (await tempsUnder(root)).length >= 2) return true
+        if (child.exitCode !== null) throw new Error(`the restore child ended early: ${out}`)
+        return false
+      },
+      { what: () => `two temp files under ${root}; child output: ${out}`, timeoutMs: 30_000 },
+    )
   } finally {
     child.kill('SIGKILL')
     await closed
@@ -176,7 +180,15 @@ if (ceph) {
         // a killed streamed put leaves its multipart upload open; one outside the store's prefix is not ours
         const killed = await admin.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'app/chunks/aa/killed' }))
         const foreign = await admin.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'other/x' }))
-        await new Promise((r) => setTimeout(r, 2500))
+        // aged past tempStaleMs as sweepTemp sees it: the server's Initiated time against this clock
+        await waitFor(
+          async () => {
+            const uploads = (await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'app/' }))).Uploads ?? []
+            const initiated = uploads.find((u) => u.UploadId === killed.UploadId)?.Initiated
+            return initiated !== undefined && initiated.getTime() < Date.now() - 1500 - 100
+          },
+          { what: 'the killed upload to be older than tempStaleMs (1500 ms)', timeoutMs: 10_000, intervalMs: 100 },
+        )
         const running = await admin.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'app/chunks/bb/running' }))
         const r = await prune(store, { key: 'k', keepLast: 1, tempStaleMs: 1500 })
         expect(r).toMatchObject({ swept: true, deletedTemp: 1 })

@@ -12,6 +12,7 @@ import { redisStore } from '../../src/stores/redis.js'
 import { s3Store } from '../../src/stores/s3.js'
 import { faultStore } from '../setup/faults.mjs'
 import { digestTree, freshDir, requireServer, tempDir } from '../setup/store-tests.js'
+import { waitFor } from '../setup/wait.js'
 
 const CHUNK_READ_DELAY_MS = 700
 
@@ -34,8 +35,7 @@ async function slowRestoreSurvivesPrune(store: SnapshotStore, key: string): Prom
   )
   void restoring.catch(() => {}) // awaited below; an early failed expect must not leave it unhandled
   // wait until the restore is reading chunks (it holds the manifest by then)
-  for (let i = 0; i < 500 && slow.calls.get + slow.calls.readInto === 0; i++) await new Promise((r) => setTimeout(r, 10))
-  expect(slow.calls.get + slow.calls.readInto).toBeGreaterThan(0)
+  await waitFor(() => slow.calls.get + slow.calls.readInto > 0, { what: 'the restore reading its first chunk', timeoutMs: 5000 })
 
   // another writer replaces every file and commits; prune keeps only that one
   for (let i = 0; i < 12; i++) await writeFile(join(root, `f${i}.bin`), randomBytes(50_000))

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPersistenceRuntime, createSnapshotter, memoryStore, type SnapshotStore } from '../../src/persistence/index.js'
 import { captureLogger, describeTree, scratch } from './helpers.js'
 import { faultStore } from '../setup/faults.mjs'
+import { timerTicks, waitFor } from '../setup/wait.js'
 
 let base: { dir: string; cleanup(): Promise<void> }
 beforeAll(async () => { base = await scratch('scfg-runtime-') })
@@ -149,13 +150,17 @@ describe('createPersistenceRuntime', () => {
     const checkpoints = () => logger.lines.filter((l) => l.includes('checkpoint done')).length
     const rt = createPersistenceRuntime({ store, root, key: 'i', checkpointIntervalMs: 30 }, { logger })
     rt.startInterval()
-    for (let i = 0; i < 100 && checkpoints() < 2; i++) await new Promise((r) => setTimeout(r, 20))
+    const starts = () => logger.lines.filter((l) => l.includes('checkpoint start')).length
+    await waitFor(() => checkpoints() >= 2, { what: () => `two interval checkpoints; logs:\n${logger.lines.join('\n')}` })
     rt.stopInterval()
     // a checkpoint that started before stopInterval may still finish: let it, then nothing more may come
     await rt.flush(AbortSignal.timeout(20_000))
     const count = checkpoints()
+    const started = starts()
     expect(count).toBeGreaterThanOrEqual(2)
-    await new Promise((r) => setTimeout(r, 300))
+    // ten ticks of a 30 ms witness: a live 30 ms interval would have started ten more checkpoints by then
+    await timerTicks(30, 10)
+    expect(starts()).toBe(started)
     expect(checkpoints()).toBe(count)
   })
 
@@ -176,7 +181,8 @@ describe('createPersistenceRuntime', () => {
     await expect(rt.checkpoint()).rejects.toMatchObject({ code: 'SCFG_ERR_RESTORE_FAILED' })
     await expect(rt.flush(AbortSignal.timeout(5000))).rejects.toMatchObject({ code: 'SCFG_ERR_RESTORE_FAILED' })
     rt.startInterval()
-    await new Promise((r) => setTimeout(r, 50))
+    // a 10 ms interval, had it started, would have ticked five times by the end of five ticks of a 10 ms witness
+    await timerTicks(10, 5)
     rt.stopInterval()
     expect(logger.lines.some((l) => /checkpoint (start|done)/.test(l))).toBe(false)
     expect(await createSnapshotter({ store: inner, root: src, key: 'flaky' }).list()).toEqual(good)

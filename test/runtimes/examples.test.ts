@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { expect, it } from 'vitest'
 import { startEmulator, waitForEnd } from '../emulator/helpers.js'
 import { describeOnRuntimes, unpackedZip } from './binaries.js'
+import { waitFor } from '../setup/wait.js'
 
 const example = (path: string) => fileURLToPath(new URL(`../../examples/${path}`, import.meta.url))
 
@@ -21,11 +22,8 @@ describeOnRuntimes('examples in the emulator', (runtime) => {
     const { local, scf } = await startEmulator({ functions: [{ name: 'loop', entry: zip.dir, handler: 'index.main_handler', runtime, timeoutMs: 60_000 }] })
     try {
       const id = (await scf.Invoke({ FunctionName: 'loop', InvocationType: 'Event', ClientContext: '{}' })).Result.FunctionRequestId as string
-      const deadline = Date.now() + 20_000
-      while (!(await logsOf(local, id)).includes('sleep: 1')) {
-        if (Date.now() > deadline) throw new Error(`no "sleep: 1" in ${await logsOf(local, id)}`)
-        await new Promise((r) => setTimeout(r, 100))
-      }
+      let seen = ''
+      await waitFor(async () => (seen = await logsOf(local, id)).includes('sleep: 1'), { what: () => `"sleep: 1" in ${seen}`, timeoutMs: 20_000, intervalMs: 100 })
       await scf.TerminateAsyncEvent({ FunctionName: 'loop', InvokeRequestId: id, GraceShutdown: true })
       expect(await waitForEnd(scf, id)).toMatchObject({ Status: 'ABORTED', StatusCode: 200 })
       const logs = await logsOf(local, id)

@@ -3,8 +3,9 @@
 // and sync handlers, SCF's environment variables and context fields. The emulator takes a runtime per function.
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startFunction, type FunctionInstance } from 'scf-graceful/testing'
+import { startFunction, type FunctionInstance } from '../../src/testing/index.js'
 import { startLocalServer } from '../../src/emulator/server.js'
+import { waitFor } from '../setup/wait.js'
 import { describeOnRuntimes, unpackedZip } from './binaries.js'
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
@@ -71,8 +72,8 @@ describeOnRuntimes('the harness', (runtime, node) => {
 
   it('SIGTERM aborts the invocation with inv.signal.reason.reason === "SIGTERM"', async () => {
     const pending = fn.invoke({ wait: true })
-    // the invocation is running once its process has it; then the platform's SIGTERM
-    await new Promise((r) => setTimeout(r, 300))
+    // the handler is running (it says so); then the platform's SIGTERM
+    await waitFor(() => fn.logs.some((l) => l.line === 'waiting'), { what: () => `the handler's 'waiting' line; logs: ${fn.logs.map((l) => l.line).join(' | ')}` })
     fn.signal('SIGTERM')
     expect(await pending).toEqual({ stopped: 'SIGTERM', node: VERSIONS[runtime] })
   })

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import * as sdk from 'tencentcloud-sdk-nodejs-scf'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { describeOnRuntimes, runNode, unpackedZip } from './binaries.js'
+import { waitFor } from '../setup/wait.js'
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
@@ -31,13 +32,14 @@ async function local(args: string[], check: (port: number, out: () => string) =>
   child.stdout.on('data', (d) => (out += d))
   child.stderr.on('data', (d) => (out += d))
   try {
-    const deadline = Date.now() + 60_000
-    let m: RegExpMatchArray | null = null
     // the function lines come before "data: DIR"
-    while (!(m = out.match(/API 3\.0 endpoint: http:\/\/127\.0\.0\.1:(\d+)/)) || !/^data: /m.test(out)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the emulator did not start:\n${out}`)
-      await new Promise((r) => setTimeout(r, 50))
-    }
+    const m = await waitFor(
+      () => {
+        if (child.exitCode !== null) throw new Error(`the emulator exited (code ${child.exitCode}) before it started:\n${out}`)
+        return /^data: /m.test(out) ? out.match(/API 3\.0 endpoint: http:\/\/127\.0\.0\.1:(\d+)/) : null
+      },
+      { what: () => `the emulator to start:\n${out}`, timeoutMs: 60_000, intervalMs: 50 },
+    )
     await check(Number(m[1]), () => out)
   } finally {
     if (child.exitCode === null) {

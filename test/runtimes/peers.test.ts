@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { requireServer } from '../setup/store-tests.js'
 import { freePort } from '../setup/servers.js'
+import { waitFor } from '../setup/wait.js'
 import { describeOnRuntimes, lastJson, runNode, userProject } from './binaries.js'
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
@@ -39,6 +40,7 @@ for (const [label, alias, major] of [['Express 4', 'express4', '4'], ['Express 5
         try {
           const port = await freePort()
           let child: import('node:child_process').ChildProcess | undefined
+          let stdout = ''
           let ready!: () => void
           const listening = new Promise<void>((r) => (ready = r))
           const run = runNode(node, ['express-app.cjs', mode], {
@@ -46,6 +48,7 @@ for (const [label, alias, major] of [['Express 4', 'express4', '4'], ['Express 5
             env: { PORT: String(port) },
             timeoutMs: 30_000,
             onStdout: (out, c) => {
+              stdout = out
               if (!child && /listening/.test(out)) {
                 child = c
                 ready()
@@ -60,7 +63,7 @@ for (const [label, alias, major] of [['Express 4', 'express4', '4'], ['Express 5
           if (mode === 'serve') {
             // an invocation in flight when SIGTERM comes: aborted with the reason, answered, then the process exits 0
             const waiting = post(port, { wait: true })
-            await new Promise((r) => setTimeout(r, 300))
+            await waitFor(() => /^waiting$/m.test(stdout), { what: () => `the handler's 'waiting' line; stdout: ${stdout}` })
             child!.kill('SIGTERM')
             expect(await waiting).toEqual({ status: 200, json: { stopped: 'SIGTERM' } })
           } else {

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
+import { waitFor } from './wait.js'
 
 // the bench loads this file compiled into a data: URL, so the script's path is resolved only when needed
 const cephScript = (): string => join(dirname(fileURLToPath(import.meta.url)), 'ceph.sh')
@@ -66,42 +67,45 @@ export async function freePort(): Promise<number> {
 
 /** Resolves once something accepts TCP connections on the port, or rejects after `timeoutMs`. */
 export async function waitForPort(port: number, timeoutMs: number, child?: ChildProcess): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1')
-      socket.once('connect', () => { socket.destroy(); resolve(true) })
-      socket.once('error', () => resolve(false))
-    })
-    if (ok) return
-    if (child && child.exitCode !== null) throw new Error(`server for port ${port} exited with ${child.exitCode}`)
-    if (Date.now() > deadline) throw new Error(`nothing listened on 127.0.0.1:${port} within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
+  await waitFor(
+    async () => {
+      const ok = await new Promise<boolean>((resolve) => {
+        const socket = connect(port, '127.0.0.1')
+        socket.once('connect', () => { socket.destroy(); resolve(true) })
+        socket.once('error', () => resolve(false))
+      })
+      if (!ok && child && child.exitCode !== null) throw new Error(`server for port ${port} exited with ${child.exitCode}`)
+      return ok
+    },
+    { what: `something to listen on 127.0.0.1:${port}`, timeoutMs, intervalMs: 50 },
+  )
 }
 
 /** Resolves once redis answers PING (not just accepts connections: it answers -LOADING while it replays its AOF). */
 async function waitForRedis(port: number, timeoutMs: number, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + timeoutMs
   await waitForPort(port, timeoutMs, child)
-  for (;;) {
-    const reply = await new Promise<string>((resolve) => {
-      const socket = connect(port, '127.0.0.1')
-      let data = ''
-      socket.setTimeout(2000, () => { socket.destroy(); resolve('') })
-      socket.once('connect', () => socket.write('PING\r\n'))
-      socket.on('data', (chunk) => {
-        data += chunk.toString()
-        if (data.includes('\r\n')) { socket.destroy(); resolve(data) }
+  let reply = ''
+  await waitFor(
+    async () => {
+      reply = await new Promise<string>((resolve) => {
+        const socket = connect(port, '127.0.0.1')
+        let data = ''
+        socket.setTimeout(2000, () => { socket.destroy(); resolve('') })
+        socket.once('connect', () => socket.write('PING\r\n'))
+        socket.on('data', (chunk) => {
+          data += chunk.toString()
+          if (data.includes('\r\n')) { socket.destroy(); resolve(data) }
+        })
+        socket.once('error', () => resolve(''))
       })
-      socket.once('error', () => resolve(''))
-    })
-    // NOAUTH: a server with a password is up too
-    if (reply.startsWith('+PONG') || reply.startsWith('-NOAUTH')) return
-    if (child.exitCode !== null) throw new Error(`redis-server on port ${port} exited with ${child.exitCode}`)
-    if (Date.now() > deadline) throw new Error(`redis on 127.0.0.1:${port} did not answer PING within ${timeoutMs} ms (last: ${reply.trim()})`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
+      // NOAUTH: a server with a password is up too
+      if (reply.startsWith('+PONG') || reply.startsWith('-NOAUTH')) return true
+      if (child.exitCode !== null) throw new Error(`redis-server on port ${port} exited with ${child.exitCode}`)
+      return false
+    },
+    { what: () => `redis on 127.0.0.1:${port} to answer PING (last: ${reply.trim()})`, timeoutMs: Math.max(1, deadline - Date.now()), intervalMs: 50 },
+  )
 }
 
 /** Kills the child's whole process group and waits (bounded) for it to exit. */
@@ -166,12 +170,11 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
     if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stderr || create.stdout}`)
     const deadline = Date.now() + 30_000
     for (const port of ports) {
-      for (;;) {
-        const info = spawnSync('redis-cli', ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8', timeout: 5_000 }).stdout ?? ''
-        if (info.includes('cluster_state:ok')) break
-        if (Date.now() > deadline) throw new Error(`redis cluster node ${port} not ok within 30 s:\n${info}`)
-        await new Promise((resolve) => setTimeout(resolve, 100))
-      }
+      let info = ''
+      await waitFor(
+        () => (info = spawnSync('redis-cli', ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8', timeout: 5_000 }).stdout ?? '').includes('cluster_state:ok'),
+        { what: () => `redis cluster node ${port} to be ok:\n${info}`, timeoutMs: Math.max(1, deadline - Date.now()), intervalMs: 100 },
+      )
     }
     return { ports, stop }
   } catch (err) {

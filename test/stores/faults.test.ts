@@ -3,6 +3,7 @@ import { connect } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { memoryStore } from '../../src/persistence/index.js'
 import { faultStore, startSilentServer } from '../setup/faults.mjs'
+import { quietPeriod, waitFor } from '../setup/wait.js'
 
 describe('faultStore', () => {
   it('fails the chosen call after letting `after` through, `times` times, then heals', async () => {
@@ -41,7 +42,10 @@ describe('startSilentServer', () => {
     try {
       const socket = connect(server.port, '127.0.0.1')
       socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n')
-      const got = await new Promise((resolve) => { socket.once('data', () => resolve('data')); setTimeout(() => resolve('silence'), 200) })
+      let got = 'silence'
+      socket.once('data', () => (got = 'data'))
+      await waitFor(() => server.connections === 1, { what: 'the silent server to accept the connection' })
+      await quietPeriod(200, 'startSilentServer promises an absence (no byte back, ever): no event marks "would have answered by now"')
       expect(got).toBe('silence')
       expect(server.connections).toBe(1)
       socket.destroy()

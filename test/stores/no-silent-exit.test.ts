@@ -7,11 +7,12 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createSnapshotter } from 'scf-graceful/persistence'
-import { fsStore } from 'scf-graceful/stores/fs'
+import { createSnapshotter } from '../../src/persistence/index.js'
+import { fsStore } from '../../src/stores/fs.js'
 import { scratch } from '../persistence/helpers.js'
 import { faultStore } from '../setup/faults.mjs'
 import { freePort } from '../setup/servers.js'
+import { quietPeriod, waitFor } from '../setup/wait.js'
 
 const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 const jobFixture = fileURLToPath(new URL('./fixtures/job-dead-s3.mjs', import.meta.url))
@@ -76,13 +77,15 @@ describe.skipIf(!built)('a pending store operation keeps the process alive; fail
     const stopPrune = new AbortController()
     const pruning = pruner.prune({ keepLast: 1, signal: stopPrune.signal }).catch((err: unknown) => err)
     const locks = join(storeDir, 'gc', 'locks')
-    await waitFor(async () => existsSync(locks) && (await readdir(locks)).length > 0)
+    await waitFor(async () => existsSync(locks) && (await readdir(locks)).length > 0, { what: 'the prune lock', timeoutMs: 20_000 })
 
     const { child, exited } = start([cli, 'snapshot', '--root', root, '--store', `fs:${storeDir}`, '--key', 'pruned/key', '--quiet'])
     const leases = join(storeDir, 'gc', 'leases')
-    await waitFor(async () => existsSync(leases) && (await readdir(leases)).length > 0)
+    await waitFor(async () => existsSync(leases) && (await readdir(leases)).length > 0, { what: "the writer's lease", timeoutMs: 20_000 })
     // the writer took its lease and now waits for the lock; before the fix it exited 0 right here, saying nothing
-    const early = await Promise.race([exited, new Promise<undefined>((resolve) => setTimeout(resolve, 1500, undefined))])
+    let early: unknown
+    void exited.then((r) => (early = r))
+    await quietPeriod(1500, 'the snapshot child polls the prune lock every 200 ms, but its reads of an fs store leave no trace another process can wait for; the exit of the bug came at the first poll')
     expect(early, 'the snapshot exited while it waited for the prune lock').toBeUndefined()
     expect(child.exitCode).toBeNull()
 
@@ -123,7 +126,7 @@ describe.skipIf(!built)('a pending store operation keeps the process alive; fail
 
   it('a job that ignores its signal is stopped at the deadline after SIGTERM (exit 143), not exit 0 at once', async () => {
     const { child, exited, output } = start([waitingJob], { JOB_MODE: 'forever', SCF_CUSTOM_CONTAINER_EVENT: '{}' })
-    await waitFor(async () => child.exitCode !== null || output().includes('job waiting'))
+    await waitFor(() => child.exitCode !== null || output().includes('job waiting'), { what: "the job's 'job waiting' line", timeoutMs: 20_000 })
     // before the fix it had already exited 0 here: nothing kept the loop alive while the handler waited
     expect(child.exitCode).toBeNull()
     child.kill('SIGTERM')
@@ -132,12 +135,3 @@ describe.skipIf(!built)('a pending store operation keeps the process alive; fail
     expect(r.code, r.stdout + r.stderr).toBe(143)
   })
 })
-
-/** Polls a condition (bounded: 20 s), for state another process creates. */
-async function waitFor(condition: () => Promise<boolean>): Promise<void> {
-  const until = Date.now() + 20_000
-  while (!(await condition())) {
-    if (Date.now() > until) throw new Error('condition not met within 20 s')
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
