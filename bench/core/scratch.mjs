@@ -47,6 +47,12 @@ export function prepareScratch({ log = console.error } = {}) {
   mkdirSync(workDir, { recursive: true })
   writeFileSync(join(workDir, 'package.json'), JSON.stringify({ name: 'scf-graceful-core-bench', private: true, version: '0.0.0' }, null, 2))
 
+  // a pack killed together with its watcher leaves the slim package.json in place (scripts/pack-manifest.mjs): put
+  // the repo's back first, or npm would run no prepack/postpack and the repo would stay slim
+  const manifestScript = join(packageDir, 'scripts/pack-manifest.mjs')
+  if (existsSync(manifestScript)) execFileSync(process.execPath, [manifestScript, 'restore'], { cwd: packageDir, stdio: ['ignore', 'ignore', 'inherit'] })
+  // the package.json npm ships is the slim one prepack writes (no devDependencies, no scripts): Node parses it on
+  // every require of the package, so the bench must measure that one
   const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', workDir], { cwd: packageDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }))
   const tarball = join(workDir, packed[0].filename)
   try {
