@@ -91,8 +91,8 @@ function restore(owner) {
 }
 
 // The npm process running this lifecycle script: the nearest ancestor running the Node binary npm runs on (npm
-// starts scripts through `sh -c`, which may or may not stay in between). Linux only (/proc); elsewhere undefined,
-// and an interrupted pack is repaired by the next pack instead.
+// starts scripts through `sh -c`, which may or may not stay in between). Linux only (/proc); elsewhere undefined:
+// no watcher, so a pack that fails after prepack leaves the slim file for `restore` (see the top of this file).
 function npmPid() {
   if (!existsSync('/proc/self/stat')) return undefined
   let node
