@@ -1,4 +1,4 @@
-import { copyFile } from 'node:fs/promises'
+import { copyFile, readFile, writeFile } from 'node:fs/promises'
 import { buildSync } from 'esbuild'
 import { defineConfig, type Options } from 'tsup'
 import { consoleClientBuildOptions } from './src/emulator/console/build-client.js'
@@ -26,27 +26,55 @@ const library: Options = {
   external,
 }
 
+/**
+ * dist/core.cjs from the ESM core (dist/index.js): the same code with its one `export { ... }` turned into
+ * `exports.name = name` and the lazy `import()` of an external into `require()`. Why not tsup's CommonJS build: with
+ * `splitting` it runs the output through sucrase, which rewrites `??`/`?.` into helper calls and class fields into
+ * `__init` methods, each one more function to compile on a cold start; without `splitting`, esbuild's `__export`
+ * defines a getter per export and `__toCommonJS` copies them. Either costs a cold start ≈ 0.3–0.6 ms of CPU that
+ * this file does not (BENCHMARKS.md, core). The core is one self-contained module, so the rewrite is checked to
+ * be total: anything else that imports or exports fails the build.
+ */
+export function coreToCommonJs(esm: string): string {
+  const tail = /\nexport \{([^}]*)\};\s*$/.exec(esm)
+  if (!tail) throw new Error('tsup.config: dist/index.js does not end with one export { ... } statement')
+  let body = esm.slice(0, tail.index + 1)
+  const lines = tail[1]!.split(',').map((n) => n.trim()).filter(Boolean).map((spec) => {
+    const [local, exported = local] = spec.split(/\s+as\s+/)
+    return `exports.${exported} = ${local};`
+  })
+  body = body.replace(/\bimport\(("[^"]+")\)/g, (whole, name: string) => {
+    if (!external.includes(JSON.parse(name) as string)) throw new Error(`tsup.config: the core imports ${name} lazily, which is not external`)
+    return `Promise.resolve().then(() => require(${name}))`
+  })
+  // statements at the start of a line, a dynamic import with an argument (prose like "import()s" in a message is fine)
+  if (/^(import|export)\b|\bimport\((?!\))|\bimport\.meta\b/m.test(body)) throw new Error('tsup.config: the ESM core has an import or export coreToCommonJs does not convert')
+  return `"use strict";\nObject.defineProperty(exports, "__esModule", { value: true });\n${body}${lines.join('\n')}\n`
+}
+
 export default defineConfig([
   {
     // the core entry on its own, so its static graph is one file: SCF cold starts pay per file loaded. Persistence
     // stays a lazily loaded chunk. The adapters below carry their own copy of the core's code, which is safe because
     // every piece of process-wide state (controller, secrets) lives under a Symbol.for key and errors are branded:
     // the test that loads the ESM and the CJS build together proves copies share one controller.
+    // The same core for require() is dist/core.cjs, made from this output (coreToCommonJs) and loaded on first use
+    // by dist/index.cjs, a copy of the hand-written src/index.cjs that holds only the export names (what
+    // require('scf-graceful') compiles on a cold start; see the comment in that file and BENCHMARKS.md, core).
     ...library,
     format: ['esm'],
     entry: { index: 'src/index.ts' },
-  },
-  {
-    // the same core for require(): built as dist/core.cjs and loaded on first use by dist/index.cjs, a copy of the
-    // hand-written src/index.cjs that holds only the export names (what require('scf-graceful') compiles on a cold
-    // start; see the comment in that file and BENCHMARKS.md, core). Types: index.d.cts from src/index.ts.
-    ...library,
-    format: ['cjs'],
-    entry: { core: 'src/index.ts' },
-    dts: { entry: { index: 'src/index.ts' } },
     async onSuccess() {
+      await writeFile('dist/core.cjs', coreToCommonJs(await readFile('dist/index.js', 'utf8')))
       await copyFile('src/index.cjs', 'dist/index.cjs')
     },
+  },
+  {
+    // the CommonJS entry's types: index.d.cts from src/index.ts
+    ...library,
+    format: ['cjs'],
+    entry: { index: 'src/index.ts' },
+    dts: { only: true },
   },
   {
     // the adapters and tools: one split build, so they share one copy among themselves

@@ -8,7 +8,11 @@ import { alternatives } from './scratch.mjs'
 const esmOnly = new Set(['exit-hook'])
 
 // `node`: the binary the children run on (Nodejs18.15's exact binary for the SCF row); `packages`: a subset
-export function measureImportCost(scratch, { runs = 30, minRuns = 10, budgetMs = 90_000, log = console.error, node = process.execPath, packages = ['scf-graceful', ...alternatives, 'empty-exports'] } = {}) {
+// the before/after row of BENCH_COMPARE_DIR (scratch.mjs), never an alternative
+const isOurs = (name) => name === 'scf-graceful' || name === 'scf-graceful-compare'
+const labelOf = (scratch, name) => (name === 'scf-graceful-compare' ? `scf-graceful@${scratch.version(name)} (BENCH_COMPARE_DIR build)` : `${name}@${scratch.version(name)}`)
+
+export function measureImportCost(scratch, { runs = 30, minRuns = 10, budgetMs = 90_000, log = console.error, node = process.execPath, packages = ['scf-graceful', ...(scratch.compare ? ['scf-graceful-compare'] : []), ...alternatives, 'empty-exports'] } = {}) {
   const started = Date.now()
   const cases = []
   for (const name of packages) {
@@ -44,15 +48,15 @@ export function measureImportCost(scratch, { runs = 30, minRuns = 10, budgetMs =
   if (packages.length <= 2) {
     // the SCF-runtime row: ours against the floor only
     const floorOf = (mode) => results.find((r) => r.name === 'empty-exports' && r.mode === mode)?.median ?? 0
-    const rows = results.filter((r) => r.name !== 'empty-exports').map((r) => [`${r.name}@${r.version}`, r.mode === 'esm' ? '`import`' : '`require`', ms(r.median), ms(r.mad), ms(Math.max(0, r.median - floorOf(r.mode))), ms(r.cpu)])
+    const rows = results.filter((r) => r.name !== 'empty-exports').map((r) => [labelOf(scratch, r.name), r.mode === 'esm' ? '`import`' : '`require`', ms(r.median), ms(r.mad), ms(Math.max(0, r.median - floorOf(r.mode))), ms(r.cpu)])
     return { results, markdown: table(['package', 'how', 'median ms', 'MAD ms', 'above floor ms', 'median CPU ms'], rows), runs: done }
   }
-  const alternativesOf = (mode) => results.filter((r) => r.mode === mode && r.name !== 'scf-graceful' && r.name !== 'empty-exports')
+  const alternativesOf = (mode) => results.filter((r) => r.mode === mode && !isOurs(r.name) && r.name !== 'empty-exports')
   const cheapest = (mode) => Math.min(...alternativesOf(mode).map((r) => r.median))
   const cheapestCpu = (mode) => Math.min(...alternativesOf(mode).map((r) => r.cpu))
   const floor = (mode) => results.find((r) => r.name === 'empty-exports' && r.mode === mode).median
   const rows = results.map((r) => {
-    const label = r.name === 'empty-exports' ? '(floor: empty package with an exports map)' : `${r.name}@${r.version}`
+    const label = r.name === 'empty-exports' ? '(floor: empty package with an exports map)' : labelOf(scratch, r.name)
     return [label, r.mode === 'esm' ? '`import`' : '`require`', ms(r.median), ms(r.mad), ms(Math.max(0, r.median - floor(r.mode))), ratio(r.median, cheapest(r.mode)), ms(r.cpu), ratio(r.cpu, cheapestCpu(r.mode))]
   })
   const goal = ['esm', 'cjs'].map((mode) => {
@@ -69,7 +73,7 @@ export function measureImportCost(scratch, { runs = 30, minRuns = 10, budgetMs =
 // Only the packages a code deployment would choose between: this one and the two zero-dependency peers.
 export function measureColdPath(scratch, { runs = 30, minRuns = 10, budgetMs = 60_000, node = process.execPath, log = console.error } = {}) {
   const started = Date.now()
-  const names = ['scf-graceful', 'close-with-grace', 'async-exit-hook', 'empty-exports']
+  const names = ['scf-graceful', ...(scratch.compare ? ['scf-graceful-compare'] : []), 'close-with-grace', 'async-exit-hook', 'empty-exports']
   const wall = new Map(names.map((n) => [n, []]))
   const cpu = new Map(names.map((n) => [n, []]))
   let done = 0
@@ -92,7 +96,7 @@ export function measureColdPath(scratch, { runs = 30, minRuns = 10, budgetMs = 6
   const best = Math.min(...peers.map((n) => med(wall, n)))
   const bestCpu = Math.min(...peers.map((n) => med(cpu, n)))
   const rows = names.map((n) => [
-    n === 'empty-exports' ? '(floor: `require` of an empty package, a bare async handler)' : `${n}@${scratch.version(n)}`,
+    n === 'empty-exports' ? '(floor: `require` of an empty package, a bare async handler)' : labelOf(scratch, n),
     ms(med(wall, n)),
     ms(mad(wall.get(n))),
     ratio(med(wall, n), best),

@@ -5,6 +5,8 @@
 // BENCH_NODES (comma-separated node binaries for the import and cold-path rows; default: this node and SCF's Nodejs18.15
 // from the runtimes cache when it is there), BENCH_BUDGET_S (time cap of
 // each import / cold-path measurement, default 90; at least 10 rounds run), BENCH_ONLY=import (skip the rest).
+// BENCH_COMPARE_DIR (another build of the package, e.g. the commit before a change: its rows run interleaved with
+// this build's, so a before/after comparison sees the same load).
 import { execFileSync } from 'node:child_process'
 import { existsSync, writeFileSync } from 'node:fs'
 import { cpus, homedir, loadavg } from 'node:os'
@@ -64,7 +66,7 @@ const report = `## core
 
 Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${new Date().toISOString()}; total ${((Date.now() - started) / 1000).toFixed(0)} s;
 1-minute load average ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after (other work on the machine skews every number below).
-Package: \`${scratch.tarball}\` (${(scratch.size / 1024).toFixed(1)} KiB packed, ${(scratch.unpackedSize / 1024).toFixed(1)} KiB unpacked).
+Package: \`${scratch.tarball}\` (${(scratch.size / 1024).toFixed(1)} KiB packed, ${(scratch.unpackedSize / 1024).toFixed(1)} KiB unpacked).${scratch.compare ? ` Rows marked "BENCH_COMPARE_DIR build": the build in ${scratch.compare}, packed and installed the same way.` : ''}
 
 ${importSections}
 

@@ -47,6 +47,12 @@ export function prepareScratch({ log = console.error } = {}) {
   mkdirSync(workDir, { recursive: true })
   writeFileSync(join(workDir, 'package.json'), JSON.stringify({ name: 'scf-graceful-core-bench', private: true, version: '0.0.0' }, null, 2))
 
+  // a pack killed together with its watcher leaves the slim package.json in place (scripts/pack-manifest.mjs): put
+  // the repo's back first, or npm would run no prepack/postpack and the repo would stay slim
+  const manifestScript = join(packageDir, 'scripts/pack-manifest.mjs')
+  if (existsSync(manifestScript)) execFileSync(process.execPath, [manifestScript, 'restore'], { cwd: packageDir, stdio: ['ignore', 'ignore', 'inherit'] })
+  // the package.json npm ships is the slim one prepack writes (no devDependencies, no scripts): Node parses it on
+  // every require of the package, so the bench must measure that one
   const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', workDir], { cwd: packageDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }))
   const tarball = join(workDir, packed[0].filename)
   try {
@@ -60,11 +66,25 @@ export function prepareScratch({ log = console.error } = {}) {
   }
   if (!existsSync(join(workDir, 'node_modules/scf-graceful/package.json'))) throw new Error('bench/core: scf-graceful did not install into the scratch project')
 
+  // BENCH_COMPARE_DIR: another build (e.g. the commit before a change), packed the same way and installed beside
+  // it as scf-graceful-compare, so a before/after comparison runs interleaved in one run, under the same load
+  let compare
+  if (process.env.BENCH_COMPARE_DIR) {
+    const compareDir = resolve(process.env.BENCH_COMPARE_DIR)
+    const packDir = join(workDir, 'compare')
+    mkdirSync(packDir, { recursive: true })
+    const other = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', packDir], { cwd: compareDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }))
+    const dest = join(workDir, 'node_modules/scf-graceful-compare')
+    mkdirSync(dest, { recursive: true })
+    execFileSync('tar', ['-xzf', join(packDir, other[0].filename), '-C', dest, '--strip-components=1'])
+    compare = compareDir
+  }
+
   for (const name of alternatives) copyWithDeps(name, workDir)
   writeDummy(workDir, 'warm-exports')
   writeDummy(workDir, 'warm-cjs', { cjsOnly: true })
   writeDummy(workDir, 'empty-exports', { builtin: false })
   for (const file of readdirSync(join(here, 'children'))) cpSync(join(here, 'children', file), join(workDir, file))
   const version = (name) => JSON.parse(readFileSync(join(workDir, 'node_modules', name, 'package.json'), 'utf8')).version
-  return { dir: workDir, tarball: packed[0].filename, size: packed[0].size, unpackedSize: packed[0].unpackedSize, version }
+  return { dir: workDir, tarball: packed[0].filename, size: packed[0].size, unpackedSize: packed[0].unpackedSize, version, compare }
 }
