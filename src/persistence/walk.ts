@@ -14,6 +14,8 @@ import { loopTurns, throwIfAborted } from './util.js'
 const STAT_BATCH = 32
 const SYNC_BATCH_BUDGET_MS = 4
 const SLOW_BATCHES_TO_SWITCH = 3
+/** A file removed since the readdir gives undefined, not an exception to build and catch. */
+const LSTAT_QUIET = { throwIfNoEntry: false } as const
 
 /** A file as the walk found it: what its manifest entry needs but the chunks, plus its local identity. */
 export interface WalkedFile { type: 'file'; path: string; mode: number; mtimeMs: number; size: number; ino: number; ctimeMs: number }
@@ -80,9 +82,8 @@ export async function walkTree(options: WalkOptions): Promise<Walked[]> {
       throwIfAborted(signal, 'snapshot')
       const names = kept.slice(i, i + STAT_BATCH)
       if (io.sync) {
-        // throwIfNoEntry: a file removed since the readdir is simply not there, without an exception to build
         timed(() => {
-          for (const name of names) take(name, lstatSync(dirPrefix + name, { throwIfNoEntry: false }))
+          for (const name of names) take(name, lstatSync(dirPrefix + name, LSTAT_QUIET))
         })
         await turn()
         continue
