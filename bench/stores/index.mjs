@@ -31,7 +31,7 @@ const started = Date.now()
 const { createSnapshotter } = await import(join(repo, 'dist/persistence.js'))
 const { s3Store } = await import(join(repo, 'dist/stores/s3.js'))
 const { redisStore } = await import(join(repo, 'dist/stores/redis.js'))
-const compiled = await build({ entryPoints: [join(repo, 'test/setup/servers.ts')], bundle: false, format: 'esm', platform: 'node', write: false })
+const compiled = await build({ entryPoints: [join(repo, 'test/setup/servers.ts')], bundle: true, packages: 'external', format: 'esm', platform: 'node', write: false })
 const servers = await import(`data:text/javascript;base64,${Buffer.from(compiled.outputFiles[0].text).toString('base64')}`)
 
 /** The issue's tree: one big file and many medium ones, random bytes (nothing deduplicates). */
