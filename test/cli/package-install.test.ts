@@ -24,7 +24,11 @@ beforeAll(async () => {
   if (!built) return
   work = mkdtempSync(join(tmpdir(), 'scfg-pack-'))
   project = join(work, 'fn')
-  const { stdout } = await run('npm', ['pack', '--pack-destination', work, '--json'], { cwd: repo, maxBuffer: 16 * 1024 * 1024 })
+  // packed from a copy: `npm pack` in the repo would swap the repo's package.json for the slim one while other test
+  // files read it (scripts/pack-manifest.mjs); the copy holds everything the pack reads
+  const pkgDir = join(work, 'scf-graceful')
+  for (const f of ['package.json', 'README.md', 'scripts', 'dist']) cpSync(join(repo, f), join(pkgDir, f), { recursive: true })
+  const { stdout } = await run('npm', ['pack', '--pack-destination', work, '--json'], { cwd: pkgDir, maxBuffer: 16 * 1024 * 1024 })
   const tarball = join(work, (JSON.parse(stdout) as { filename: string }[])[0]!.filename)
   // the Serverless example, as a user would copy it: index.js, serverless.yml, a package.json naming scf-graceful
   cpSync(join(repo, 'examples/serverless'), project, { recursive: true })
