@@ -1,5 +1,6 @@
 // Restoring: validate the whole manifest first, then write every file to a temp name in its final directory,
 // verifying each chunk's SHA-256 before its bytes touch the disk, and rename into place. Never outside root.
+import { lstatSync } from 'node:fs'
 import { chmod, lstat, lutimes, mkdir, open, realpath, rename, rm, stat, symlink, unlink, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ScfGracefulError } from '../errors.js'
@@ -58,15 +59,19 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
     const written = await writeFiles(ctx, { root, manifest, files, created }, options)
     await writeLinks(root, links, signal)
     await setDirAttributes(root, dirs)
-    // the head lets the next snapshot of an untouched tree skip writing a copy of this manifest, when the walk finds
-    // the tree as this restore left it (files as stat saw them after their rename; directories and links as the
-    // manifest set them: an mtime set by utimes can come back a microsecond off, and then the first snapshot writes
-    // a manifest once, and the ones after it nothing)
+    // the head lets the next snapshot of an untouched tree skip writing a copy of this manifest: the tree's identity
+    // as the next walk will find it, so from what lstat says now (a mtime set through utimes can come back a
+    // microsecond off the manifest's, and a directory's or link's entry would then differ for ever after)
     const identity = identityDigester()
     const records: Record<string, CacheRecord> = {}
     for (const e of manifest.entries) {
-      if (e.type === 'dir') identity.other({ ...e, mode: e.mode & PERMISSION_BITS })
-      else if (e.type === 'link') identity.other(e)
+      if (e.type === 'dir') {
+        const st = lstatSync(join(root, e.path), { throwIfNoEntry: false })
+        identity.other(st ? { ...e, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs } : e)
+      } else if (e.type === 'link') {
+        const st = lstatSync(join(root, e.path), { throwIfNoEntry: false })
+        identity.other(st ? { ...e, mtimeMs: st.mtimeMs } : e)
+      }
       else {
         const { record, mode } = written.get(e.path)!
         records[e.path] = record

@@ -122,8 +122,8 @@ describe('an untouched tree', () => {
     expect(writes).toEqual([])
     expect(first.committed).toBe(true)
     expect(again).toMatchObject({ id: first.id, committed: false, files: 1, bytes: 50_000, uploadedChunks: 0, uploadedBytes: 0, unchangedFiles: 1 })
-    // a new instance that restored it and changed nothing: at most one manifest (utimes can put an mtime a
-    // microsecond off), uploads nothing, and its checkpoints after that write nothing
+    // a new instance that restored it and changed nothing uploads nothing, and its checkpoints write nothing (the
+    // exact-mtime case is the test of 'a restored tree' below)
     const { restored } = await fresh()
     const there = createSnapshotter({ store, root: restored, key: 'idle' })
     await there.restore()
@@ -248,5 +248,25 @@ describe('the head file (an unchanged re-snapshot reads nothing else)', () => {
     const third = await snap.snapshot()
     expect(third).toMatchObject({ committed: true, uploadedChunks: 0, unchangedFiles: 1 })
     expect((await snap.snapshot())).toMatchObject({ id: third.id, committed: false })
+  })
+})
+
+describe('a restored tree', () => {
+  it('is its snapshot at once: the next snapshot writes nothing, even where utimes cannot set the exact mtime', async () => {
+    const { root, restored } = await fresh()
+    await mkdir(join(root, 'd/e'), { recursive: true })
+    await writeFile(join(root, 'd/e/f'), randomBytes(3000))
+    await symlink('e/f', join(root, 'd/link'))
+    // mtimes with sub-microsecond parts: utimes takes seconds as a double, so these do not come back exactly
+    for (const [p, t] of [['d/e', 1_700_000_000.123_456_7], ['d', 1_700_000_001.987_654_3]] as const) await utimes(join(root, p), t, t)
+    const inner = memoryStore()
+    const writes: string[] = []
+    const store: SnapshotStore = { ...inner, put: (key, body, o) => (writes.push(key), inner.put(key, body, o)) }
+    const first = await createSnapshotter({ store, root, key: 'r' }).snapshot()
+    const there = createSnapshotter({ store, root: restored, key: 'r' })
+    await there.restore()
+    writes.length = 0
+    expect(await there.snapshot()).toMatchObject({ id: first.id, committed: false })
+    expect(writes).toEqual([])
   })
 })
