@@ -1,6 +1,6 @@
 // The upload step's machinery: reading a file chunk by chunk (read ahead, hash, hand over) and storing each new chunk
 // once, with bounded puts in flight and reused buffers, so memory does not grow with file size.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+import { close as fsClose, closeSync, fstat as fsFstat, fstatSync, open as fsOpen, openSync, read as fsRead, readSync, type Stats } from 'node:fs'
 import { ScfGracefulError } from '../errors.js'
 import type { SnapshotContext } from './context.js'
 import { sha256 } from './hasher.js'
@@ -95,6 +95,39 @@ export interface ReadFileOptions {
   onBytes(n: number): void
   /** One loopTurns() for the whole upload step: the reads are synchronous. */
   turn(): Promise<void>
+  /** How the file is opened and read: `localFileIo` unless the walk found the disk slow (`threadPoolFileIo`). */
+  io: FileIo
+}
+
+/** The four calls reading a source file needs, synchronous or on the thread pool. */
+export interface FileIo {
+  open(path: string): Promise<number>
+  fstat(fd: number): Promise<Stats>
+  read(fd: number, into: Buffer, from: number, length: number, position: number): Promise<number>
+  close(fd: number): Promise<void>
+}
+
+/**
+ * Synchronous calls, for the instance's local disk (/tmp): a 4 MiB read from the page cache takes a fraction of a
+ * millisecond, and the promise API costs more than the read (a FileHandle, a thread-pool round trip and a promise for
+ * each of open, fstat, read and close).
+ */
+export const localFileIo: FileIo = {
+  open: async (path) => openSync(path, 'r'),
+  fstat: async (fd) => fstatSync(fd),
+  read: async (fd, into, from, length, position) => readSync(fd, into, from, length, position),
+  close: async (fd) => closeSync(fd),
+}
+
+const onPool = <T>(call: (cb: (err: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> =>
+  new Promise((resolve, reject) => call((err, value) => (err ? reject(err) : resolve(value))))
+
+/** The thread pool, for a root the walk found slow (a network mount): a slow call then blocks a pool thread, not the event loop. */
+export const threadPoolFileIo: FileIo = {
+  open: (path) => onPool<number>((cb) => fsOpen(path, 'r', cb)),
+  fstat: (fd) => onPool<Stats>((cb) => fsFstat(fd, cb)),
+  read: (fd, into, from, length, position) => onPool<number>((cb) => fsRead(fd, into, from, length, position, cb)),
+  close: (fd) => onPool<void>((cb) => fsClose(fd, (err) => cb(err, undefined))),
 }
 
 /**
@@ -102,23 +135,21 @@ export interface ReadFileOptions {
  * puts run while the next chunk is read and hashed. If it changes while being read (size or mtime moved), reads it
  * again; after READ_ATTEMPTS it fails with SCFG_ERR_SNAPSHOT_SOURCE_CHANGED. Undefined = it vanished.
  *
- * The reads are synchronous: the tree is the instance's own local disk (/tmp), where a 4 MiB read from the page cache
- * takes a fraction of a millisecond, and the promise API costs more than the read (a FileHandle, a thread-pool round
- * trip and a promise for each of open, fstat, read and close). The event loop gets a turn at least every 10 ms
+ * On a local disk the calls are synchronous (`localFileIo`) and the event loop gets a turn at least every 10 ms
  * (`turn`). Reading on the thread pool while the main thread hashes (the callback API, the next chunk prefetched)
- * was measured too: more CPU in total and no wall time gained on this 2-core machine.
+ * was measured too: more CPU in total and no wall time gained on a 2-core machine.
  */
-export async function readFileChunks({ abs, path, uploader, buffers, signal, onBytes, turn }: ReadFileOptions): Promise<StoredFile | undefined> {
+export async function readFileChunks({ abs, path, uploader, buffers, signal, onBytes, turn, io }: ReadFileOptions): Promise<StoredFile | undefined> {
   for (let attempt = 1; attempt <= READ_ATTEMPTS; attempt++) {
     let fd: number
     try {
-      fd = openSync(abs, 'r')
+      fd = await io.open(abs)
     } catch (err) {
       if (isGone(err)) return undefined
       throw err
     }
     try {
-      const before = fstatSync(fd)
+      const before = await io.fstat(fd)
       if (!before.isFile()) return undefined
       const size = before.size
       const hashes: string[] = []
@@ -131,7 +162,7 @@ export async function readFileChunks({ abs, path, uploader, buffers, signal, onB
         let got = 0
         try {
           while (got < len) {
-            const n = readSync(fd, view, got, len - got, pos + got)
+            const n = await io.read(fd, view, got, len - got, pos + got)
             if (n === 0) break
             got += n
           }
@@ -151,7 +182,7 @@ export async function readFileChunks({ abs, path, uploader, buffers, signal, onB
         onBytes(len)
         await turn()
       }
-      const after = fstatSync(fd)
+      const after = await io.fstat(fd)
       if (!changed && after.size === size && after.mtimeMs === before.mtimeMs) {
         return {
           entry: { type: 'file', path, mode: after.mode & 0o7777, mtimeMs: after.mtimeMs, size, chunks: hashes },
@@ -159,7 +190,7 @@ export async function readFileChunks({ abs, path, uploader, buffers, signal, onB
         }
       }
     } finally {
-      closeSync(fd)
+      await io.close(fd)
     }
   }
   throw new ScfGracefulError('SCFG_ERR_SNAPSHOT_SOURCE_CHANGED', `${path} kept changing while it was read (${READ_ATTEMPTS} attempts); the snapshot was not committed`, { details: { path } })

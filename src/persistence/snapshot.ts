@@ -5,7 +5,7 @@ import { realpath } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { OperationOptions, Progress, SnapshotContext } from './context.js'
 import { takeLease } from './gc.js'
-import { type BufferPool, chunkUploader, type Plan, readFileChunks, type StoredFile } from './chunk-upload.js'
+import { type BufferPool, chunkUploader, localFileIo, type Plan, readFileChunks, type StoredFile, threadPoolFileIo } from './chunk-upload.js'
 import { CHUNK_SIZE, CHUNKS_PREFIX, FORMAT, manifestKey, newSnapshotId } from './layout.js'
 import { loadManifest } from './load.js'
 import { type FileEntry, type Manifest, type ManifestEntry, manifestChunks, serializeManifest } from './manifest.js'
@@ -35,6 +35,8 @@ export interface SnapshotResult {
 /** What the walk found. */
 interface Tree {
   root: string
+  /** The walk found the disk slow (a network mount): files are read on the thread pool. */
+  slowDisk: boolean
   walked: Walked[]
   files: WalkedFile[]
   totalBytes: number
@@ -91,9 +93,10 @@ async function walk(ctx: SnapshotContext, signal: AbortSignal | undefined): Prom
     const dir = await realpath(localDir).catch(() => localDir)
     if (isInside(root, dir)) skipDirs.push(dir)
   }
-  const walked = await walkTree({ root, include: ctx.include, exclude: ctx.exclude, skipDirs, signal, logger: ctx.logger })
+  let slowDisk = false
+  const walked = await walkTree({ root, include: ctx.include, exclude: ctx.exclude, skipDirs, signal, logger: ctx.logger, onSlowDisk: () => { slowDisk = true } })
   const files = walked.filter((e): e is WalkedFile => e.type === 'file')
-  return { root, walked, files, totalBytes: files.reduce((n, f) => n + f.size, 0) }
+  return { root, slowDisk, walked, files, totalBytes: files.reduce((n, f) => n + f.size, 0) }
 }
 
 /** Size, mtime, inode and ctime as the state cache recorded them: the file was not touched since. */
@@ -160,6 +163,7 @@ async function upload(ctx: SnapshotContext, tree: Tree, plan: Plan, options: Ope
   const buffers: BufferPool = { take: () => pool.pop() ?? Buffer.allocUnsafe(CHUNK_SIZE), give: (b) => pool.push(b) }
   const uploader = chunkUploader(ctx, plan, buffers, signal)
   const turn = loopTurns()
+  const io = tree.slowDisk ? threadPoolFileIo : localFileIo
   const files = new Map<string, StoredFile>()
   let unchangedFiles = 0
   await runPool(tree.files, ctx.concurrency, async (file) => {
@@ -173,7 +177,7 @@ async function upload(ctx: SnapshotContext, tree: Tree, plan: Plan, options: Ope
       report()
       return
     }
-    const stored = await readFileChunks({ abs: join(tree.root, file.path), path: file.path, uploader, buffers, signal, turn, onBytes: (n) => { progress.bytes += n; report() } })
+    const stored = await readFileChunks({ abs: join(tree.root, file.path), path: file.path, uploader, buffers, signal, turn, io, onBytes: (n) => { progress.bytes += n; report() } })
     progress.files++
     if (!stored) {
       ctx.logger.warn(`snapshot: ${file.path} vanished during the walk, not included`)

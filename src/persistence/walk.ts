@@ -30,6 +30,8 @@ export interface WalkOptions {
   skipDirs: string[]
   signal?: AbortSignal
   logger: Logger
+  /** Called once if the walk switches to the thread pool (the disk was slow): reading the files should too. */
+  onSlowDisk?: () => void
 }
 
 /** Entries sorted by path (parents first). Files that vanish mid-walk are simply not there. */
@@ -48,7 +50,10 @@ export async function walkTree(options: WalkOptions): Promise<Walked[]> {
     const value = fn()
     const t1 = nowMs()
     io.slowBatches = t1 - t0 > SYNC_BATCH_BUDGET_MS ? io.slowBatches + 1 : 0
-    if (io.slowBatches >= SLOW_BATCHES_TO_SWITCH) io.sync = false
+    if (io.sync && io.slowBatches >= SLOW_BATCHES_TO_SWITCH) {
+      io.sync = false
+      options.onSlowDisk?.()
+    }
     return value
   }
   const turn = loopTurns()

@@ -270,3 +270,21 @@ describe('a restored tree', () => {
     expect(writes).toEqual([])
   })
 })
+
+describe('reading a source file on a local disk and on a slow one', () => {
+  it('localFileIo (synchronous) and threadPoolFileIo (the walk found the disk slow) read the same bytes and fail the same way', async () => {
+    const { localFileIo, threadPoolFileIo } = await import('../../src/persistence/chunk-upload.js')
+    const { root } = await fresh()
+    const bytes = randomBytes(300_000)
+    await writeFile(join(root, 'f'), bytes)
+    for (const io of [localFileIo, threadPoolFileIo]) {
+      const fd = await io.open(join(root, 'f'))
+      expect((await io.fstat(fd)).size).toBe(bytes.length)
+      const into = Buffer.alloc(1000)
+      expect(await io.read(fd, into, 10, 500, 1234)).toBe(500)
+      expect(into.subarray(10, 510)).toEqual(bytes.subarray(1234, 1734))
+      await io.close(fd)
+      await expect(io.open(join(root, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' })
+    }
+  })
+})
