@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { median, percentile, table, us } from './stats.mjs'
 
 function startChild(scratch, file) {
-  const child = fork(join(scratch.dir, file), [], { cwd: scratch.dir, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+  const child = fork(join(scratch.dir, file), [], { execArgv: (process.env.BENCH_CHILD_ARGS || '').split(' ').filter(Boolean), cwd: scratch.dir, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
   const queue = []
   let waiting
   let exited = null
