@@ -1,4 +1,4 @@
-// The upload step's machinery: reading a file chunk by chunk (read ahead, hash, hand over) and storing each new chunk
+// The upload step's machinery: reading a file chunk by chunk (read, hash, hand over) and storing each new chunk
 // once, with bounded puts in flight and reused buffers, so memory does not grow with file size.
 import { close as fsClose, closeSync, fstat as fsFstat, fstatSync, open as fsOpen, openSync, read as fsRead, readSync, type Stats } from 'node:fs'
 import { ScfGracefulError } from '../errors.js'
@@ -7,7 +7,7 @@ import { sha256 } from './hasher.js'
 import { CHUNK_SIZE, chunkKey } from './layout.js'
 import type { FileEntry } from './manifest.js'
 import type { CacheRecord } from './state-cache.js'
-import { createSemaphore, throwIfAborted } from './util.js'
+import { createSemaphore, onThreadPool, throwIfAborted } from './util.js'
 import { isGone } from './walk.js'
 
 const READ_ATTEMPTS = 3
@@ -119,15 +119,12 @@ export const localFileIo: FileIo = {
   close: async (fd) => closeSync(fd),
 }
 
-const onPool = <T>(call: (cb: (err: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> =>
-  new Promise((resolve, reject) => call((err, value) => (err ? reject(err) : resolve(value))))
-
 /** The thread pool, for a root the walk found slow (a network mount): a slow call then blocks a pool thread, not the event loop. */
 export const threadPoolFileIo: FileIo = {
-  open: (path) => onPool<number>((cb) => fsOpen(path, 'r', cb)),
-  fstat: (fd) => onPool<Stats>((cb) => fsFstat(fd, cb)),
-  read: (fd, into, from, length, position) => onPool<number>((cb) => fsRead(fd, into, from, length, position, cb)),
-  close: (fd) => onPool<void>((cb) => fsClose(fd, (err) => cb(err, undefined))),
+  open: (path) => onThreadPool<number>((cb) => fsOpen(path, 'r', cb)),
+  fstat: (fd) => onThreadPool<Stats>((cb) => fsFstat(fd, cb)),
+  read: (fd, into, from, length, position) => onThreadPool<number>((cb) => fsRead(fd, into, from, length, position, cb)),
+  close: (fd) => onThreadPool<void>((cb) => fsClose(fd, (err) => cb(err, undefined))),
 }
 
 /**

@@ -65,18 +65,16 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
     const identity = identityDigester()
     const records: Record<string, CacheRecord> = {}
     for (const e of manifest.entries) {
-      if (e.type === 'dir') {
-        const st = lstatSync(join(root, e.path), { throwIfNoEntry: false })
-        identity.other(st ? { ...e, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs } : e)
-      } else if (e.type === 'link') {
-        const st = lstatSync(join(root, e.path), { throwIfNoEntry: false })
-        identity.other(st ? { ...e, mtimeMs: st.mtimeMs } : e)
-      }
-      else {
+      if (e.type === 'file') {
         const { record, mode } = written.get(e.path)!
         records[e.path] = record
-        identity.file(e.path, mode, record[1], record[0], record[2], record[3])
+        identity.record(e.path, mode, record)
+        continue
       }
+      const st = lstatSync(join(root, e.path), { throwIfNoEntry: false })
+      if (!st) identity.other(e)
+      else if (e.type === 'dir') identity.other({ ...e, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs })
+      else identity.other({ ...e, mtimeMs: st.mtimeMs })
     }
     await writeStateCache(root, key, records, { id, digest: identity.end() }).catch((err: unknown) => ctx.logger.warn(`restore: could not write the local state cache (${(err as Error).message})`))
     return { id, files: files.length, bytes: manifest.bytes, durationMs: Date.now() - started }

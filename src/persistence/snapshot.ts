@@ -208,7 +208,7 @@ async function commit(ctx: SnapshotContext, tree: Tree, uploaded: Uploaded, sign
     if (!stored) continue
     const { entry, record } = stored
     entries.push(entry)
-    identity.file(entry.path, entry.mode, entry.mtimeMs, entry.size, record[2], record[3])
+    identity.record(entry.path, entry.mode, record)
     bytes += entry.size
   }
   const id = newSnapshotId()

@@ -33,10 +33,13 @@ export interface StateCache {
  */
 export function identityDigester() {
   const hash = createHash('sha256')
+  const file = (path: string, mode: number, mtimeMs: number, size: number, ino: number, ctimeMs: number): void => {
+    hash.update(`f\0${path}\0${mode}\0${mtimeMs}\0${size}\0${ino}\0${ctimeMs}\n`)
+  }
   return {
-    file(path: string, mode: number, mtimeMs: number, size: number, ino: number, ctimeMs: number): void {
-      hash.update(`f\0${path}\0${mode}\0${mtimeMs}\0${size}\0${ino}\0${ctimeMs}\n`)
-    },
+    file,
+    /** A file as its state-cache record has it (the stat after it was read or written). */
+    record: (path: string, mode: number, [size, mtimeMs, ino, ctimeMs]: CacheRecord): void => file(path, mode, mtimeMs, size, ino, ctimeMs),
     other(e: Exclude<ManifestEntry, { type: 'file' }>): void {
       if (e.type === 'dir') hash.update(`d\0${e.path}\0${e.mode}\0${e.mtimeMs}\n`)
       else hash.update(`l\0${e.path}\0${e.target}\0${e.mtimeMs}\n`)

@@ -2,7 +2,7 @@
 // used to recognise unchanged files without reading them.
 import { lstatSync, readdirSync, type Stats } from 'node:fs'
 import { lstat, readdir, readlink } from 'node:fs/promises'
-import { join, resolve, sep } from 'node:path'
+import { resolve, sep } from 'node:path'
 import { nowMs } from '../clock.js'
 import type { Logger } from '../log.js'
 import { type DirEntry, isContainedLinkTarget, type LinkEntry, STATE_DIR } from './manifest.js'

@@ -2,12 +2,13 @@
 // Writes go to a temp file in <dir>/.scfg-tmp and are renamed into place: a reader sees the old value or the new.
 import { randomBytes } from 'node:crypto'
 import { close as fsClose, closeSync, createWriteStream, fstatSync, open as fsOpen, openSync, readSync, rename as fsRename, write as fsWrite } from 'node:fs'
-import { mkdir, open, opendir, rename, stat, unlink } from 'node:fs/promises'
+import { mkdir, open, opendir, stat, unlink } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { invalidOption, ScfGracefulError } from '../errors.js'
 import { assertStoreKey, type SnapshotStore } from '../persistence/store.js'
+import { onThreadPool } from '../persistence/util.js'
 import { installAbortCompat } from '../compat/abort.js'
 
 export interface FsStoreOptions {
@@ -32,21 +33,19 @@ function keyPath(dir: string, key: string): string {
   return join(dir, ...key.split('/'))
 }
 
-// The callback API, not fs/promises: a chunk put is open, write, close and rename, and the promise API adds a
-// FileHandle (tracked for closing on GC) and a promise per call; for a 4 MiB chunk that bookkeeping on the main
-// thread costs about as much as the write itself. Still asynchronous: a slow or hung mount blocks a pool thread, not
-// the event loop.
-const fsCall = <T>(fn: (cb: (err: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> =>
-  new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))))
+// A chunk put is open, write, close and rename through the callback API (onThreadPool), not fs/promises. Still
+// asynchronous: a slow or hung mount blocks a pool thread, not the event loop.
+
+const renameOnPool = (from: string, to: string) => onThreadPool<void>((cb) => fsRename(from, to, (err) => cb(err, undefined)))
 
 /** One open, as few writes as the kernel allows, one close: writeFile() would cut a 4 MiB chunk into 512 KiB writes. */
 async function writeWhole(path: string, bytes: Uint8Array): Promise<void> {
-  const fd = await fsCall<number>((cb) => fsOpen(path, 'w', cb))
+  const fd = await onThreadPool<number>((cb) => fsOpen(path, 'w', cb))
   try {
     let done = 0
-    while (done < bytes.byteLength) done += await fsCall<number>((cb) => fsWrite(fd, bytes, done, bytes.byteLength - done, null, cb))
+    while (done < bytes.byteLength) done += await onThreadPool<number>((cb) => fsWrite(fd, bytes, done, bytes.byteLength - done, null, cb))
   } finally {
-    await fsCall<void>((cb) => fsClose(fd, (err) => cb(err, undefined)))
+    await onThreadPool<void>((cb) => fsClose(fd, (err) => cb(err, undefined)))
   }
 }
 
@@ -104,12 +103,12 @@ export function fsStore(options: FsStoreOptions): SnapshotStore {
           if (madeDirs.size < MADE_DIRS_MAX) madeDirs.add(parent)
         }
         try {
-          await fsCall<void>((cb) => fsRename(tmp, target, (err) => cb(err, undefined)))
+          await renameOnPool(tmp, target)
         } catch (err) {
           if (!isMissing(err)) throw err
           madeDirs.delete(parent)
           await mkdir(parent, { recursive: true })
-          await rename(tmp, target)
+          await renameOnPool(tmp, target)
         }
       } catch (err) {
         await unlink(tmp).catch(() => {})
