@@ -44,11 +44,14 @@ function intParam(scheme: string, url: URL, name: string, fallback: number, min:
   return n
 }
 
+/** A time bound in ms: at least 100, at most `max`. */
+const msParam = (scheme: string, url: URL, name: string, fallback: number, max: number) => intParam(scheme, url, name, fallback, 100, max, 'a number of ms')
+
 /** The s3Store options for the time bounds of an s3:// or cos:// spec. */
 function s3Bounds(scheme: string, url: URL): { requestTimeoutMs: number; connectTimeoutMs: number; retries: number } {
   return {
-    requestTimeoutMs: intParam(scheme, url, 'requestTimeoutMs', CLI_S3_DEFAULTS.requestTimeoutMs, 100, 3_600_000, 'a number of ms'),
-    connectTimeoutMs: intParam(scheme, url, 'connectTimeoutMs', CLI_S3_DEFAULTS.connectTimeoutMs, 100, 600_000, 'a number of ms'),
+    requestTimeoutMs: msParam(scheme, url, 'requestTimeoutMs', CLI_S3_DEFAULTS.requestTimeoutMs, 3_600_000),
+    connectTimeoutMs: msParam(scheme, url, 'connectTimeoutMs', CLI_S3_DEFAULTS.connectTimeoutMs, 600_000),
     retries: intParam(scheme, url, 'attempts', CLI_S3_DEFAULTS.attempts, 1, 20, 'a whole number of tries') - 1,
   }
 }
@@ -94,8 +97,8 @@ const parsers: Record<string, Parser> = {
     const scheme = url.protocol.slice(0, -1)
     checkParams(scheme, url, REDIS_PARAMS)
     const prefix = url.searchParams.get('prefix') ?? undefined
-    const commandTimeoutMs = intParam(scheme, url, 'commandTimeoutMs', CLI_REDIS_DEFAULTS.commandTimeoutMs, 100, 3_600_000, 'a number of ms')
-    const connectTimeoutMs = intParam(scheme, url, 'connectTimeoutMs', CLI_REDIS_DEFAULTS.connectTimeoutMs, 100, 600_000, 'a number of ms')
+    const commandTimeoutMs = msParam(scheme, url, 'commandTimeoutMs', CLI_REDIS_DEFAULTS.commandTimeoutMs, 3_600_000)
+    const connectTimeoutMs = msParam(scheme, url, 'connectTimeoutMs', CLI_REDIS_DEFAULTS.connectTimeoutMs, 600_000)
     url.search = ''
     if (process.env.REDIS_PASSWORD) url.password = encodeURIComponent(process.env.REDIS_PASSWORD)
     const { redisStore } = await import('../stores/redis.js')

@@ -101,7 +101,7 @@ export class InstanceProcess {
   /** Drops the oldest lines (over the line count, or down to 7/8 of the byte bound) and says so in logs[0]. */
   private trimLogs(): void {
     const hadMarker = this.droppedLines > 0
-    let from = hadMarker ? 1 : 0
+    const from = hadMarker ? 1 : 0
     let count = this.logs.length - from
     let bytes = this.logBytes
     let end = from
@@ -117,7 +117,6 @@ export class InstanceProcess {
     this.droppedBytes += this.logBytes - bytes
     this.logBytes = bytes
     // the marker replaces the dropped lines (and the previous marker): readers see that the output is not whole
-    if (!hadMarker) from = 0
     const marker: LogLine = {
       stream: 'stderr',
       line: `[scf-graceful harness] ${this.droppedLines} earlier log lines (${this.droppedBytes} bytes) dropped: an instance keeps its last ${LOG_LINES_KEPT} lines, at most ${LOG_BYTES_KEPT} bytes`,
