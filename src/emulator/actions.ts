@@ -229,6 +229,18 @@ function interval(core: ActionCore, value: unknown, param: string): { from: numb
   return { from, to }
 }
 
+/** One item of ListAsyncEvents' `EventList`, as the Tencent Cloud API (and so the emulator) answers it. */
+export interface ListAsyncEventsItem {
+  InvokeRequestId: string
+  InvokeType: string
+  Qualifier: string
+  Status: string
+  /** UTC+8 `YYYY-MM-DD HH:mm:ss.ffffff` */
+  StartTime: string
+  /** '' while the event runs */
+  EndTime: string
+}
+
 function listAsyncEvents(core: ActionCore, p: Record<string, unknown>): Record<string, unknown> {
   const fn = resolveFunction(core, p, { name: 'InvalidParameterValue.FunctionName', ns: 'InvalidParameterValue.Namespace' })
   const qualifier = p.Qualifier as string | undefined
@@ -258,7 +270,7 @@ function listAsyncEvents(core: ActionCore, p: Record<string, unknown>): Record<s
   const { total, rows } = core.db.query(q)
   return {
     TotalCount: total,
-    EventList: rows.map((r) => ({
+    EventList: rows.map((r): ListAsyncEventsItem => ({
       InvokeRequestId: r.requestId,
       InvokeType: r.invokeType,
       Qualifier: r.qualifier,

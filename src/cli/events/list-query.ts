@@ -1,4 +1,5 @@
 /** The ListAsyncEvents filters as flags (shared by `list` and bulk `terminate`), and paging through all results. */
+import type { ListAsyncEventsItem } from '../../emulator/actions.js'
 import type { EventsApi } from './api-client.js'
 import { didYouMean } from '../args.js'
 import { UsageError } from './errors.js'
@@ -106,14 +107,8 @@ export function orderParams(values: { order?: string | undefined; orderby?: stri
   return out
 }
 
-export interface AsyncEventItem {
-  InvokeRequestId: string
-  InvokeType: string
-  Qualifier: string
-  Status: string
-  StartTime: string
-  EndTime: string
-}
+/** One event of a ListAsyncEvents page (the API's own shape, whoever answers: SCF or the emulator). */
+export type AsyncEventItem = ListAsyncEventsItem
 
 export interface ListPage {
   TotalCount: number

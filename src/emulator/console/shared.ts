@@ -3,34 +3,14 @@
  * constants the page shows. Types and plain data only (the browser bundle imports this file).
  */
 
-/** An async event as the emulator reports it (times in ms since epoch). */
-export interface EventRecord {
-  requestId: string
-  functionName: string
-  namespace: string
-  qualifier: string
-  invokeType: string
-  status: string
-  statusCode: number
-  startTime: number
-  endTime: number | null
-  retMsg: string | null
-  errMsg: string | null
-  /** The instance (child process) that ran it, once it had one. */
-  instanceId?: string | null
-}
-
-// the emulator's own shapes (type-only: erased from the browser bundle)
+// the emulator's own shapes (type-only: erased from the browser bundle); an event record's times are ms since epoch
+import type { AsyncEventRecord as EventRecord } from '../emulator.js'
+import type { ListAsyncEventsItem } from '../actions.js'
+export type { EventRecord }
 export type { EventLogLine as LogLine, FunctionSummary } from '../emulator.js'
 
 /** One row of GET /api/events: ListAsyncEvents' EventList item plus exact times. */
-export interface EventListRow {
-  InvokeRequestId: string
-  InvokeType: string
-  Qualifier: string
-  Status: string
-  StartTime: string
-  EndTime: string
+export interface EventListRow extends ListAsyncEventsItem {
   StatusCode?: number
   StartMs?: number
   EndMs?: number | null
