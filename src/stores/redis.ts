@@ -204,6 +204,29 @@ export function redisStore(options: RedisStoreOptions): RedisStoreInstance {
     }
   }
 
+  /**
+   * Every key matching one of `patterns`, each once (SCAN may return a key twice across pages), with the node that
+   * holds it: a cluster keeps each key on one master, so SCAN them all (a Cluster client would ask just one).
+   */
+  async function* scanKeys(op: string, key: string | undefined, patterns: readonly string[], signal: AbortSignal | undefined): AsyncGenerator<{ node: Redis; full: string }> {
+    const nodes: Redis[] = await run(op, key, signal, async (client) => (isCluster(client) ? masters(client) : [client]))
+    const seen = new Set<string>()
+    for (const node of nodes) {
+      for (const pattern of patterns) {
+        let cursor = '0'
+        do {
+          const [next, keys] = await run(op, key, signal, () => node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000))
+          cursor = next
+          for (const full of keys) {
+            if (seen.has(full)) continue
+            seen.add(full)
+            yield { node, full }
+          }
+        } while (cursor !== '0')
+      }
+    }
+  }
+
   return {
     kind: 'redis',
     prefix,
@@ -230,23 +253,8 @@ export function redisStore(options: RedisStoreOptions): RedisStoreInstance {
 
     async *list(listPrefix: string, opts: StoreOperationOptions = {}) {
       assertListPrefix(listPrefix)
-      const { signal } = opts
-      const pattern = `${escapeGlob(prefix + listPrefix)}*`
-      // SCAN may return a key twice across pages
-      const seen = new Set<string>()
-      // a cluster keeps each key on one master: SCAN them all (a Cluster client would ask just one)
-      const nodes = await run('list', listPrefix, signal, async (client) => (isCluster(client) ? masters(client) : [client]))
-      for (const node of nodes) {
-        let cursor = '0'
-        do {
-          const [next, keys] = await run('list', listPrefix, signal, () => node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000))
-          cursor = next
-          for (const full of keys) {
-            if (full.includes(TEMP_MARK) || seen.has(full)) continue
-            seen.add(full)
-            yield full.slice(prefix.length)
-          }
-        } while (cursor !== '0')
+      for await (const { full } of scanKeys('list', listPrefix, [`${escapeGlob(prefix + listPrefix)}*`], opts.signal)) {
+        if (!full.includes(TEMP_MARK)) yield full.slice(prefix.length)
       }
     },
 
@@ -273,25 +281,12 @@ export function redisStore(options: RedisStoreOptions): RedisStoreInstance {
     async sweepTemp(olderThanMs: number, opts: StoreOperationOptions = {}) {
       const { signal } = opts
       const patterns = [`${escapeGlob(prefix)}*${TEMP_MARK}*`, `{${escapeGlob(prefix)}*${TEMP_MARK}*`]
-      const nodes = await run('sweep', undefined, signal, async (client) => (isCluster(client) ? masters(client) : [client]))
-      const seen = new Set<string>()
       let removed = 0
-      for (const node of nodes) {
-        for (const pattern of patterns) {
-          let cursor = '0'
-          do {
-            const [next, keys] = await run('sweep', undefined, signal, () => node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000))
-            cursor = next
-            for (const full of keys) {
-              if (seen.has(full)) continue
-              seen.add(full)
-              const ttl = await run('sweep', undefined, signal, () => node.ttl(full))
-              // -2: gone meanwhile; -1: no TTL (never made by this store's puts, which always set one): stale
-              if (ttl === -2 || (ttl >= 0 && (TEMP_TTL_SECONDS - ttl) * 1000 < olderThanMs)) continue
-              removed += await run('sweep', undefined, signal, () => node.unlink(full))
-            }
-          } while (cursor !== '0')
-        }
+      for await (const { node, full } of scanKeys('sweep', undefined, patterns, signal)) {
+        const ttl = await run('sweep', undefined, signal, () => node.ttl(full))
+        // -2: gone meanwhile; -1: no TTL (never made by this store's puts, which always set one): stale
+        if (ttl === -2 || (ttl >= 0 && (TEMP_TTL_SECONDS - ttl) * 1000 < olderThanMs)) continue
+        removed += await run('sweep', undefined, signal, () => node.unlink(full))
       }
       return removed
     },
