@@ -1,7 +1,12 @@
-import { copyFile, readFile, writeFile } from 'node:fs/promises'
-import { buildSync } from 'esbuild'
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { readFile, writeFile } from 'node:fs/promises'
+import { buildSync, transformSync } from 'esbuild'
 import { defineConfig, type Options } from 'tsup'
 import { consoleClientBuildOptions } from './src/emulator/console/build-client.js'
+import { runtimeBinaryPath } from './src/runtime-cache/index.js'
+import { scfRuntimes, type ScfRuntimeName } from './src/scf/runtimes.js'
 
 // scf-graceful/persistence: the core loads it lazily by its public name (see src/runtime/function-runtime.ts)
 const external = ['scf-graceful/persistence', 'express', '@aws-sdk/client-s3', 'ioredis', 'tencentcloud-sdk-nodejs-scf', 'cli-progress', 'playwright-core']
@@ -36,9 +41,9 @@ const library: Options = {
  * be total: anything else that imports or exports fails the build.
  */
 export function coreToCommonJs(esm: string): string {
-  const tail = /\nexport \{([^}]*)\};\s*$/.exec(esm)
+  const tail = /(?<=^|[;\n}])export\s*\{([^}]*)\};?\s*$/.exec(esm)
   if (!tail) throw new Error('tsup.config: dist/index.js does not end with one export { ... } statement')
-  let body = esm.slice(0, tail.index + 1)
+  let body = `${esm.slice(0, tail.index)}\n`
   const lines = tail[1]!.split(',').map((n) => n.trim()).filter(Boolean).map((spec) => {
     const [local, exported = local] = spec.split(/\s+as\s+/)
     return `exports.${exported} = ${local};`
@@ -48,8 +53,22 @@ export function coreToCommonJs(esm: string): string {
     return `Promise.resolve().then(() => require(${name}))`
   })
   // statements at the start of a line, a dynamic import with an argument (prose like "import()s" in a message is fine)
-  if (/^(import|export)\b|\bimport\((?!\))|\bimport\.meta\b/m.test(body)) throw new Error('tsup.config: the ESM core has an import or export coreToCommonJs does not convert')
+  if (/(?:^|[;}])\s*(import|export)\b|\bimport\((?!\))|\bimport\.meta\b/m.test(body)) throw new Error('tsup.config: the ESM core has an import or export coreToCommonJs does not convert')
   return `"use strict";\nObject.defineProperty(exports, "__esModule", { value: true });\n${body}${lines.join('\n')}\n`
+}
+
+/**
+ * The core's V8 code cache for this Node and for each of SCF's runtimes found in the runtimes cache
+ * (`scf-graceful runtimes install`; CI installs both before it builds for the tests): dist/cache/core-<id>-<v8>.v8.
+ * A Node without one compiles the core as before; a release is built where both runtimes are installed.
+ */
+function writeCoreCaches(coreId: string): void {
+  const nodes = new Set([process.execPath])
+  for (const runtime of Object.keys(scfRuntimes) as ScfRuntimeName[]) {
+    const bin = runtimeBinaryPath(runtime)
+    if (existsSync(bin)) nodes.add(bin)
+  }
+  for (const node of nodes) execFileSync(node, ['scripts/core-cache.cjs', 'dist', coreId], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 30_000 })
 }
 
 export default defineConfig([
@@ -64,9 +83,19 @@ export default defineConfig([
     ...library,
     format: ['esm'],
     entry: { index: 'src/index.ts' },
+    // whitespace and syntax minified, names kept (stack traces still name our functions): V8 scans every byte of
+    // the file at load, and a third fewer bytes is a measurable part of an import (BENCHMARKS.md, core)
+    minifyWhitespace: true,
+    minifySyntax: true,
     async onSuccess() {
-      await writeFile('dist/core.cjs', coreToCommonJs(await readFile('dist/index.js', 'utf8')))
-      await copyFile('src/index.cjs', 'dist/index.cjs')
+      const core = coreToCommonJs(await readFile('dist/index.js', 'utf8'))
+      await writeFile('dist/core.cjs', core)
+      const coreId = createHash('sha256').update(core).digest('hex').slice(0, 16)
+      const entry = await readFile('src/index.cjs', 'utf8')
+      if (!entry.includes("'__SCFG_CORE_ID__'")) throw new Error('tsup.config: src/index.cjs lost its CORE_ID placeholder')
+      // whitespace and comments out: this file is what require('scf-graceful') compiles on every cold start
+      await writeFile('dist/index.cjs', transformSync(entry.replace("'__SCFG_CORE_ID__'", `'${coreId}'`), { minifyWhitespace: true, target: 'node16' }).code)
+      writeCoreCaches(coreId)
     },
   },
   {

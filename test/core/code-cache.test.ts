@@ -1,0 +1,122 @@
+// The core's V8 code cache (dist/cache/, made by the build; loaded by dist/index.cjs on the first call): used on this
+// Node and on SCF's runtimes, and every way it can be wrong (V8 flags, a damaged file, another build's cache, none at
+// all) still loads the core and runs the invocation. The time it saves is in bench/core and BENCHMARKS.md.
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describeOnRuntimes, lastJson, runNode } from '../runtimes/binaries.js'
+
+const repo = fileURLToPath(new URL('../..', import.meta.url))
+
+// a first invocation through the CommonJS entry, as SCF's runtime makes it; prints how the core was loaded
+const probe = `
+  const m = require('scf-graceful')
+  const handler = m.graceful(async (event) => event.n * 2, { logger: false })
+  handler({ n: 21 }, { request_id: 'r-1', time_limit_in_ms: 3000, memory_limit_in_mb: 128 }).then((result) => {
+    const cached = Object.keys(require.cache).filter((f) => f.endsWith('core.cjs')).length
+    let thrown
+    try { m.graceful('not a function') } catch (err) { thrown = err }
+    console.log(JSON.stringify({ load: m[Symbol.for('scf-graceful.coreLoad')], result, cached, errorClass: thrown instanceof m.ScfGracefulError, code: thrown && thrown.code, patched: thrown.message.includes('MUST be') }))
+    m.uninstall()
+  })
+`
+const works = { result: 42, cached: 1, errorClass: true, code: 'SCFG_ERR_INVALID_OPTION', patched: false }
+
+async function run(node: string, cwd: string, flags: string[] = []) {
+  const { code, stdout, stderr } = await runNode(node, [...flags, '-e', probe], { cwd })
+  expect(code, stderr).toBe(0)
+  return lastJson(stdout) as Record<string, unknown>
+}
+
+describe('the core code cache', () => {
+  let pkg: string
+  let cacheFiles: string[]
+  beforeAll(async () => {
+    // a copy of the built package to damage: package.json (exports map, self-reference) and dist/
+    pkg = await mkdtemp(join(tmpdir(), 'scfg-code-cache-'))
+    await cp(join(repo, 'package.json'), join(pkg, 'package.json'))
+    await cp(join(repo, 'dist'), join(pkg, 'dist'), { recursive: true })
+    cacheFiles = await readdir(join(pkg, 'dist', 'cache'))
+  })
+  afterAll(() => rm(pkg, { recursive: true, force: true }))
+
+  it('the build made one for this Node, named by the core it belongs to', async () => {
+    const entry = await readFile(join(repo, 'dist', 'index.cjs'), 'utf8')
+    const id = /CORE_ID="([0-9a-f]{16})"/.exec(entry)?.[1]
+    expect(id).toBeDefined()
+    expect(cacheFiles).toContain(`core-${id}-${process.versions.v8}.v8`)
+  })
+
+  it('loads the core from it on this Node', async () => {
+    expect(await run(process.execPath, repo)).toEqual({ load: 'cache', ...works })
+  })
+
+  it('under V8 flags it was not made with, V8 refuses it and the core compiles as usual', async () => {
+    expect(await run(process.execPath, repo, ['--max-semi-space-size=8'])).toEqual({ load: 'rejected', ...works })
+  })
+
+  it('a core.cjs patched to the same length runs as patched: the cache, made from the old source, is not used', async () => {
+    // V8 checks a cache only against the source's length: without the source check, the old bytecode would run
+    const file = join(pkg, 'dist', 'core.cjs')
+    const original = await readFile(file, 'utf8')
+    // a same-length change in what the probe runs: the message of an invalid option
+    const patched = original.replace('must be ${expected}', 'MUST be ${expected}')
+    expect(patched).not.toBe(original)
+    expect(patched.length).toBe(original.length)
+    try {
+      await writeFile(file, patched)
+      expect(await run(process.execPath, pkg)).toEqual({ load: 'stale', ...works, patched: true })
+    } finally {
+      await writeFile(file, original)
+    }
+  })
+
+  it('a truncated cache file is not used', async () => {
+    const file = join(pkg, 'dist', 'cache', cacheFiles.find((f) => f.endsWith(`-${process.versions.v8}.v8`))!)
+    const good = await readFile(file)
+    try {
+      // cut inside V8's data: V8 refuses it (its length check)
+      await writeFile(file, good.subarray(0, good.length - 1000))
+      expect(await run(process.execPath, pkg)).toEqual({ load: 'rejected', ...works })
+      // cut inside the source copy, and a file too short for its header
+      await writeFile(file, good.subarray(0, 1000))
+      expect(await run(process.execPath, pkg)).toEqual({ load: 'stale', ...works })
+      await writeFile(file, good.subarray(0, 2))
+      expect(await run(process.execPath, pkg)).toEqual({ load: 'stale', ...works })
+    } finally {
+      await writeFile(file, good)
+    }
+  })
+
+  it("another build's cache is not read: the core is compiled", async () => {
+    const entryFile = join(pkg, 'dist', 'index.cjs')
+    const entry = await readFile(entryFile, 'utf8')
+    try {
+      await writeFile(entryFile, entry.replace(/CORE_ID="[0-9a-f]{16}"/, 'CORE_ID="0000000000000000"'))
+      expect(await run(process.execPath, pkg)).toEqual({ load: 'compiled', ...works })
+    } finally {
+      await writeFile(entryFile, entry)
+    }
+  })
+
+  it('without a cache directory the core is compiled', async () => {
+    await rm(join(pkg, 'dist', 'cache'), { recursive: true })
+    expect(await run(process.execPath, pkg)).toEqual({ load: 'compiled', ...works })
+  })
+
+  it('the cache is made with the wrapper dist/index.cjs compiles', async () => {
+    const wrapper = (src: string) => [/WRAP_HEAD = ('[^']*')/.exec(src)?.[1], /WRAP_TAIL = ('[^']*')/.exec(src)?.[1]]
+    const entry = wrapper(await readFile(join(repo, 'src', 'index.cjs'), 'utf8'))
+    expect(entry.every(Boolean)).toBe(true)
+    expect(wrapper(await readFile(join(repo, 'scripts', 'core-cache.cjs'), 'utf8'))).toEqual(entry)
+  })
+})
+
+// SCF's cold starts are what the cache is for: the build makes one for each runtime it finds (CI installs both)
+describeOnRuntimes('the core code cache', (_runtime, node) => {
+  it('loads the core from it', async () => {
+    expect(await run(node, repo)).toEqual({ load: 'cache', ...works })
+  })
+})
