@@ -24,7 +24,7 @@ const CORE_ID = '__SCFG_CORE_ID__'
 const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) { '
 const WRAP_TAIL = '\n});'
 // how the core was loaded: 'cache'; 'rejected' (V8 refused it); 'stale' (core.cjs is not the source it was made
-// from); 'compiled' (no cache for this build and V8)
+// from); 'compiled' (no cache for this build and V8, or SCF_GRACEFUL_CODE_CACHE=0)
 let coreLoad
 function loadCore() {
   const fs = require('fs')
@@ -32,6 +32,8 @@ function loadCore() {
   const file = path.join(__dirname, 'core.cjs')
   let blob
   try {
+    // SCF_GRACEFUL_CODE_CACHE=0 turns it off
+    if (process.env.SCF_GRACEFUL_CODE_CACHE === '0') throw new Error('off')
     // [u32 LE source length][the source][V8's cached data]
     blob = fs.readFileSync(path.join(__dirname, 'cache', `core-${CORE_ID}-${process.versions.v8}.v8`))
   } catch {

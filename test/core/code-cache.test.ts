@@ -24,8 +24,8 @@ const probe = `
 `
 const works = { result: 42, cached: 1, errorClass: true, code: 'SCFG_ERR_INVALID_OPTION', patched: false }
 
-async function run(node: string, cwd: string, flags: string[] = []) {
-  const { code, stdout, stderr } = await runNode(node, [...flags, '-e', probe], { cwd })
+async function run(node: string, cwd: string, flags: string[] = [], env: Record<string, string> = {}) {
+  const { code, stdout, stderr } = await runNode(node, [...flags, '-e', probe], { cwd, env })
   expect(code, stderr).toBe(0)
   return lastJson(stdout) as Record<string, unknown>
 }
@@ -51,6 +51,10 @@ describe('the core code cache', () => {
 
   it('loads the core from it on this Node', async () => {
     expect(await run(process.execPath, repo)).toEqual({ load: 'cache', ...works })
+  })
+
+  it('SCF_GRACEFUL_CODE_CACHE=0 turns it off', async () => {
+    expect(await run(process.execPath, repo, [], { SCF_GRACEFUL_CODE_CACHE: '0' })).toEqual({ load: 'compiled', ...works })
   })
 
   it('under V8 flags it was not made with, V8 refuses it and the core compiles as usual', async () => {
