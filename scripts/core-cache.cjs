@@ -3,7 +3,7 @@
 // writes DIST/cache/core-<CORE_ID>-<V8 version>.v8 (the source it was made from, then V8's data), which
 // dist/index.cjs reads on a cold start (see loadCore() there). The core is compiled with the very wrapper dist/index.cjs uses, run, and taken through what a first
 // invocation does (graceful(), one call with the context SCF passes), then V8 serializes every function compiled so
-// far. The build (tsup.config.ts) runs it once per Node it finds: this one and SCF's runtimes in the runtimes cache.
+// far. The build (tsup.config.ts) runs it once per SCF runtime it finds in the runtimes cache.
 // Plain CommonJS for Node 16.13.
 const fs = require('fs')
 const path = require('path')

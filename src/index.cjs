@@ -13,8 +13,8 @@ function load() {
   return core || (core = loadCore())
 }
 
-// The core's V8 code cache, made by the build for each Node it found (scripts/core-cache.cjs): the bytecode of the
-// core's top level and of what a first invocation runs, so a cold start deserializes it instead of compiling
+// The core's V8 code cache, made by the build for SCF's Node.js runtimes (scripts/core-cache.cjs): the bytecode of
+// the core's top level and of what a first invocation runs, so a cold start deserializes it instead of compiling
 // (BENCHMARKS.md, core). The file name carries a digest of core.cjs (written here by the build) and V8's version, so
 // another build's or another V8's cache is never read; V8 itself refuses one made under other V8 flags. V8 checks
 // a cache only against the source's length, so the file also holds the source it was made from: unless that equals
