@@ -82,7 +82,8 @@ export default defineConfig([
     // the test that loads the ESM and the CJS build together proves copies share one controller.
     // The same core for require() is dist/core.cjs, made from this output (coreToCommonJs) and loaded on first use
     // by dist/index.cjs, a copy of the hand-written src/index.cjs that holds only the export names (what
-    // require('scf-graceful') compiles on a cold start; see the comment in that file and BENCHMARKS.md, core).
+    // require('scf-graceful') compiles on a cold start; see the comment in that file and BENCHMARKS.md, core),
+    // through dist/load-core.cjs (src/load-core.cjs with the core's digest filled in: V8's code cache of the core).
     ...library,
     format: ['esm'],
     entry: { index: 'src/index.ts' },
@@ -94,10 +95,12 @@ export default defineConfig([
       const core = coreToCommonJs(await readFile('dist/index.js', 'utf8'))
       await writeFile('dist/core.cjs', core)
       const coreId = createHash('sha256').update(core).digest('hex').slice(0, 16)
-      const entry = await readFile('src/index.cjs', 'utf8')
-      if (!entry.includes("'__SCFG_CORE_ID__'")) throw new Error('tsup.config: src/index.cjs lost its CORE_ID placeholder')
-      // whitespace and comments out: this file is what require('scf-graceful') compiles on every cold start
-      await writeFile('dist/index.cjs', transformSync(entry.replace("'__SCFG_CORE_ID__'", `'${coreId}'`), { minifyWhitespace: true, target: 'node16' }).code)
+      const loader = await readFile('src/load-core.cjs', 'utf8')
+      if (!loader.includes("'__SCFG_CORE_ID__'")) throw new Error('tsup.config: src/load-core.cjs lost its CORE_ID placeholder')
+      // whitespace and comments out: what require('scf-graceful') and its first call compile on every cold start
+      const slim = (code: string) => transformSync(code, { minifyWhitespace: true, target: 'node16' }).code
+      await writeFile('dist/index.cjs', slim(await readFile('src/index.cjs', 'utf8')))
+      await writeFile('dist/load-core.cjs', slim(loader.replace("'__SCFG_CORE_ID__'", `'${coreId}'`)))
       writeCoreCaches(coreId)
     },
   },

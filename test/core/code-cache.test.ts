@@ -1,5 +1,5 @@
-// The core's V8 code cache (dist/cache/, made by the build for SCF's runtimes; loaded by dist/index.cjs on the first
-// call): used on Nodejs16.13 and Nodejs18.15, and every way it can be wrong (V8 flags, a truncated file, a patched
+// The core's V8 code cache (dist/cache/, made by the build for SCF's runtimes; loaded through dist/load-core.cjs on
+// the first call): used on Nodejs16.13 and Nodejs18.15, and every way it can be wrong (V8 flags, a truncated file, a patched
 // core.cjs, another build's cache, none, turned off) still loads the core and runs the invocation. On other Nodes
 // there is none and the core compiles. The time it saves is in bench/core and BENCHMARKS.md.
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
@@ -17,7 +17,7 @@ const probe = `
   const m = require('scf-graceful')
   const handler = m.graceful(async (event) => event.n * 2, { logger: false })
   handler({ n: 21 }, { request_id: 'r-1', time_limit_in_ms: 3000, memory_limit_in_mb: 128 }).then((result) => {
-    const cached = Object.keys(require.cache).filter((f) => f.endsWith('core.cjs')).length
+    const cached = Object.keys(require.cache).filter((f) => /[\\\\/]core\\.cjs$/.test(f)).length
     let thrown
     try { m.graceful('not a function') } catch (err) { thrown = err }
     console.log(JSON.stringify({ load: m[Symbol.for('scf-graceful.coreLoad')], result, cached, errorClass: thrown instanceof m.ScfGracefulError, code: thrown && thrown.code, patched: thrown.message.includes('MUST be') }))
@@ -32,7 +32,7 @@ async function run(node: string, cwd: string, flags: string[] = [], env: Record<
   return lastJson(stdout) as Record<string, unknown>
 }
 
-const coreId = async (dir: string) => /CORE_ID="([0-9a-f]{16})"/.exec(await readFile(join(dir, 'dist', 'index.cjs'), 'utf8'))?.[1]
+const coreId = async (dir: string) => /CORE_ID="([0-9a-f]{16})"/.exec(await readFile(join(dir, 'dist', 'load-core.cjs'), 'utf8'))?.[1]
 
 describe('the core code cache, on this Node', () => {
   it('the build made one per SCF runtime, named by the core it belongs to, and none for other Nodes', async () => {
@@ -48,9 +48,9 @@ describe('the core code cache, on this Node', () => {
     expect(await run(process.execPath, repo)).toEqual({ load: 'compiled', ...works })
   })
 
-  it('the cache is made with the wrapper dist/index.cjs compiles', async () => {
+  it('the cache is made with the wrapper dist/load-core.cjs compiles', async () => {
     const wrapper = (src: string) => [/WRAP_HEAD = ('[^']*')/.exec(src)?.[1], /WRAP_TAIL = ('[^']*')/.exec(src)?.[1]]
-    const entry = wrapper(await readFile(join(repo, 'src', 'index.cjs'), 'utf8'))
+    const entry = wrapper(await readFile(join(repo, 'src', 'load-core.cjs'), 'utf8'))
     expect(entry.every(Boolean)).toBe(true)
     expect(wrapper(await readFile(join(repo, 'scripts', 'core-cache.cjs'), 'utf8'))).toEqual(entry)
   })
@@ -115,7 +115,7 @@ describeOnRuntimes('the core code cache', (_runtime, node) => {
   })
 
   it("another build's cache is not read: the core is compiled", async () => {
-    const entryFile = join(pkg, 'dist', 'index.cjs')
+    const entryFile = join(pkg, 'dist', 'load-core.cjs')
     const entry = await readFile(entryFile, 'utf8')
     try {
       await writeFile(entryFile, entry.replace(/CORE_ID="[0-9a-f]{16}"/, 'CORE_ID="0000000000000000"'))
