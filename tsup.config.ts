@@ -93,6 +93,9 @@ export default defineConfig([
     minifySyntax: true,
     async onSuccess() {
       const core = coreToCommonJs(await readFile('dist/index.js', 'utf8'))
+      // load-core.cjs decodes it as latin1 (a plain copy, no UTF-8 decoding on a cold start): esbuild escapes
+      // non-ASCII characters, and this keeps it so
+      if (/[^\x00-\x7f]/.test(core)) throw new Error('tsup.config: dist/core.cjs has a non-ASCII character')
       await writeFile('dist/core.cjs', core)
       const coreId = createHash('sha256').update(core).digest('hex').slice(0, 16)
       const loader = await readFile('src/load-core.cjs', 'utf8')

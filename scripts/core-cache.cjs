@@ -15,7 +15,7 @@ const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) {
 const WRAP_TAIL = '\n});'
 const file = path.resolve(dist, 'core.cjs')
 const source = fs.readFileSync(file)
-const script = new vm.Script(WRAP_HEAD + source.toString('utf8') + WRAP_TAIL, { filename: file })
+const script = new vm.Script(WRAP_HEAD + source.toString('latin1') + WRAP_TAIL, { filename: file })
 const m = { exports: {} }
 script.runInThisContext().call(m.exports, m.exports, require, m, file, path.dirname(file))
 const core = m.exports

@@ -40,7 +40,7 @@ function loadCore() {
   const m = new Module(file, module)
   m.filename = file
   m.paths = module.paths
-  const script = new (require('vm').Script)(WRAP_HEAD + source.toString('utf8') + WRAP_TAIL, { filename: file, cachedData: blob.subarray(4 + n) })
+  const script = new (require('vm').Script)(WRAP_HEAD + source.toString('latin1') + WRAP_TAIL, { filename: file, cachedData: blob.subarray(4 + n) })
   coreLoad = script.cachedDataRejected ? 'rejected' : 'cache'
   require.cache[file] = m
   try {
