@@ -63,15 +63,21 @@ export function coreToCommonJs(esm: string): string {
  * 18.15 a cache takes 1.1–1.6 ms off a cold start, on Node 20 loading it costs what compiling does (BENCHMARKS.md,
  * core). A missing runtime is said, and that build's package compiles the core on it as before.
  */
-function writeCoreCaches(coreId: string): void {
+function writeCoreCaches(coreId: string): string[] {
+  const cachedV8: string[] = []
   for (const runtime of Object.keys(scfRuntimes) as ScfRuntimeName[]) {
     const node = runtimeBinaryPath(runtime)
     if (!existsSync(node)) {
       console.warn(`tsup.config: no ${runtime} binary (node dist/cli.js runtimes install ${runtime}): no code cache for it in this build`)
       continue
     }
-    execFileSync(node, ['scripts/core-cache.cjs', 'dist', coreId], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 30_000 })
+    const out = execFileSync(node, ['scripts/core-cache.cjs', 'dist', coreId], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', timeout: 30_000 })
+    // the file it wrote: dist/cache/core-<id>-<v8>.v8
+    const v8 = new RegExp(`core-${coreId}-(.+)\\.v8$`).exec(out.trim())?.[1]
+    if (!v8) throw new Error(`tsup.config: scripts/core-cache.cjs on ${runtime} printed ${JSON.stringify(out)}`)
+    cachedV8.push(v8)
   }
+  return cachedV8
 }
 
 export default defineConfig([
@@ -102,9 +108,11 @@ export default defineConfig([
       if (!loader.includes("'__SCFG_CORE_ID__'")) throw new Error('tsup.config: src/load-core.cjs lost its CORE_ID placeholder')
       // whitespace and comments out: what require('scf-graceful') and its first call compile on every cold start
       const slim = (code: string) => transformSync(code, { minifyWhitespace: true, target: 'node16' }).code
-      await writeFile('dist/index.cjs', slim(await readFile('src/index.cjs', 'utf8')))
       await writeFile('dist/load-core.cjs', slim(loader.replace("'__SCFG_CORE_ID__'", `'${coreId}'`)))
-      writeCoreCaches(coreId)
+      const cachedV8 = writeCoreCaches(coreId)
+      const entry = await readFile('src/index.cjs', 'utf8')
+      if (!entry.includes("['__SCFG_CACHED_V8__']")) throw new Error('tsup.config: src/index.cjs lost its CACHED_V8 placeholder')
+      await writeFile('dist/index.cjs', slim(entry.replace("['__SCFG_CACHED_V8__']", JSON.stringify(cachedV8))))
     },
   },
   {

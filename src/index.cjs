@@ -8,13 +8,19 @@
 // as the compiled entry had it, for TypeScript's CommonJS interop helpers
 Object.defineProperty(exports, '__esModule', { value: true })
 
+// the V8 versions the build made a code cache of the core for (SCF's runtimes; see load-core.cjs), filled in by
+// the build. Any other V8 requires the core at once: no loader, no file looked for.
+const CACHED_V8 = ['__SCFG_CACHED_V8__']
 let core
+let loader
 function load() {
-  // the loader (V8's code cache, see load-core.cjs) is its own file: require('scf-graceful') does not compile it
-  return core || (core = require('./load-core.cjs').loadCore())
+  if (core) return core
+  // the loader is its own file: require('scf-graceful') does not compile it
+  if (CACHED_V8.includes(process.versions.v8)) loader = require('./load-core.cjs')
+  return (core = loader ? loader.loadCore() : require('./core.cjs'))
 }
 // for tests and benchmarks: how the core was loaded (undefined until it is)
-Object.defineProperty(exports, Symbol.for('scf-graceful.coreLoad'), { get: () => core && require('./load-core.cjs').coreLoad() })
+Object.defineProperty(exports, Symbol.for('scf-graceful.coreLoad'), { get: () => core && (loader ? loader.coreLoad() : 'compiled') })
 
 // functions: each a named stand-in that loads the core on its first call and passes every argument on
 for (const name of ['graceful', 'runJob', 'onShutdown', 'shutdown', 'uninstall', 'shutdownState', 'normalizeContext', 'contextFromHeaders', 'contextFromEnv', 'parseEnviron']) {

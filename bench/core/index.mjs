@@ -76,6 +76,7 @@ ${signals.markdown}
 
 Clock check: ${signals.clock.inside}/${signals.clock.rounds} child readings fell between the parent's readings before and after the round trip.
 Abort reasons seen: ${signals.results[1].reasons.join(', ')}. Goal (p99 ≤ 2 ms): ${(signals.goal.p99 / 1e6).toFixed(3)} ms ${yesNo(signals.goal.met)}.
+The five slowest signals (their place in that child's sequence, 1 = its first: µs): ${signals.results.map((r, i) => `${i === 0 ? 'baseline' : 'scf-graceful'} ${r.slowest.map((x) => `#${x.n}: ${(x.ns / 1e3).toFixed(0)}`).join(', ')}`).join('; ')}.
 ` : ''}
 
 ${overhead ? `### Per-invocation overhead (trivial async handler, ${overhead.iterations.toLocaleString('en')} sequential calls per round, median of ${overhead.rounds} rounds)

@@ -88,6 +88,8 @@ export async function measureSignalLatency(scratch, { signals = 300, block = 50,
       p50: median(v.samples),
       p99: percentile(v.samples, 99),
       max: Math.max(...v.samples),
+      // where the tail lies: the five slowest signals by their place in the child's sequence (1 = its first)
+      slowest: v.samples.map((ns, i) => ({ n: i + 1, ns })).sort((a, b) => b.ns - a.ns).slice(0, 5),
       reasons: [...v.reasons],
     }))
     const base = results[0]

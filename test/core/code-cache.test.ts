@@ -42,6 +42,9 @@ describe('the core code cache, on this Node', () => {
     expect(files.every((f) => f.startsWith(`core-${id}-`) && f.endsWith('.v8'))).toBe(true)
     expect(files.length).toBeLessThanOrEqual(Object.keys(scfRuntimes).length)
     expect(files).not.toContain(`core-${id}-${process.versions.v8}.v8`)
+    // the entry knows which V8s have one, so any other Node requires the core without looking for a file
+    const listed = JSON.parse(/CACHED_V8=(\[[^\]]*\])/.exec(await readFile(join(repo, 'dist', 'index.cjs'), 'utf8'))![1]!) as string[]
+    expect(listed.sort()).toEqual(files.map((f) => f.slice(`core-${id}-`.length, -'.v8'.length)).sort())
   })
 
   it('without one for its V8, the core is compiled', async () => {

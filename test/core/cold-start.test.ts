@@ -39,7 +39,7 @@ describe('cold start of a code deployment', () => {
     )
     const { afterRequire, afterGraceful, result, names } = JSON.parse(out) as { afterRequire: string[]; afterGraceful: string[]; result: string; names: number }
     expect(afterRequire).toEqual(['index.cjs'])
-    expect(afterGraceful).toEqual(['index.cjs', 'load-core.cjs', 'core.cjs'])
+    expect(afterGraceful).toEqual(['index.cjs', 'core.cjs'])
     expect(result).toBe('ok')
     expect(names).toBeGreaterThan(10)
   })
