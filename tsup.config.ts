@@ -1,12 +1,7 @@
-import { execFileSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
-import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { buildSync, transformSync } from 'esbuild'
 import { defineConfig, type Options } from 'tsup'
 import { consoleClientBuildOptions } from './src/emulator/console/build-client.js'
-import { runtimeBinaryPath } from './src/runtime-cache/index.js'
-import { scfRuntimes, type ScfRuntimeName } from './src/scf/runtimes.js'
 
 // scf-graceful/persistence: the core loads it lazily by its public name (see src/runtime/function-runtime.ts)
 const external = ['scf-graceful/persistence', 'express', '@aws-sdk/client-s3', 'ioredis', 'tencentcloud-sdk-nodejs-scf', 'cli-progress', 'playwright-core']
@@ -57,29 +52,6 @@ export function coreToCommonJs(esm: string): string {
   return `"use strict";\nObject.defineProperty(exports, "__esModule", { value: true });\n${body}${lines.join('\n')}\n`
 }
 
-/**
- * The core's V8 code cache for each of SCF's runtimes found in the runtimes cache (`scf-graceful runtimes install`;
- * CI installs both before it builds for the tests): dist/cache/core-<id>-<v8>.v8. Only for those: on Node 16.13 and
- * 18.15 a cache takes 1.1–1.6 ms off a cold start, on Node 20 loading it costs what compiling does (BENCHMARKS.md,
- * core). A missing runtime is said, and that build's package compiles the core on it as before.
- */
-function writeCoreCaches(coreId: string): string[] {
-  const cachedV8: string[] = []
-  for (const runtime of Object.keys(scfRuntimes) as ScfRuntimeName[]) {
-    const node = runtimeBinaryPath(runtime)
-    if (!existsSync(node)) {
-      console.warn(`tsup.config: no ${runtime} binary (node dist/cli.js runtimes install ${runtime}): no code cache for it in this build`)
-      continue
-    }
-    const out = execFileSync(node, ['scripts/core-cache.cjs', 'dist', coreId], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', timeout: 30_000 })
-    // the file it wrote: dist/cache/core-<id>-<v8>.v8
-    const v8 = new RegExp(`core-${coreId}-(.+)\\.v8$`).exec(out.trim())?.[1]
-    if (!v8) throw new Error(`tsup.config: scripts/core-cache.cjs on ${runtime} printed ${JSON.stringify(out)}`)
-    cachedV8.push(v8)
-  }
-  return cachedV8
-}
-
 export default defineConfig([
   {
     // the core entry on its own, so its static graph is one file: SCF cold starts pay per file loaded. Persistence
@@ -87,9 +59,8 @@ export default defineConfig([
     // every piece of process-wide state (controller, secrets) lives under a Symbol.for key and errors are branded:
     // the test that loads the ESM and the CJS build together proves copies share one controller.
     // The same core for require() is dist/core.cjs, made from this output (coreToCommonJs) and loaded on first use
-    // by dist/index.cjs, a copy of the hand-written src/index.cjs that holds only the export names (what
-    // require('scf-graceful') compiles on a cold start; see the comment in that file and BENCHMARKS.md, core),
-    // through dist/load-core.cjs (src/load-core.cjs with the core's digest filled in: V8's code cache of the core).
+    // by dist/index.cjs, the hand-written src/index.cjs without its comments, which holds only the export names
+    // (what require('scf-graceful') compiles on a cold start; see the comment in that file and BENCHMARKS.md, core).
     ...library,
     format: ['esm'],
     entry: { index: 'src/index.ts' },
@@ -98,21 +69,9 @@ export default defineConfig([
     minifyWhitespace: true,
     minifySyntax: true,
     async onSuccess() {
-      const core = coreToCommonJs(await readFile('dist/index.js', 'utf8'))
-      // load-core.cjs decodes it as latin1 (a plain copy, no UTF-8 decoding on a cold start): esbuild escapes
-      // non-ASCII characters, and this keeps it so
-      if (/[^\x00-\x7f]/.test(core)) throw new Error('tsup.config: dist/core.cjs has a non-ASCII character')
-      await writeFile('dist/core.cjs', core)
-      const coreId = createHash('sha256').update(core).digest('hex').slice(0, 16)
-      const loader = await readFile('src/load-core.cjs', 'utf8')
-      if (!loader.includes("'__SCFG_CORE_ID__'")) throw new Error('tsup.config: src/load-core.cjs lost its CORE_ID placeholder')
-      // whitespace and comments out: what require('scf-graceful') and its first call compile on every cold start
-      const slim = (code: string) => transformSync(code, { minifyWhitespace: true, target: 'node16' }).code
-      await writeFile('dist/load-core.cjs', slim(loader.replace("'__SCFG_CORE_ID__'", `'${coreId}'`)))
-      const cachedV8 = writeCoreCaches(coreId)
-      const entry = await readFile('src/index.cjs', 'utf8')
-      if (!entry.includes("['__SCFG_CACHED_V8__']")) throw new Error('tsup.config: src/index.cjs lost its CACHED_V8 placeholder')
-      await writeFile('dist/index.cjs', slim(entry.replace("['__SCFG_CACHED_V8__']", JSON.stringify(cachedV8))))
+      await writeFile('dist/core.cjs', coreToCommonJs(await readFile('dist/index.js', 'utf8')))
+      // comments out: this file is what require('scf-graceful') compiles on every cold start
+      await writeFile('dist/index.cjs', transformSync(await readFile('src/index.cjs', 'utf8'), { minifyWhitespace: true, target: 'node16' }).code)
     },
   },
   {
