@@ -4,7 +4,8 @@
 // Knobs: BENCH_IMPORT_RUNS (default 30), BENCH_SIGNALS (default 300), BENCH_ITERATIONS (calls per round; default: auto, ~250 ms per round),
 // BENCH_NODES (comma-separated node binaries for the import and cold-path rows; default: this node and SCF's Nodejs18.15
 // from the runtimes cache when it is there), BENCH_BUDGET_S (time cap of
-// each import / cold-path measurement, default 90; at least 10 rounds run), BENCH_ONLY=import (skip the rest).
+// each import / cold-path measurement, default 90; at least 10 rounds run), BENCH_ONLY=import (skip the rest) or
+// BENCH_ONLY=signals (only the SIGTERM latency), BENCH_SIGNAL_SETTLE_MS (5: the second timing of the signal table).
 // BENCH_COMPARE_DIR (another build of the package, e.g. the commit before a change: its rows run interleaved with
 // this build's, so a before/after comparison sees the same load).
 import { execFileSync } from 'node:child_process'
@@ -32,8 +33,9 @@ const node18 = join(cacheDir, 'node-v18.15.0-linux-x64', 'bin', 'node')
 if (!process.env.BENCH_NODES && !existsSync(node18)) log(`bench/core: no Nodejs18.15 binary at ${node18}: only this node (scf-graceful runtimes install Nodejs18.15, or BENCH_NODES)`)
 const nodes = (process.env.BENCH_NODES ?? [process.execPath, ...(existsSync(node18) ? [node18] : [])].join(',')).split(',').filter(Boolean)
 const onlyImport = process.env.BENCH_ONLY === 'import'
+const onlySignals = process.env.BENCH_ONLY === 'signals'
 const importRuns = []
-for (const node of nodes) {
+for (const node of onlySignals ? [] : nodes) {
   const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()
   log(`bench/core: import cost and cold path, node ${version}`)
   // each measurement interleaves its packages round by round, so the ratios inside one table saw the same load
@@ -42,8 +44,8 @@ for (const node of nodes) {
   const cold = measureColdPath(scratch, { runs: num('BENCH_IMPORT_RUNS', 30), budgetMs, node, log })
   importRuns.push({ node, version, imports, cold })
 }
-const signals = onlyImport ? undefined : await measureSignalLatency(scratch, { signals: num('BENCH_SIGNALS', 300), log })
-const overhead = onlyImport ? undefined : measureOverhead(scratch, { iterations: process.env.BENCH_ITERATIONS ?? 'auto' })
+const signals = onlyImport ? undefined : await measureSignalLatency(scratch, { signals: num('BENCH_SIGNALS', 300), settleMs: num('BENCH_SIGNAL_SETTLE_MS', 5), log })
+const overhead = onlyImport || onlySignals ? undefined : measureOverhead(scratch, { iterations: process.env.BENCH_ITERATIONS ?? 'auto' })
 
 const importSections = importRuns
   .map(({ version, imports: im, cold }) => {
@@ -75,8 +77,8 @@ ${signals ? `### SIGTERM → \`abort\` event latency (parent's hrtime before \`k
 ${signals.markdown}
 
 Clock check: ${signals.clock.inside}/${signals.clock.rounds} child readings fell between the parent's readings before and after the round trip.
-Abort reasons seen: ${signals.results[1].reasons.join(', ')}. Goal (p99 ≤ 2 ms): ${(signals.goal.p99 / 1e6).toFixed(3)} ms ${yesNo(signals.goal.met)}.
-The five slowest signals (their place in that child's sequence, 1 = its first: µs): ${signals.results.map((r, i) => `${i === 0 ? 'baseline' : 'scf-graceful'} ${r.slowest.map((x) => `#${x.n}: ${(x.ns / 1e3).toFixed(0)}`).join(', ')}`).join('; ')}.
+Abort reasons seen by scf-graceful: ${[...new Set(signals.results.filter((r) => !r.label.startsWith('bare')).flatMap((r) => r.reasons))].join(', ')}. Goal (p99 ≤ 2 ms): ${signals.goal.map((g) => `signal ${g.settle ? `${g.settle} ms after` : 'at once'}: ${(g.p99 / 1e6).toFixed(3)} ms ${yesNo(g.met)}`).join('; ')}.
+The five slowest signals of each row (their place in the row's sequence, 1 = its first: µs): ${signals.results.map((r) => `${r.label.startsWith('bare') ? 'baseline' : 'scf-graceful'}, ${r.settle ? `${r.settle} ms after` : 'at once'}: ${r.slowest.map((x) => `#${x.n} ${(x.ns / 1e3).toFixed(0)}`).join(', ')}`).join('; ')}.
 ` : ''}
 
 ${overhead ? `### Per-invocation overhead (trivial async handler, ${overhead.iterations.toLocaleString('en')} sequential calls per round, median of ${overhead.rounds} rounds)
