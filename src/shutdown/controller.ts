@@ -296,29 +296,36 @@ class ShutdownController {
     // in-flight work gets the first 70% of the grace period when a flush must follow, so a handler that ignores its
     // signal cannot eat the time the flush needs
     const inflightMs = hasFlush ? Math.floor(graceMs * 0.7) : graceMs
-    const deadline = timeoutSignal(graceMs)
-    const inflightDeadline = timeoutSignal(inflightMs)
+    // both deadlines end with the cycle: one that finished in time leaves no timer behind to abort them later
+    const deadlineTimer = deadlineSignal(graceMs)
+    const inflightTimer = deadlineSignal(inflightMs)
+    const deadline = deadlineTimer.signal
+    const inflightDeadline = inflightTimer.signal
+    try {
+      logger.info(`shutdown ${fields({ reason, state: 'stopping', inflight: aborted.length, hooks: this.hooks.size, graceMs })}`)
+      for (const entry of aborted) logger.info(`invocation aborted ${fields({ requestId: entry.requestId, reason })}`)
 
-    logger.info(`shutdown ${fields({ reason, state: 'stopping', inflight: aborted.length, hooks: this.hooks.size, graceMs })}`)
-    for (const entry of aborted) logger.info(`invocation aborted ${fields({ requestId: entry.requestId, reason })}`)
-
-    const hooksDone = runHooks(sortHooks(this.hooks), reason, inflightDeadline, logger)
-    const drained = await Promise.race([Promise.all([hooksDone, this.drained()]).then(() => true), abortedPromise(inflightDeadline).then(() => false)])
-    if (!drained) {
-      logger.warn(`shutdown deadline for in-flight work passed ${fields({ inflight: this.inflight.size, ms: inflightMs })}`)
-      for (const entry of [...this.inflight]) {
-        const current = entry.abortReason ?? error
-        entry.onGiveUp?.(new ShutdownError(current.reason, { code: 'SCFG_ERR_SHUTDOWN_DEADLINE', cause: current }))
+      const hooksDone = runHooks(sortHooks(this.hooks), reason, inflightDeadline, logger)
+      const drained = await Promise.race([Promise.all([hooksDone, this.drained()]).then(() => true), abortedPromise(inflightDeadline).then(() => false)])
+      if (!drained) {
+        logger.warn(`shutdown deadline for in-flight work passed ${fields({ inflight: this.inflight.size, ms: inflightMs })}`)
+        for (const entry of [...this.inflight]) {
+          const current = entry.abortReason ?? error
+          entry.onGiveUp?.(new ShutdownError(current.reason, { code: 'SCFG_ERR_SHUTDOWN_DEADLINE', cause: current }))
+        }
       }
-    }
 
-    for (const p of participants) {
-      if (!p.onFlush) continue
-      await boundedStep(logger, 'flush', p.onFlush.bind(p), deadline)
-    }
-    for (const p of participants) {
-      if (!p.onFinalize) continue
-      await boundedStep(logger, 'finalize', p.onFinalize.bind(p), deadline)
+      for (const p of participants) {
+        if (!p.onFlush) continue
+        await boundedStep(logger, 'flush', p.onFlush.bind(p), deadline)
+      }
+      for (const p of participants) {
+        if (!p.onFinalize) continue
+        await boundedStep(logger, 'finalize', p.onFinalize.bind(p), deadline)
+      }
+    } finally {
+      deadlineTimer.clear()
+      inflightTimer.clear()
     }
 
     this.stateNow = 'stopped'
@@ -350,6 +357,14 @@ async function boundedStep(logger: Logger, what: string, fn: (signal: AbortSigna
   } catch (err) {
     logger.error(`${what} failed: ${(err as Error)?.message ?? String(err)}`)
   }
+}
+
+/** An AbortSignal that aborts after `ms` unless `clear()` comes first (its timer unref'd, as timeoutSignal's). */
+function deadlineSignal(ms: number): { signal: AbortSignal; clear(): void } {
+  const ac = new AbortController()
+  const timer = setTimeout(() => ac.abort(new Error(`deadline of ${ms} ms passed`)), ms)
+  timer.unref()
+  return { signal: ac.signal, clear: () => clearTimeout(timer) }
 }
 
 /** An AbortSignal that aborts after `ms`, on an unref'd timer (AbortSignal.timeout's timer keeps no process alive either, but this one also works when ms is 0). */
