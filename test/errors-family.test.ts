@@ -1,6 +1,6 @@
 // Issue 14 item 5: every error the package throws is an ScfGracefulError with a documented code, and `instanceof`
 // works per class across duplicate copies of the package (the ESM and the CJS build in one process).
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { createServer, request } from 'node:http'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
@@ -10,14 +10,10 @@ import { ScfGracefulError, errorCodes } from '../src/errors.js'
 import { createConsoleHandler } from '../src/emulator/console/index.js'
 import { FunctionPool, PoolBusyError } from '../src/emulator/pool.js'
 import { BodyTooLargeError, readBody } from '../src/emulator/read-body.js'
+import { distBuilt } from './setup/built.js'
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url))
-const built = existsSync(join(dist, 'index.cjs'))
-if (!built) {
-  const message = 'test/errors-family.test.ts: dist/ is missing; run `npm run build` first'
-  if (process.env.CI === 'true') throw new Error(message)
-  console.warn(`SKIPPED ${message}`)
-}
+const built = distBuilt('test/errors-family.test.ts', 'index.cjs')
 
 describe.skipIf(!built)('error classes across the ESM and the CJS copy', () => {
   it('instanceof holds per class across copies, never across classes, and does not go by the name', async () => {

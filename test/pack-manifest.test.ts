@@ -9,14 +9,11 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { distBuilt } from './setup/built.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const run = promisify(execFile)
-const built = existsSync(join(repo, 'dist/index.cjs'))
-if (!built) {
-  if (process.env.CI === 'true') throw new Error('dist/ is missing: run `npm run build` first')
-  console.warn('SKIPPED test/pack-manifest.test.ts: dist/ is missing; run `npm run build` first')
-}
+const built = distBuilt('test/pack-manifest.test.ts', 'index.cjs')
 
 type Manifest = Record<string, unknown> & { exports: Record<string, unknown> }
 const original = readFileSync(join(repo, 'package.json'), 'utf8')

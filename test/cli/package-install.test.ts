@@ -2,21 +2,18 @@
 // emulator (`npx scf-graceful local`) serves the Serverless example's CommonJS index.js as SCF would load it, and
 // `npx scf-graceful events` drives it. Nothing else is installed: no SDK, no native module, no progress-bar package.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { waitFor } from '../setup/wait.js'
+import { distBuilt } from '../setup/built.js'
 
 const repo = fileURLToPath(new URL('../..', import.meta.url))
 const run = promisify(execFile)
-const built = existsSync(join(repo, 'dist/cli.js'))
-if (!built) {
-  if (process.env.CI === 'true') throw new Error('dist/ is missing: run `npm run build` first')
-  console.warn('SKIPPED test/cli/package-install.test.ts: dist/ is missing; run `npm run build` first')
-}
+const built = distBuilt('test/cli/package-install.test.ts', 'cli.js')
 
 let work: string
 let project: string

@@ -1,21 +1,16 @@
 // The snapshot and restore commands, run as the user runs them: `node dist/cli.js ...` in a child process.
 import { execFile, spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
 import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { describeTree, scratch } from '../persistence/helpers.js'
+import { distBuilt } from '../setup/built.js'
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '../../dist/cli.js')
-const built = existsSync(cli)
-if (!built) {
-  const message = 'test/cli/snapshot.test.ts: dist/cli.js is missing; run `npm run build` first'
-  if (process.env.CI === 'true') throw new Error(message)
-  console.warn(`SKIPPED ${message}`)
-}
+const built = distBuilt('test/cli/snapshot.test.ts', 'cli.js')
 
 async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {

@@ -2,21 +2,16 @@
 // for a function's background flush, took about 150 s against S3), and query parameters set them. Real `node
 // dist/cli.js` child processes against startSilentServer(), a TCP server that accepts and never answers.
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { scratch } from '../persistence/helpers.js'
+import { distBuilt } from '../setup/built.js'
 import { startSilentServer } from '../setup/faults.mjs'
 
 const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
-const built = existsSync(cli)
-if (!built) {
-  const message = 'test/cli/store-bounds.test.ts: dist/cli.js is missing; run `npm run build` first'
-  if (process.env.CI === 'true') throw new Error(message)
-  console.warn(`SKIPPED ${message}`)
-}
+const built = distBuilt('test/cli/store-bounds.test.ts', 'cli.js')
 
 /** Runs the CLI; killed (and the test failed by the missing exit code) after `boundMs`, far below the old ~150 s. */
 async function run(args: string[], boundMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -6,15 +6,11 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { scratch } from './helpers.js'
 import { waitFor } from '../setup/wait.js'
+import { distBuilt } from '../setup/built.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 // the harness runs from source; its code-mode child runs dist/harness/code-runtime.js and the fixture imports 'scf-graceful'
-const built = existsSync(join(here, '../../dist/harness/code-runtime.js')) && existsSync(join(here, '../../dist/index.js'))
-if (!built) {
-  const message = 'harness-resume.test.ts: dist/ is missing; run `npm run build` first'
-  if (process.env.CI === 'true') throw new Error(message)
-  console.warn(`SKIPPED ${message}`)
-}
+const built = distBuilt('test/persistence/harness-resume.test.ts', 'harness/code-runtime.js', 'index.js')
 
 type Instance = Awaited<ReturnType<typeof import('../../src/testing/index.js').startFunction>>
 const started: Instance[] = []

@@ -2,7 +2,6 @@
 // exactly the new one. Needs the build (the fixture imports 'scf-graceful/persistence' by name).
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -10,15 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHUNK_SIZE, createSnapshotter } from '../../src/persistence/index.js'
 import { fsStore } from '../../src/stores/fs.js'
 import { describeTree, scratch, type TreeEntry } from './helpers.js'
+import { distBuilt } from '../setup/built.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const fixture = join(here, 'fixtures/snapshot-tree.mjs')
-const built = existsSync(join(here, '../../dist/persistence.js'))
-if (!built) {
-  const message = 'kill.test.ts: dist/ is missing; run `npm run build` first (the fixture imports the package by name)'
-  if (process.env.CI === 'true') throw new Error(message)
-  console.warn(`SKIPPED ${message}`)
-}
+// the fixture imports the package by name
+const built = distBuilt('test/persistence/kill.test.ts', 'persistence.js')
 
 let base: { dir: string; cleanup(): Promise<void> }
 beforeAll(async () => { base = await scratch('scfg-kill-') })

@@ -12,17 +12,13 @@ import { fsStore } from '../../src/stores/fs.js'
 import { scratch } from '../persistence/helpers.js'
 import { faultStore } from '../setup/faults.mjs'
 import { freePort } from '../setup/servers.js'
+import { distBuilt } from '../setup/built.js'
 import { quietPeriod, waitFor } from '../setup/wait.js'
 
 const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 const jobFixture = fileURLToPath(new URL('./fixtures/job-dead-s3.mjs', import.meta.url))
 const waitingJob = fileURLToPath(new URL('./fixtures/job-waits.mjs', import.meta.url))
-const built = existsSync(cli)
-if (!built) {
-  const message = 'test/stores/no-silent-exit.test.ts: dist/cli.js is missing; run `npm run build` first'
-  if (process.env.CI === 'true') throw new Error(message)
-  console.warn(`SKIPPED ${message}`)
-}
+const built = distBuilt('test/stores/no-silent-exit.test.ts', 'cli.js')
 
 interface Exited { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
