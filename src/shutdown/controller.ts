@@ -3,7 +3,7 @@ import { ShutdownError, invalidOption, type ShutdownReason } from '../errors.js'
 import { fields, safeLogger, type Logger } from '../log.js'
 import { exitAfterOutput } from './exit.js'
 import { runHooks, sortHooks, type HookEntry, type HookOptions, type ShutdownHook } from './hooks.js'
-import { installAbortCompat } from '../compat/abort.js'
+import { deadlineSignal, installAbortCompat } from '../compat/abort.js'
 
 /**
  * The process-wide shutdown controller: one per process, even when the ESM and the CJS build of this package are
@@ -359,20 +359,9 @@ async function boundedStep(logger: Logger, what: string, fn: (signal: AbortSigna
   }
 }
 
-/** An AbortSignal that aborts after `ms` unless `clear()` comes first (its timer unref'd, as timeoutSignal's). */
-function deadlineSignal(ms: number): { signal: AbortSignal; clear(): void } {
-  const ac = new AbortController()
-  const timer = setTimeout(() => ac.abort(new Error(`deadline of ${ms} ms passed`)), ms)
-  timer.unref()
-  return { signal: ac.signal, clear: () => clearTimeout(timer) }
-}
-
-/** An AbortSignal that aborts after `ms`, on an unref'd timer (AbortSignal.timeout's timer keeps no process alive either, but this one also works when ms is 0). */
+/** An AbortSignal that aborts with a plain Error after `ms`, on an unref'd timer (see deadlineSignal). */
 export function timeoutSignal(ms: number): AbortSignal {
-  const ac = new AbortController()
-  const timer = setTimeout(() => ac.abort(new Error(`deadline of ${ms} ms passed`)), ms)
-  timer.unref()
-  return ac.signal
+  return deadlineSignal(ms).signal
 }
 
 export function abortedPromise(signal: AbortSignal): Promise<void> {
