@@ -77,8 +77,8 @@ ${signals ? `### SIGTERM → \`abort\` event latency (parent's hrtime before \`k
 ${signals.markdown}
 
 Clock check: ${signals.clock.inside}/${signals.clock.rounds} child readings fell between the parent's readings before and after the round trip.
-Abort reasons seen by scf-graceful: ${[...new Set(signals.results.filter((r) => !r.label.startsWith('bare')).flatMap((r) => r.reasons))].join(', ')}. Goal (p99 ≤ 2 ms): ${signals.goal.map((g) => `signal ${g.settle ? `${g.settle} ms after` : 'at once'}: ${(g.p99 / 1e6).toFixed(3)} ms ${yesNo(g.met)}`).join('; ')}.
-The five slowest signals of each row (their place in the row's sequence, 1 = its first: µs): ${signals.results.map((r) => `${r.label.startsWith('bare') ? 'baseline' : 'scf-graceful'}, ${r.settle ? `${r.settle} ms after` : 'at once'}: ${r.slowest.map((x) => `#${x.n} ${(x.ns / 1e3).toFixed(0)}`).join(', ')}`).join('; ')}.
+Abort reasons seen by scf-graceful: ${[...new Set(signals.results.filter((r) => !r.baseline).flatMap((r) => r.reasons))].join(', ')}. Goal (p99 ≤ 2 ms): ${signals.goal.map((g) => `signal ${g.settle ? `${g.settle} ms after` : 'at once'}: ${(g.p99 / 1e6).toFixed(3)} ms ${yesNo(g.met)}`).join('; ')}.
+The five slowest signals of each row (their place in the row's sequence, 1 = its first: µs): ${signals.results.map((r) => `${r.baseline ? 'baseline' : 'scf-graceful'}, ${r.settle ? `${r.settle} ms after` : 'at once'}: ${r.slowest.map((x) => `#${x.n} ${(x.ns / 1e3).toFixed(0)}`).join(', ')}`).join('; ')}.
 ` : ''}
 
 ${overhead ? `### Per-invocation overhead (trivial async handler, ${overhead.iterations.toLocaleString('en')} sequential calls per round, median of ${overhead.rounds} rounds)

@@ -90,6 +90,7 @@ export async function measureSignalLatency(scratch, { signals = 300, block = 50,
     }
     const results = runs.map((r) => ({
       label: r.v.label,
+      baseline: r.v === children[0],
       settle: r.settle,
       n: r.samples.length,
       p50: median(r.samples),
@@ -100,10 +101,10 @@ export async function measureSignalLatency(scratch, { signals = 300, block = 50,
       reasons: [...r.reasons],
     }))
     const rows = results.map((r) => {
-      const base = results.find((b) => b.settle === r.settle)
+      const base = results.find((b) => b.baseline && b.settle === r.settle)
       return [r.label, r.settle ? `${r.settle} ms after` : 'at once', String(r.n), us(r.p50), us(r.p99), us(r.max), `${(r.p99 / base.p99).toFixed(2)}×`]
     })
-    const ours = results.filter((r) => r.label === variants[1].label)
+    const ours = results.filter((r) => !r.baseline)
     return {
       results,
       clock,
