@@ -1,7 +1,7 @@
 // Persistence benchmark: one 128 MiB file + 256 x 512 KiB files (256 MiB, issue 15's tree), fsStore on the same disk.
-// Compares our snapshot and restore with `cp -a` and `tar -cf` of the same tree, beside two floors: SHA-256 of the
-// tree's bytes split over two worker threads, and (for the unchanged re-snapshot of a 10,000-file tree) a bare
-// readdir + lstat walk in a fresh process. Each of our operations runs in its own child process (peak RSS = that
+// Compares our snapshot and restore with `cp -a` and `tar -cf` of the same tree, beside the floors: SHA-256 of the
+// tree's bytes split over two worker threads, the content-addressed copy (read, hash, write per chunk) on one thread
+// and on two, and (for the unchanged re-snapshot of a 10,000-file tree) a bare readdir + lstat walk in a fresh process. Each of our operations runs in its own child process (peak RSS = that
 // process's maxRSS); cp and tar run under /usr/bin/time -f %M.
 // Three rounds, operations alternating inside each round; medians reported. Page cache is warm (not dropped).
 // Env: BENCH_PERSIST_SMALL=1 for a 10x smaller tree (a quick check); BENCH_PERSIST_LARGE=1 for the older 1 GiB tree.
@@ -85,9 +85,12 @@ function lstatFloor(root) {
   return JSON.parse(r.stdout.trim())
 }
 
-/** read -> SHA-256 -> write of every chunk on one thread with synchronous calls (floor-copy.mjs), in a fresh process. */
-function copyHashFloor(root, out) {
-  const r = spawnSync(process.execPath, [join(here, 'floor-copy.mjs'), root, out], { encoding: 'utf8' })
+/**
+ * read -> SHA-256 -> write of every chunk with synchronous calls (floor-copy.mjs), in a fresh process: on one thread,
+ * or dealt to `threads` worker threads started beforehand (their start reported apart, as `startMs`).
+ */
+function copyHashFloor(root, out, threads = 1) {
+  const r = spawnSync(process.execPath, [join(here, 'floor-copy.mjs'), root, out, String(threads)], { encoding: 'utf8' })
   if (r.status !== 0) throw new Error(`copy floor failed: ${r.stderr}`)
   return JSON.parse(r.stdout.trim())
 }
@@ -144,6 +147,8 @@ for (let round = 0; round < ROUNDS; round++) {
   add('floor: SHA-256 of the tree on 2 threads', shaFloor(BIG + COUNT * SMALL))
   add('floor: read, SHA-256, write per chunk on 1 thread', copyHashFloor(tree, join(work, 'floor-copy')))
   await rm(join(work, 'floor-copy'), { recursive: true, force: true })
+  add('floor: the same on 2 threads started beforehand', copyHashFloor(tree, join(work, 'floor-copy'), 2))
+  await rm(join(work, 'floor-copy'), { recursive: true, force: true })
   // 10,000 files: a first snapshot (not shown), then the unchanged re-snapshot beside a bare lstat walk
   ours('snapshot', many, storeDir, `many/r${round}`)
   const manyOrder = round % 2 === 0 ? ['ours', 'floor'] : ['floor', 'ours']
@@ -159,14 +164,15 @@ loads.push(readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '
 
 const rows = Object.entries(samples).map(([name, s]) => {
   const uploaded = s[0].uploadedBytes === undefined ? '' : `${(median(s.map((x) => x.uploadedBytes + (x.manifestBytes ?? 0))) / MiB).toFixed(2)} MiB`
-  return { name, ms: median(s.map((x) => x.ms)), cpu: median(s.map((x) => x.cpuMs)), rss: median(s.map((x) => x.maxRssKiB)), uploaded }
+  const start = s[0].startMs ? ` (+ ${fmtMs(median(s.map((x) => x.startMs)))} to start the threads)` : ''
+  return { name, ms: median(s.map((x) => x.ms)), cpu: median(s.map((x) => x.cpuMs)), rss: median(s.map((x) => x.maxRssKiB)), uploaded, start }
 })
 const get = (name) => rows.find((r) => r.name === name)
 console.log(`\n### persistence (${(BIG + COUNT * SMALL) / MiB} MiB tree: 1 x ${BIG / MiB} MiB + ${COUNT} x 512 KiB; median of ${ROUNDS})\n`)
 console.log(`load average (1/5/15 min) at start: ${loads[0]}, at end: ${loads[1]}\n`)
 console.log('| operation | wall time | CPU (user+sys) | peak RSS | written to store (chunks + manifest) |')
 console.log('|---|---|---|---|---|')
-for (const r of rows) console.log(`| ${r.name} | ${fmtMs(r.ms)} | ${fmtMs(r.cpu)} | ${fmtMiB(r.rss)} | ${r.uploaded} |`)
+for (const r of rows) console.log(`| ${r.name} | ${fmtMs(r.ms)}${r.start} | ${fmtMs(r.cpu)} | ${fmtMiB(r.rss)} | ${r.uploaded} |`)
 const ratio = (a, b, k = 'ms') => (get(a)[k] / get(b)[k]).toFixed(2)
 console.log(`\nfirst snapshot / cp -a = ${ratio('first snapshot: ours', 'first snapshot: cp -a')} (goal <= 1.5) · ` +
   `unchanged / first = ${ratio('unchanged re-snapshot: ours', 'first snapshot: ours')} (goal <= 0.02) · ` +
@@ -175,4 +181,5 @@ console.log(`\nfirst snapshot / cp -a = ${ratio('first snapshot: ours', 'first s
   `10k unchanged re-snapshot / bare lstat walk = ${ratio('10k files, unchanged re-snapshot: ours', '10k files: bare lstat walk (floor)')} (goal <= 2) · ` +
   `SHA-256 floor / cp -a = ${ratio('floor: SHA-256 of the tree on 2 threads', 'first snapshot: cp -a')} · ` +
   `first snapshot / 1-thread copy floor = ${ratio('first snapshot: ours', 'floor: read, SHA-256, write per chunk on 1 thread')} · ` +
-  `1-thread copy floor / cp -a = ${ratio('floor: read, SHA-256, write per chunk on 1 thread', 'first snapshot: cp -a')} · total ${((Date.now() - started) / 1000).toFixed(0)} s`)
+  `1-thread copy floor / cp -a = ${ratio('floor: read, SHA-256, write per chunk on 1 thread', 'first snapshot: cp -a')} · ` +
+  `2-thread copy floor (without its start) / cp -a = ${ratio('floor: the same on 2 threads started beforehand', 'first snapshot: cp -a')} · total ${((Date.now() - started) / 1000).toFixed(0)} s`)

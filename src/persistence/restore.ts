@@ -1,7 +1,7 @@
 // Restoring: validate the whole manifest first, then write every file to a temp name in its final directory,
 // verifying each chunk's SHA-256 before its bytes touch the disk, and rename into place. Never outside root.
-import { lstatSync } from 'node:fs'
-import { chmod, lstat, lutimes, mkdir, open, realpath, rename, rm, stat, symlink, unlink, utimes } from 'node:fs/promises'
+import { close as fsClose, closeSync, fchmod as fsFchmod, fchmodSync, futimes as fsFutimes, futimesSync, lstatSync, open as fsOpen, openSync, rename as fsRename, renameSync, stat as fsStat, statSync, type Stats, write as fsWrite, writeSync } from 'node:fs'
+import { chmod, lstat, lutimes, mkdir, realpath, rename, rm, symlink, unlink, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ScfGracefulError } from '../errors.js'
 import type { OperationOptions, Progress, SnapshotContext } from './context.js'
@@ -15,7 +15,7 @@ import { readRef } from './refs.js'
 import { removeLeftoverTemps, tempName } from './temp-files.js'
 import { type CacheRecord, identityDigester, writeStateCache } from './state-cache.js'
 import type { SnapshotStore } from './store.js'
-import { asAbortError, createSemaphore, runPool, throwIfAborted, withinMs } from './util.js'
+import { asAbortError, createSemaphore, loopTurns, onThreadPool, runPool, syncWhileFast, throwIfAborted, withinMs } from './util.js'
 
 export interface RestoreResult {
   /** The id of the snapshot that was restored. */
@@ -114,7 +114,15 @@ interface WrittenFile { record: CacheRecord; mode: number }
 async function writeFiles(ctx: SnapshotContext, { root, manifest, files, created }: FilesToWrite, { signal, onProgress }: OperationOptions): Promise<Map<string, WrittenFile>> {
   const progress: Progress = { phase: 'restore', files: 0, totalFiles: files.length, bytes: 0, totalBytes: manifest.bytes }
   const written = new Map<string, WrittenFile>()
-  const chunks: ChunkReader = { store: ctx.store, slots: createSemaphore(ctx.concurrency * 2), buffers: [], chunkSize: manifest.chunkSize, signal }
+  const chunks: ChunkReader = {
+    store: ctx.store,
+    slots: createSemaphore(ctx.concurrency * 2),
+    buffers: [],
+    chunkSize: manifest.chunkSize,
+    signal,
+    turn: loopTurns(),
+    io: writeIo(() => ctx.logger.warn(`restore: writing to ${root} is slow (a network mount?); its file calls go to the thread pool`)),
+  }
   await runPool(files, ctx.concurrency, async (file) => {
     throwIfAborted(signal, 'restore')
     written.set(file.path, await restoreFile(chunks, {
@@ -238,6 +246,9 @@ interface ChunkReader {
   buffers: Buffer[]
   chunkSize: number
   signal: AbortSignal | undefined
+  /** Gives the event loop a turn every 10 ms of synchronous calls (loopTurns). */
+  turn(): Promise<void>
+  io: WriteIo
 }
 
 /**
@@ -276,14 +287,67 @@ interface FileToWrite {
   onBytes(n: number): void
 }
 
+/** The calls writing a restored file makes: synchronous on the local disk, on the thread pool once it proved slow. */
+interface WriteIo {
+  create(path: string): Promise<number>
+  write(fd: number, from: Buffer, offset: number, length: number, position: number): Promise<number>
+  /** Sets the mode and times and closes: the file is complete. */
+  finish(fd: number, mode: number, mtimeMs: number): Promise<void>
+  close(fd: number): Promise<void>
+  rename(from: string, to: string): Promise<void>
+  stat(path: string): Promise<Stats>
+}
+
+/** A 4 MiB write into the page cache takes a millisecond or two; three calls in a row past this are a slow disk. */
+const SYNC_CALL_BUDGET_MS = 20
+const SLOW_CALLS_TO_SWITCH = 3
+
+/**
+ * The restore's file calls. Its root is meant to be the instance's local disk (/tmp), where a synchronous call costs
+ * less than a thread-pool round trip and its promise (about 15 % of a restore's CPU); a root that turns out slow
+ * (a network mount, where a call can block the event loop for a round trip) goes to the thread pool for the rest
+ * of the restore. The loop gets a turn at least every 10 ms either way (ChunkReader.turn).
+ */
+function writeIo(onSlow: () => void): WriteIo {
+  const disk = syncWhileFast(SYNC_CALL_BUDGET_MS, SLOW_CALLS_TO_SWITCH, onSlow)
+  return {
+    create: async (path) => (disk.sync ? disk.timed(() => openSync(path, 'wx', 0o600)) : onThreadPool<number>((cb) => fsOpen(path, 'wx', 0o600, cb))),
+    write: async (fd, from, offset, length, position) =>
+      disk.sync ? disk.timed(() => writeSync(fd, from, offset, length, position)) : onThreadPool<number>((cb) => fsWrite(fd, from, offset, length, position, cb)),
+    finish: async (fd, mode, mtimeMs) => {
+      const seconds = mtimeMs / 1000
+      // the descriptor is closed whatever fails before
+      if (disk.sync) {
+        return disk.timed(() => {
+          try {
+            fchmodSync(fd, mode)
+            futimesSync(fd, seconds, seconds)
+          } finally {
+            closeSync(fd)
+          }
+        })
+      }
+      try {
+        await onThreadPool<void>((cb) => fsFchmod(fd, mode, (err) => cb(err, undefined)))
+        await onThreadPool<void>((cb) => fsFutimes(fd, seconds, seconds, (err) => cb(err, undefined)))
+      } finally {
+        await onThreadPool<void>((cb) => fsClose(fd, (err) => cb(err, undefined)))
+      }
+    },
+    close: async (fd) => (disk.sync ? disk.timed(() => closeSync(fd)) : onThreadPool<void>((cb) => fsClose(fd, (err) => cb(err, undefined)))),
+    rename: async (from, to) => (disk.sync ? disk.timed(() => renameSync(from, to)) : onThreadPool<void>((cb) => fsRename(from, to, (err) => cb(err, undefined)))),
+    stat: async (path) => (disk.sync ? disk.timed(() => statSync(path)) : onThreadPool<Stats>((cb) => fsStat(path, cb))),
+  }
+}
+
 /** Writes one file to a temp name in its directory, chunk by verified chunk, then renames it into place. */
 async function restoreFile(chunks: ChunkReader, { root, file, parentCreated, onBytes }: FileToWrite): Promise<WrittenFile> {
-  const { signal, chunkSize } = chunks
+  const { signal, chunkSize, turn, io } = chunks
   const final = join(root, file.path)
   const tmp = join(root, parentOf(file.path), tempName())
-  let fh
+  let fd: number | undefined
   try {
-    fh = await open(tmp, 'wx', 0o600)
+    fd = await io.create(tmp)
   } catch (err) {
     throw writeError(err, file.path)
   }
@@ -291,7 +355,7 @@ async function restoreFile(chunks: ChunkReader, { root, file, parentCreated, onB
   try {
     // chunks of one file are fetched and verified a few at a time and written at their offsets (order does not
     // matter for positional writes); the shared slots bound the bytes held in memory across all files
-    const handle = fh
+    const out = fd
     await runPool(file.chunks.keys(), Math.min(PER_FILE_CHUNKS, file.chunks.length), async (i) => {
       throwIfAborted(signal, 'restore')
       const release = await chunks.slots.acquire()
@@ -305,7 +369,7 @@ async function restoreFile(chunks: ChunkReader, { root, file, parentCreated, onB
         }
         let written = 0
         try {
-          while (written < verified.byteLength) written += (await handle.write(verified, written, verified.byteLength - written, i * chunkSize + written)).bytesWritten
+          while (written < verified.byteLength) written += await io.write(out, verified, written, verified.byteLength - written, i * chunkSize + written)
         } catch (err) {
           throw writeError(err, file.path)
         }
@@ -314,24 +378,24 @@ async function restoreFile(chunks: ChunkReader, { root, file, parentCreated, onB
         chunks.buffers.push(slotBuffer)
         release()
       }
+      await turn()
     })
     try {
-      await fh.chmod(file.mode & PERMISSION_BITS)
-      await fh.utimes(file.mtimeMs / 1000, file.mtimeMs / 1000)
-      await fh.close()
-      fh = undefined
+      const complete = fd
+      fd = undefined
+      await io.finish(complete, file.mode & PERMISSION_BITS, file.mtimeMs)
       // in a directory this restore created, a directory in the way could only come from a concurrent writer: the
       // rename then fails (EISDIR) instead of merging into it
       if (!parentCreated) await clearForFile(final)
-      await rename(tmp, final)
+      await io.rename(tmp, final)
       done = true
-      const st = await stat(final)
+      const st = await io.stat(final)
       return { record: [st.size, st.mtimeMs, st.ino, st.ctimeMs, ...file.chunks], mode: st.mode & 0o7777 }
     } catch (err) {
       throw writeError(err, file.path)
     }
   } finally {
-    await fh?.close().catch(() => {})
+    if (fd !== undefined) await io.close(fd).catch(() => {})
     if (!done) await unlink(tmp).catch(() => {})
   }
 }

@@ -162,3 +162,32 @@ export function loopTurns(budgetMs = 10): () => Promise<void> {
     last = nowMs()
   }
 }
+
+/**
+ * Synchronous file calls for as long as the disk is fast. On a local disk (the instance's /tmp) a call takes
+ * microseconds and the thread pool's round trip and promise cost more than the call; on a network mount one call
+ * can take a whole round trip, and the event loop would wait for it. `timed(fn)` runs one synchronous call (or a
+ * batch) and counts it slow past `budgetMs`; `slowInARow` slow ones in a row turn `sync` false for good and call
+ * `onSlow` once. One slow call is only the machine being busy.
+ */
+export function syncWhileFast(budgetMs: number, slowInARow: number, onSlow?: () => void): { readonly sync: boolean; timed<T>(fn: () => T): T } {
+  let sync = true
+  let slow = 0
+  return {
+    get sync() {
+      return sync
+    },
+    timed<T>(fn: () => T): T {
+      const t0 = nowMs()
+      try {
+        return fn()
+      } finally {
+        slow = nowMs() - t0 > budgetMs ? slow + 1 : 0
+        if (sync && slow >= slowInARow) {
+          sync = false
+          onSlow?.()
+        }
+      }
+    },
+  }
+}

@@ -3,13 +3,12 @@
 import { lstatSync, readdirSync, type Stats } from 'node:fs'
 import { lstat, readdir, readlink } from 'node:fs/promises'
 import { resolve, sep } from 'node:path'
-import { nowMs } from '../clock.js'
 import type { Logger } from '../log.js'
 import { type DirEntry, isContainedLinkTarget, type LinkEntry, STATE_DIR } from './manifest.js'
 import type { PathPredicate } from './filter.js'
 import { diskLookup, entriesLookup, linkStaysInside } from './links.js'
 import { isTempName } from './temp-files.js'
-import { loopTurns, throwIfAborted } from './util.js'
+import { loopTurns, syncWhileFast, throwIfAborted } from './util.js'
 
 const STAT_BATCH = 32
 const SYNC_BATCH_BUDGET_MS = 4
@@ -44,24 +43,13 @@ export async function walkTree(options: WalkOptions): Promise<Walked[]> {
   // gives the event loop a turn every 10 ms (loopTurns). A file system where a batch of calls is slow several batches
   // in a row (a network mount) switches this walk to the asynchronous calls for good; one slow batch is only
   // the machine being busy.
-  const io = { sync: true, slowBatches: 0 }
-  const timed = <T>(fn: () => T): T => {
-    const t0 = nowMs()
-    const value = fn()
-    const t1 = nowMs()
-    io.slowBatches = t1 - t0 > SYNC_BATCH_BUDGET_MS ? io.slowBatches + 1 : 0
-    if (io.sync && io.slowBatches >= SLOW_BATCHES_TO_SWITCH) {
-      io.sync = false
-      options.onSlowDisk?.()
-    }
-    return value
-  }
+  const io = syncWhileFast(SYNC_BATCH_BUDGET_MS, SLOW_BATCHES_TO_SWITCH, options.onSlowDisk)
   const turn = loopTurns()
   const walkDir = async (absDir: string, relDir: string): Promise<void> => {
     throwIfAborted(signal, 'snapshot')
     let names: string[]
     try {
-      names = io.sync ? timed(() => readdirSync(absDir)) : await readdir(absDir)
+      names = io.sync ? io.timed(() => readdirSync(absDir)) : await readdir(absDir)
     } catch (err) {
       if (isGone(err)) return
       throw err
@@ -87,7 +75,7 @@ export async function walkTree(options: WalkOptions): Promise<Walked[]> {
       throwIfAborted(signal, 'snapshot')
       const names = kept.slice(i, i + STAT_BATCH)
       if (io.sync) {
-        timed(() => {
+        io.timed(() => {
           for (const name of names) take(name, lstatSync(dirPrefix + name, LSTAT_QUIET))
         })
         await turn()
