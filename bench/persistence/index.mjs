@@ -3,7 +3,8 @@
 // tree's bytes split over two worker threads, the content-addressed copy (read, hash, write per chunk) on one thread
 // and on two, and (for the unchanged re-snapshot of a 10,000-file tree) a bare readdir + lstat walk in a fresh process. Each of our operations runs in its own child process (peak RSS = that
 // process's maxRSS); cp and tar run under /usr/bin/time -f %M.
-// Three rounds, operations alternating inside each round; medians reported. Page cache is warm (not dropped).
+// Three rounds, operations alternating inside each round; medians reported. Page cache is warm (not dropped); dirty
+// pages are written back (`sync`, not timed) before each measured operation.
 // Env: BENCH_PERSIST_SMALL=1 for a 10x smaller tree (a quick check); BENCH_PERSIST_LARGE=1 for the older 1 GiB tree.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { randomFillSync } from 'node:crypto'
@@ -46,13 +47,24 @@ async function makeTree(root) {
   for (let i = 0; i < COUNT; i++) await writeRandom(join(root, 'small', `f${String(i).padStart(4, '0')}.bin`), SMALL)
 }
 
+/**
+ * Before every measured operation: the page cache's dirty pages (the previous contender's writes, the files just
+ * removed) go to disk first, so their writeback does not land on whoever runs next. Without it `cp -a` of the same
+ * tree moved between 80 and 300 ms from round to round on the 2-core VM.
+ */
+function quiesce() {
+  spawnSync('sync')
+}
+
 function ours(op, root, storeDir, key) {
+  quiesce()
   const r = spawnSync(process.execPath, [join(here, 'worker.mjs'), op, root, storeDir, key], { encoding: 'utf8' })
   if (r.status !== 0) throw new Error(`worker ${op} failed: ${r.stderr}`)
   return JSON.parse(r.stdout.trim().split('\n').pop())
 }
 
 function timed(cmd, args) {
+  quiesce()
   const started = performance.now()
   const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], { encoding: 'utf8' })
   const ms = performance.now() - started
@@ -63,6 +75,7 @@ function timed(cmd, args) {
 
 /** SHA-256 of `bytes` split over two worker threads (4 MiB buffers): the hashing floor on both cores. */
 function shaFloor(bytes) {
+  quiesce()
   const src = `const { parentPort, workerData } = require('node:worker_threads'); const { createHash } = require('node:crypto');
     const buf = Buffer.alloc(4 * 1024 * 1024, 7); let left = workerData; const t = process.hrtime.bigint();
     while (left > 0) { const n = Math.min(left, buf.length); createHash('sha256').update(buf.subarray(0, n)).digest(); left -= n }
@@ -77,6 +90,7 @@ function shaFloor(bytes) {
 
 /** A bare walk of `root` (readdir + lstatSync, as the snapshot's walk does) in a fresh process: the re-snapshot floor. */
 function lstatFloor(root) {
+  quiesce()
   const script = `const { readdirSync, lstatSync } = require('node:fs'); const { join } = require('node:path'); const t = performance.now(); let n = 0;
     const walk = (d) => { for (const name of readdirSync(d)) { const p = join(d, name); const st = lstatSync(p); n++; if (st.isDirectory()) walk(p) } };
     walk(${JSON.stringify(root)}); console.log(JSON.stringify({ ms: performance.now() - t, cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000, maxRssKiB: process.resourceUsage().maxRSS, entries: n }))`
@@ -90,6 +104,7 @@ function lstatFloor(root) {
  * or dealt to `threads` worker threads started beforehand (their start reported apart, as `startMs`).
  */
 function copyHashFloor(root, out, threads = 1) {
+  quiesce()
   const r = spawnSync(process.execPath, [join(here, 'floor-copy.mjs'), root, out, String(threads)], { encoding: 'utf8' })
   if (r.status !== 0) throw new Error(`copy floor failed: ${r.stderr}`)
   return JSON.parse(r.stdout.trim())
