@@ -64,7 +64,9 @@ export async function restoreSnapshot(ctx: SnapshotContext, options: OperationOp
     // microsecond off the manifest's, and a directory's or link's entry would then differ for ever after)
     const identity = identityDigester()
     const records: Record<string, CacheRecord> = {}
+    const turn = loopTurns()
     for (const e of manifest.entries) {
+      await turn()
       if (e.type === 'file') {
         const { record, mode } = written.get(e.path)!
         records[e.path] = record
@@ -136,6 +138,8 @@ async function writeFiles(ctx: SnapshotContext, { root, manifest, files, created
     }))
     progress.files++
     onProgress?.({ ...progress })
+    // per file too: a file without chunks (empty) makes only synchronous calls
+    await chunks.turn()
   })
   return written
 }

@@ -175,16 +175,20 @@ async function upload(ctx: SnapshotContext, tree: Tree, plan: Plan, options: Ope
       progress.files++
       progress.bytes += file.size
       report()
+      await turn()
       return
     }
     const stored = await readFileChunks({ abs: join(tree.root, file.path), path: file.path, uploader, buffers, signal, turn, io, onBytes: (n) => { progress.bytes += n; report() } })
     progress.files++
     if (!stored) {
       ctx.logger.warn(`snapshot: ${file.path} vanished during the walk, not included`)
+      await turn()
       return
     }
     files.set(file.path, stored)
     report()
+    // per file too: an empty file is read without a chunk, so without a turn
+    await turn()
   })
   await uploader.settle()
   throwIfAborted(signal, 'snapshot')

@@ -151,15 +151,27 @@ export const onThreadPool = <T>(call: (cb: (err: NodeJS.ErrnoException | null, v
 /**
  * For loops of synchronous file calls on the local disk (the walk, reading a snapshot's source, writing a restore):
  * the returned function gives the event loop a turn (signals, timers, I/O callbacks) once `budgetMs` passed since
- * the last one, so a SIGTERM or a deadline is never held back longer than that. Awaiting a settled promise is not a
- * turn: it runs only microtasks.
+ * the last one, so a SIGTERM or a deadline is never held back much longer than that. Awaiting a settled promise is
+ * not a turn: it runs only microtasks. Callers call it after every unit of work (a chunk, a file), empty ones too.
+ *
+ * Lanes that share one (runPool's) share its budget: a turn due is one setImmediate that every lane waits for, and
+ * a lane resumed from it goes on only while the budget it shares with the others lasts. (One setImmediate per lane
+ * would run the lanes one after another in the same check phase, each with a budget of its own: concurrency × 10 ms
+ * before a timer could run.) `now` is for tests.
  */
-export function loopTurns(budgetMs = 10): () => Promise<void> {
-  let last = nowMs()
+export function loopTurns(budgetMs = 10, now: () => number = nowMs): () => Promise<void> {
+  let last = now()
+  let pending: Promise<void> | undefined
+  const due = () =>
+    (pending ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        pending = undefined
+        last = now()
+        resolve()
+      }),
+    ))
   return async () => {
-    if (nowMs() - last < budgetMs) return
-    await new Promise<void>((resolve) => setImmediate(resolve))
-    last = nowMs()
+    while (now() - last >= budgetMs) await due()
   }
 }
 

@@ -54,6 +54,8 @@ export async function walkTree(options: WalkOptions): Promise<Walked[]> {
       if (isGone(err)) return
       throw err
     }
+    // per directory too: an empty one makes no batch of lstat calls below
+    if (io.sync) await turn()
     names.sort()
     // the engine's own state and temp files are never user data
     // names come from readdir (no separators, never . or ..) and absDir from realpath: plain concatenation is a join

@@ -1,0 +1,141 @@
+// The synchronous file loops (the walk, the snapshot's reads, the restore's writes) give the event loop a turn at
+// least every 10 ms, so a SIGTERM, a deadline or an abort is never held back long: for empty files and directories
+// too (no chunk, no lstat batch), and with every lane of a pool sharing one budget.
+import { mkdir, readdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { createSnapshotter } from '../../src/persistence/index.js'
+import { loopTurns } from '../../src/persistence/util.js'
+import { fsStore } from '../../src/stores/fs.js'
+import { useCases } from './helpers.js'
+
+const newCase = useCases('scfg-turns-')
+const N = 5000
+
+async function emptyFiles(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true })
+  for (let i = 0; i < N; i += 500) await Promise.all(Array.from({ length: 500 }, (_, j) => writeFile(join(dir, `f${i + j}`), '')))
+}
+
+describe('loopTurns', () => {
+  it('lanes sharing one share its budget: one turn for all of them, not a budget each in a row', async () => {
+    // a fake clock: each unit of work costs 2 "ms"; the budget is 10, so about 5 units between turns
+    let clock = 0
+    const turn = loopTurns(10, () => clock)
+    let units = 0
+    let lastTick = 0
+    let most = 0
+    let running = true
+    // a check-phase ticker: what runs between two of its ticks ran without the event loop getting a turn
+    const tick = () => {
+      most = Math.max(most, units - lastTick)
+      lastTick = units
+      if (running) setImmediate(tick)
+    }
+    setImmediate(tick)
+    const lane = async () => {
+      for (let i = 0; i < 100; i++) {
+        clock += 2
+        units++
+        await turn()
+      }
+    }
+    await Promise.all(Array.from({ length: 8 }, lane))
+    running = false
+    expect(units).toBe(800)
+    // one budget (5 units) plus at most one unit per lane, twice if the ticker's place in the check phase splits it;
+    // a setImmediate per lane gave every lane its own budget in a row: 8 x 5 = 40
+    expect(most).toBeLessThanOrEqual(2 * (5 + 8))
+  })
+
+  it('gives no turn while the budget lasts', async () => {
+    let clock = 0
+    const turn = loopTurns(10, () => clock)
+    let ticked = false
+    setImmediate(() => {
+      ticked = true
+    })
+    for (let i = 0; i < 4; i++) {
+      clock += 2
+      await turn()
+    }
+    expect(ticked).toBe(false)
+    clock += 2
+    await turn()
+    expect(ticked).toBe(true)
+  })
+})
+
+describe('empty files and directories get turns too', () => {
+  it('restore: a timer armed at the first file runs before the last of 5,000 empty files, and its abort is honoured', async () => {
+    const c = await newCase()
+    await emptyFiles(join(c.root, 'd'))
+    const store = fsStore({ dir: c.storeDir })
+    await createSnapshotter({ store, root: c.root, key: 'k', logger: false }).snapshot()
+    const ac = new AbortController()
+    let files = 0
+    let firedAt: number | undefined
+    const onProgress = (p: { files: number }) => {
+      if (files === 0 && p.files > 0) {
+        setTimeout(() => {
+          firedAt = files
+          ac.abort(new Error('deadline'))
+        }, 0)
+      }
+      files = p.files
+    }
+    const error = await createSnapshotter({ store, root: c.restored, key: 'k', logger: false }).restore({ signal: ac.signal, onProgress }).then(() => undefined, (e: unknown) => e)
+    expect(firedAt).toBeDefined()
+    expect(firedAt!).toBeLessThan(N)
+    expect(error).toMatchObject({ code: 'SCFG_ERR_SNAPSHOT_ABORTED' })
+    // the directory is the restore's own (created by it): what was written is there, and no more
+    expect((await readdir(join(c.restored, 'd'))).length).toBeLessThan(N)
+  })
+
+  it('snapshot: a timer armed at the first file runs before the last of 5,000 empty files, and its abort leaves no snapshot', async () => {
+    const c = await newCase()
+    await emptyFiles(c.root)
+    const ac = new AbortController()
+    let files = 0
+    let firedAt: number | undefined
+    const onProgress = (p: { phase: string; files: number }) => {
+      if (files === 0 && p.files > 0) {
+        setTimeout(() => {
+          firedAt = files
+          ac.abort(new Error('deadline'))
+        }, 0)
+      }
+      files = p.files
+    }
+    const snapshotter = createSnapshotter({ store: fsStore({ dir: c.storeDir }), root: c.root, key: 'k', logger: false })
+    const error = await snapshotter.snapshot({ signal: ac.signal, onProgress }).then(() => undefined, (e: unknown) => e)
+    expect(firedAt).toBeDefined()
+    expect(firedAt!).toBeLessThan(N)
+    expect(error).toMatchObject({ code: 'SCFG_ERR_SNAPSHOT_ABORTED' })
+    await expect(snapshotter.restore()).rejects.toMatchObject({ code: 'SCFG_ERR_SNAPSHOT_NOT_FOUND' })
+  })
+
+  it('walk: a timer armed in the first of 5,000 directories runs before the walk reaches the last', async () => {
+    const c = await newCase()
+    // each directory holds one file the snapshot excludes: the walk calls `exclude` once per directory and, with
+    // nothing kept, makes no lstat batch there (the only place it used to give a turn)
+    for (let i = 0; i < N; i += 500) {
+      await Promise.all(Array.from({ length: 500 }, async (_, j) => {
+        const dir = join(c.root, `d${String(i + j).padStart(4, '0')}`)
+        await mkdir(dir)
+        await writeFile(join(dir, 'skip.me'), '')
+      }))
+    }
+    let seen = 0
+    let firedAt: number | undefined
+    const exclude = (path: string) => {
+      if (!path.endsWith('/skip.me')) return false
+      if (seen++ === 0) setTimeout(() => { firedAt = seen }, 0)
+      return true
+    }
+    await createSnapshotter({ store: fsStore({ dir: c.storeDir }), root: c.root, key: 'k', logger: false, exclude }).snapshot()
+    expect(seen).toBe(N)
+    expect(firedAt).toBeDefined()
+    expect(firedAt!).toBeLessThan(N)
+  })
+})
