@@ -152,6 +152,9 @@ export async function readFileChunks({ abs, path, uploader, buffers, signal, onB
       const hashes: string[] = []
       let changed = false
       for (let pos = 0; pos < size; pos += CHUNK_SIZE) {
+        // a turn check before each synchronous step (read, hash), not only after the chunk: lanes sharing the
+        // budget then overrun it by one step, not by a chunk each
+        await turn()
         throwIfAborted(signal, 'snapshot')
         const len = Math.min(CHUNK_SIZE, size - pos)
         const backing = buffers.take()
@@ -173,6 +176,7 @@ export async function readFileChunks({ abs, path, uploader, buffers, signal, onB
           changed = true
           break
         }
+        await turn()
         const hash = sha256(view)
         hashes.push(hash)
         await uploader.add(hash, view, backing)

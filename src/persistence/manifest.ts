@@ -41,16 +41,26 @@ function invalid(message: string, details?: Record<string, unknown>): ScfGracefu
 /** Checks one relative path: no absolute, no '..' or '.', no empty segment, no NUL or backslash, sane lengths. */
 export function checkRelativePath(p: unknown): string {
   if (typeof p !== 'string' || p.length === 0) throw invalid('a path is empty or not a string')
-  const shown = JSON.stringify(p.slice(0, 120))
-  if (p.includes('\0')) throw invalid(`path ${shown} contains NUL`)
-  if (p.startsWith('/') || /^[A-Za-z]:/.test(p)) throw invalid(`path ${shown} is absolute`)
-  if (p.includes('\\')) throw invalid(`path ${shown} contains a backslash`)
-  if (Buffer.byteLength(p) > MAX_PATH_BYTES) throw invalid(`path ${shown} is too long`)
-  for (const segment of p.split('/')) {
-    if (segment === '' || segment === '.' || segment === '..') throw invalid(`path ${shown} has a "${segment}" segment`)
-    if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES) throw invalid(`path ${shown} has a segment over 255 bytes`)
+  // run for every entry of every manifest a restore, a snapshot's plan or a prune reads: nothing is built for the
+  // message unless it is thrown, and UTF-8 lengths are counted only where they could be over (a UTF-16 code unit is
+  // at most 3 bytes of UTF-8)
+  const shown = () => JSON.stringify(p.slice(0, 120))
+  if (p.includes('\0')) throw invalid(`path ${shown()} contains NUL`)
+  if (p.charCodeAt(0) === 47 /* / */ || (p.charCodeAt(1) === 58 /* : */ && /^[A-Za-z]:/.test(p))) throw invalid(`path ${shown()} is absolute`)
+  if (p.includes('\\')) throw invalid(`path ${shown()} contains a backslash`)
+  if (p.length * 3 > MAX_PATH_BYTES && Buffer.byteLength(p) > MAX_PATH_BYTES) throw invalid(`path ${shown()} is too long`)
+  // segment by segment without splitting: a deep tree's manifest has entries x depth segments
+  for (let start = 0; start <= p.length; ) {
+    let end = p.indexOf('/', start)
+    if (end === -1) end = p.length
+    const length = end - start
+    if (length === 0 || (length <= 2 && p.charCodeAt(start) === 46 /* . */ && (length === 1 || p.charCodeAt(start + 1) === 46))) {
+      throw invalid(`path ${shown()} has a "${p.slice(start, end)}" segment`)
+    }
+    if (length * 3 > MAX_SEGMENT_BYTES && Buffer.byteLength(p.slice(start, end)) > MAX_SEGMENT_BYTES) throw invalid(`path ${shown()} has a segment over 255 bytes`)
+    start = end + 1
   }
-  if (p === STATE_DIR || p.startsWith(`${STATE_DIR}/`)) throw invalid(`path ${shown} is inside the reserved ${STATE_DIR} directory`)
+  if (p.startsWith(STATE_DIR) && (p.length === STATE_DIR.length || p.charCodeAt(STATE_DIR.length) === 47)) throw invalid(`path ${shown()} is inside the reserved ${STATE_DIR} directory`)
   return p
 }
 

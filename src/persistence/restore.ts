@@ -184,9 +184,14 @@ const PERMISSION_BITS = 0o777
 
 /** Refuses a manifest with a symlink that leads out of root through its other symlinks, before anything is written. */
 async function refuseEscapingLinks(entries: readonly ManifestEntry[]): Promise<void> {
+  if (!entries.some((e) => e.type === 'link')) return
   const lookup = entriesLookup(entries)
+  // the lookup answers synchronously: awaiting it is no turn of the event loop
+  const turn = loopTurns()
   for (const e of entries) {
-    if (e.type === 'link' && !(await linkStaysInside(e.path, e.target, lookup))) {
+    if (e.type !== 'link') continue
+    await turn()
+    if (!(await linkStaysInside(e.path, e.target, lookup))) {
       throw new ScfGracefulError('SCFG_ERR_MANIFEST_INVALID', `invalid manifest: symlink ${JSON.stringify(e.path)} -> ${JSON.stringify(e.target)} leads out of root (through another symlink)`, { details: { path: e.path } })
     }
   }
@@ -259,13 +264,15 @@ interface ChunkReader {
  * Reads a chunk into one buffer of exactly `expected` bytes and checks its SHA-256; 'missing' when the store lacks
  * it, 'corrupt' when its size or hash is wrong (a hostile store cannot make it hold more than `expected` bytes).
  */
-async function readVerified({ store, signal }: ChunkReader, hash: string, expected: number, into: Buffer): Promise<Buffer | 'missing' | 'corrupt'> {
+async function readVerified({ store, signal, turn }: ChunkReader, hash: string, expected: number, into: Buffer): Promise<Buffer | 'missing' | 'corrupt'> {
   const key = chunkKey(hash)
   const buf = into.subarray(0, expected)
   if (store.readInto) {
     const size = await store.readInto(key, buf, { signal })
     if (size === undefined) return 'missing'
     if (size !== expected) return 'corrupt'
+    // fsStore reads synchronously: the hash below is the next synchronous step
+    await turn()
   } else {
     const body = await store.get(key, { signal })
     if (!body) return 'missing'
@@ -361,6 +368,9 @@ async function restoreFile(chunks: ChunkReader, { root, file, parentCreated, onB
     // matter for positional writes); the shared slots bound the bytes held in memory across all files
     const out = fd
     await runPool(file.chunks.keys(), Math.min(PER_FILE_CHUNKS, file.chunks.length), async (i) => {
+      // a turn check before each synchronous step (read, hash, write), not only after the chunk: the lanes sharing
+      // the budget then overrun it by one step, not by a chunk each
+      await turn()
       throwIfAborted(signal, 'restore')
       const release = await chunks.slots.acquire()
       const slotBuffer = chunks.buffers.pop() ?? Buffer.allocUnsafe(chunkSize)
@@ -371,6 +381,7 @@ async function restoreFile(chunks: ChunkReader, { root, file, parentCreated, onB
         if (verified === 'corrupt') {
           throw new ScfGracefulError('SCFG_ERR_CHUNK_CORRUPT', `chunk ${hash} of ${file.path} does not match its SHA-256; ${file.path} was not written`, { details: { path: file.path, chunk: hash } })
         }
+        await turn()
         let written = 0
         try {
           while (written < verified.byteLength) written += await io.write(out, verified, written, verified.byteLength - written, i * chunkSize + written)

@@ -202,7 +202,9 @@ async function commit(ctx: SnapshotContext, tree: Tree, uploaded: Uploaded, sign
   // the tree's identity as the next walk will find it if nothing is touched: a file's fields as read after its bytes
   const identity = identityDigester()
   let bytes = 0
+  const turn = loopTurns()
   for (const e of tree.walked) {
+    await turn()
     if (e.type !== 'file') {
       entries.push(e)
       identity.other(e)

@@ -130,8 +130,11 @@ async function withoutLinksLeadingOut(root: string, entries: Walked[], logger: L
   for (;;) {
     const inManifest = entriesLookup(entries)
     const drop = new Set<string>()
+    // the manifest lookup answers synchronously: awaiting it is no turn of the event loop
+    const turn = loopTurns()
     for (const e of entries) {
       if (e.type !== 'link') continue
+      await turn()
       if ((await linkStaysInside(e.path, e.target, inManifest)) && (await linkStaysInside(e.path, e.target, onDisk))) continue
       logger.warn(`snapshot: skipping symlink ${e.path} -> ${e.target} (leads out of root through another symlink)`)
       drop.add(e.path)
@@ -143,15 +146,18 @@ async function withoutLinksLeadingOut(root: string, entries: Walked[], logger: L
 
 /** With an include filter, keep a directory only if it matched itself or holds something kept. */
 function pruneEmptyDirs(entries: Walked[], include: PathPredicate): Walked[] {
+  // a path is in `needed` only with all its ancestors, so going up stops at the first one already there: each
+  // directory is added once, instead of every entry adding all of its ancestors again (entries x depth)
   const needed = new Set<string>()
   for (const e of entries) {
     if (e.type === 'dir' && !include(e.path)) continue
     let p = e.path
-    for (let i = p.lastIndexOf('/'); i !== -1; i = p.lastIndexOf('/')) {
-      p = p.slice(0, i)
+    while (!needed.has(p)) {
       needed.add(p)
+      const i = p.lastIndexOf('/')
+      if (i === -1) break
+      p = p.slice(0, i)
     }
-    needed.add(e.path)
   }
   return entries.filter((e) => needed.has(e.path))
 }

@@ -142,6 +142,26 @@ describe('filters, defaults, the store inside root', () => {
     expect(Object.keys(await describeTree(restored, { mtimes: false }))).toEqual(['top.json', 'work', 'work/keep.json'])
   })
 
+  it('include keeps every ancestor of what it keeps, at any depth, and no directory that holds nothing kept', async () => {
+    const { root, restored, store } = await fresh()
+    // a/b/c/.../deep/keep.json (30 levels) beside a/b/other/drop.log, a/b/matched.d/ (a directory the glob matches,
+    // kept though empty) and a/empty/
+    const deep = Array.from({ length: 30 }, (_, i) => `l${i}`).join('/')
+    await mkdir(join(root, 'a/b', deep), { recursive: true })
+    await mkdir(join(root, 'a/b/other'), { recursive: true })
+    await mkdir(join(root, 'a/b/matched.d'), { recursive: true })
+    await mkdir(join(root, 'a/empty'), { recursive: true })
+    await writeFile(join(root, 'a/b', deep, 'keep.json'), '{}')
+    await writeFile(join(root, 'a/b', deep, 'second.json'), '{}')
+    await writeFile(join(root, 'a/b/other/drop.log'), 'log')
+    await createSnapshotter({ store, root, key: 'deep', include: ['**/*.json', '**/*.d'] }).snapshot()
+    await createSnapshotter({ store, root: restored, key: 'deep' }).restore()
+    const ancestors = deep.split('/').map((_, i, all) => `a/b/${all.slice(0, i + 1).join('/')}`)
+    expect(Object.keys(await describeTree(restored, { mtimes: false })).sort()).toEqual(
+      ['a', 'a/b', 'a/b/matched.d', ...ancestors, `a/b/${deep}/keep.json`, `a/b/${deep}/second.json`].sort(),
+    )
+  })
+
   it('bad options fail fast with SCFG_ERR_INVALID_OPTION naming the option', () => {
     const store = memoryStore()
     const bad = (o: object) => expect(() => createSnapshotter({ store, ...o } as never)).toThrow(expect.objectContaining({ code: 'SCFG_ERR_INVALID_OPTION' }))
