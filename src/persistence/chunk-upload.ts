@@ -94,7 +94,7 @@ export interface ReadFileOptions {
   signal: AbortSignal | undefined
   onBytes(n: number): void
   /** One loopTurns() for the whole upload step: the reads are synchronous. */
-  turn(): Promise<void>
+  turn(): Promise<void> | undefined
   /** How the file is opened and read: `localFileIo` unless the walk found the disk slow (`threadPoolFileIo`). */
   io: FileIo
 }
@@ -152,9 +152,9 @@ export async function readFileChunks({ abs, path, uploader, buffers, signal, onB
       const hashes: string[] = []
       let changed = false
       for (let pos = 0; pos < size; pos += CHUNK_SIZE) {
-        // a turn check before each synchronous step (read, hash), not only after the chunk: lanes sharing the
-        // budget then overrun it by one step, not by a chunk each
-        await turn()
+        // a turn check right before each synchronous step (read, hash), not only after the chunk, and no await
+        // when none is due: lanes sharing the budget then overrun it by one step, not by a chunk each
+        for (let due = turn(); due; due = turn()) await due
         throwIfAborted(signal, 'snapshot')
         const len = Math.min(CHUNK_SIZE, size - pos)
         const backing = buffers.take()
@@ -176,7 +176,7 @@ export async function readFileChunks({ abs, path, uploader, buffers, signal, onB
           changed = true
           break
         }
-        await turn()
+        for (let due = turn(); due; due = turn()) await due
         const hash = sha256(view)
         hashes.push(hash)
         await uploader.add(hash, view, backing)

@@ -155,11 +155,16 @@ export const onThreadPool = <T>(call: (cb: (err: NodeJS.ErrnoException | null, v
  * not a turn: it runs only microtasks. Callers call it after every unit of work (a chunk, a file), empty ones too.
  *
  * Lanes that share one (runPool's) share its budget: a turn due is one setImmediate that every lane waits for, and
- * a lane resumed from it goes on only while the budget it shares with the others lasts. (One setImmediate per lane
+ * a lane resumed from it goes on only while the budget it shares with the others lasts. It returns undefined when no
+ * turn is due, so a caller can check right before a step without yielding (see below). `await turn()` alone (after
+ * a file, a link) gives at most one turn. (One setImmediate per lane
  * would run the lanes one after another in the same check phase, each with a budget of its own: concurrency × 10 ms
  * before a timer could run.) `now` is for tests.
  */
-export function loopTurns(budgetMs = 10, now: () => number = nowMs): () => Promise<void> {
+export function loopTurns(budgetMs = 10, now: () => number = nowMs): () => Promise<void> | undefined {
+  // at least 1 ms: a budget of 0 would leave a turn due right after every turn, and the check-again loop below would
+  // never end
+  const budget = Math.max(1, budgetMs)
   let last = now()
   let pending: Promise<void> | undefined
   const due = () =>
@@ -170,9 +175,10 @@ export function loopTurns(budgetMs = 10, now: () => number = nowMs): () => Promi
         resolve()
       }),
     ))
-  return async () => {
-    while (now() - last >= budgetMs) await due()
-  }
+  // undefined while the budget lasts. Right before a synchronous step: `for (let t = turn(); t; t = turn()) await t`,
+  // so the last check and the step run together. Any await between them (even of a settled promise) would let every
+  // other lane take its step on the same check, and a lane resumed from a turn must check again before it goes on.
+  return () => (now() - last >= budget ? due() : undefined)
 }
 
 /**
