@@ -152,8 +152,8 @@ export async function readFileChunks({ abs, path, uploader, buffers, signal, onB
       const hashes: string[] = []
       let changed = false
       for (let pos = 0; pos < size; pos += CHUNK_SIZE) {
-        // a turn check right before each synchronous step (read, hash), not only after the chunk, and no await
-        // when none is due: lanes sharing the budget then overrun it by one step, not by a chunk each
+        // a turn check right before each synchronous step (read, hash), and no await when none is due: lanes sharing
+        // the budget then overrun it by one step, not by a chunk each (the caller checks before each file)
         for (let due = turn(); due; due = turn()) await due
         throwIfAborted(signal, 'snapshot')
         const len = Math.min(CHUNK_SIZE, size - pos)
@@ -181,7 +181,6 @@ export async function readFileChunks({ abs, path, uploader, buffers, signal, onB
         hashes.push(hash)
         await uploader.add(hash, view, backing)
         onBytes(len)
-        await turn()
       }
       const after = await io.fstat(fd)
       if (!changed && after.size === size && after.mtimeMs === before.mtimeMs) {

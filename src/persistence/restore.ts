@@ -126,6 +126,8 @@ async function writeFiles(ctx: SnapshotContext, { root, manifest, files, created
     io: writeIo(() => ctx.logger.warn(`restore: writing to ${root} is slow (a network mount?); its file calls go to the thread pool`)),
   }
   await runPool(files, ctx.concurrency, async (file) => {
+    // per file, before its synchronous create: a file without chunks (empty) makes no other check
+    for (let due = chunks.turn(); due; due = chunks.turn()) await due
     throwIfAborted(signal, 'restore')
     written.set(file.path, await restoreFile(chunks, {
       root,
@@ -138,8 +140,6 @@ async function writeFiles(ctx: SnapshotContext, { root, manifest, files, created
     }))
     progress.files++
     onProgress?.({ ...progress })
-    // per file too: a file without chunks (empty) makes only synchronous calls
-    await chunks.turn()
   })
   return written
 }
@@ -271,8 +271,6 @@ async function readVerified({ store, signal, turn }: ChunkReader, hash: string, 
     const size = await store.readInto(key, buf, { signal })
     if (size === undefined) return 'missing'
     if (size !== expected) return 'corrupt'
-    // fsStore reads synchronously: the hash below is the next synchronous step
-    for (let due = turn(); due; due = turn()) await due
   } else {
     const body = await store.get(key, { signal })
     if (!body) return 'missing'
@@ -287,6 +285,8 @@ async function readVerified({ store, signal, turn }: ChunkReader, hash: string, 
     }
     if (got !== expected) return 'corrupt'
   }
+  // the hash is a synchronous step of its own (fsStore's read before it was one too; memoryStore's never yields)
+  for (let due = turn(); due; due = turn()) await due
   return sha256(buf) === hash ? buf : 'corrupt'
 }
 
@@ -372,10 +372,8 @@ async function restoreFile(chunks: ChunkReader, { root, file, parentCreated, onB
       const release = await chunks.slots.acquire()
       const slotBuffer = chunks.buffers.pop() ?? Buffer.allocUnsafe(chunkSize)
       try {
-        // a turn check right before each synchronous step (read, hash, write), with no other await in between, not
-        // only after the chunk: the lanes sharing the budget then overrun it by one step, not by a chunk each (the
-        // first read into a fresh buffer also pays its page faults, 20 ms for 4 MiB on this VM); no await when none
-        // is due, or every lane would take its step on the same check
+        // a turn check right before each synchronous step: the read here, the hash in readVerified, the write below
+        // (loopTurns). A first read into a fresh buffer also pays its page faults: 15–20 ms for 4 MiB on this VM.
         for (let due = turn(); due; due = turn()) await due
         const hash = file.chunks[i]!
         const verified = await readVerified(chunks, hash, Math.min(chunkSize, file.size - i * chunkSize), slotBuffer)
@@ -395,7 +393,6 @@ async function restoreFile(chunks: ChunkReader, { root, file, parentCreated, onB
         chunks.buffers.push(slotBuffer)
         release()
       }
-      await turn()
     })
     try {
       const complete = fd

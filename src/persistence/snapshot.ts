@@ -167,6 +167,8 @@ async function upload(ctx: SnapshotContext, tree: Tree, plan: Plan, options: Ope
   const files = new Map<string, StoredFile>()
   let unchangedFiles = 0
   await runPool(tree.files, ctx.concurrency, async (file) => {
+    // per file, before its synchronous open: an empty file is read without a chunk, so without the chunks' checks
+    for (let due = turn(); due; due = turn()) await due
     throwIfAborted(signal, 'snapshot')
     const rec = plan.unchanged.get(file.path)
     if (rec) {
@@ -175,20 +177,16 @@ async function upload(ctx: SnapshotContext, tree: Tree, plan: Plan, options: Ope
       progress.files++
       progress.bytes += file.size
       report()
-      await turn()
       return
     }
     const stored = await readFileChunks({ abs: join(tree.root, file.path), path: file.path, uploader, buffers, signal, turn, io, onBytes: (n) => { progress.bytes += n; report() } })
     progress.files++
     if (!stored) {
       ctx.logger.warn(`snapshot: ${file.path} vanished during the walk, not included`)
-      await turn()
       return
     }
     files.set(file.path, stored)
     report()
-    // per file too: an empty file is read without a chunk, so without a turn
-    await turn()
   })
   await uploader.settle()
   throwIfAborted(signal, 'snapshot')

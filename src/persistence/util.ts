@@ -152,18 +152,19 @@ export const onThreadPool = <T>(call: (cb: (err: NodeJS.ErrnoException | null, v
  * For loops of synchronous file calls on the local disk (the walk, reading a snapshot's source, writing a restore):
  * the returned function gives the event loop a turn (signals, timers, I/O callbacks) once `budgetMs` passed since
  * the last one, so a SIGTERM or a deadline is never held back much longer than that. Awaiting a settled promise is
- * not a turn: it runs only microtasks. Callers call it after every unit of work (a chunk, a file), empty ones too.
+ * not a turn: it runs only microtasks.
  *
- * Lanes that share one (runPool's) share its budget: a turn due is one setImmediate that every lane waits for, and
- * a lane resumed from it goes on only while the budget it shares with the others lasts. It returns undefined when no
- * turn is due, so a caller can check right before a step without yielding (see below). `await turn()` alone (after
- * a file, a link) gives at most one turn. (One setImmediate per lane
- * would run the lanes one after another in the same check phase, each with a budget of its own: concurrency × 10 ms
- * before a timer could run.) `now` is for tests.
+ * It returns undefined while the budget lasts and the turn due otherwise. Right before each synchronous step (a
+ * chunk's read, hash or write; a file's open), with no other await in between, a caller checks with
+ * `for (let due = turn(); due; due = turn()) await due`, so it checks again after a turn. `await turn()` alone gives
+ * at most one turn (between links, between entries).
+ *
+ * Lanes that share one (runPool's) share its budget: a turn due is one setImmediate that every lane waits for. One
+ * setImmediate per lane would run the lanes one after another in one check phase, a budget each; an await between
+ * a check and its step would let every lane take its step on the same check. `now` is for tests.
  */
 export function loopTurns(budgetMs = 10, now: () => number = nowMs): () => Promise<void> | undefined {
-  // at least 1 ms: a budget of 0 would leave a turn due right after every turn, and the check-again loop below would
-  // never end
+  // at least 1 ms: with 0 a turn would be due right after every turn, and a caller's check-again loop would never end
   const budget = Math.max(1, budgetMs)
   let last = now()
   let pending: Promise<void> | undefined
@@ -175,9 +176,6 @@ export function loopTurns(budgetMs = 10, now: () => number = nowMs): () => Promi
         resolve()
       }),
     ))
-  // undefined while the budget lasts. Right before a synchronous step: `for (let t = turn(); t; t = turn()) await t`,
-  // so the last check and the step run together. Any await between them (even of a settled promise) would let every
-  // other lane take its step on the same check, and a lane resumed from a turn must check again before it goes on.
   return () => (now() - last >= budget ? due() : undefined)
 }
 

@@ -85,27 +85,39 @@ describe('loopTurns', () => {
   })
 })
 
+/**
+ * A 0 ms timer armed at the first file's progress, aborting: `firedAt` is how many files were done when it ran
+ * (undefined if it never did).
+ */
+function abortAtFirstFile() {
+  const ac = new AbortController()
+  const state: { signal: AbortSignal; firedAt: number | undefined; onProgress(p: { files: number }): void } = {
+    signal: ac.signal,
+    firedAt: undefined,
+    onProgress(p) {
+      if (files === 0 && p.files > 0) {
+        setTimeout(() => {
+          state.firedAt = files
+          ac.abort(new Error('deadline'))
+        }, 0)
+      }
+      files = p.files
+    },
+  }
+  let files = 0
+  return state
+}
+
 describe('empty files and directories get turns too', () => {
   it('restore: a timer armed at the first file runs before the last of 5,000 empty files, and its abort is honoured', async () => {
     const c = await newCase()
     await emptyFiles(join(c.root, 'd'))
     const store = fsStore({ dir: c.storeDir })
     await createSnapshotter({ store, root: c.root, key: 'k', logger: false }).snapshot()
-    const ac = new AbortController()
-    let files = 0
-    let firedAt: number | undefined
-    const onProgress = (p: { files: number }) => {
-      if (files === 0 && p.files > 0) {
-        setTimeout(() => {
-          firedAt = files
-          ac.abort(new Error('deadline'))
-        }, 0)
-      }
-      files = p.files
-    }
-    const error = await createSnapshotter({ store, root: c.restored, key: 'k', logger: false }).restore({ signal: ac.signal, onProgress }).then(() => undefined, (e: unknown) => e)
-    expect(firedAt).toBeDefined()
-    expect(firedAt!).toBeLessThan(N)
+    const deadline = abortAtFirstFile()
+    const error = await createSnapshotter({ store, root: c.restored, key: 'k', logger: false }).restore({ signal: deadline.signal, onProgress: deadline.onProgress }).then(() => undefined, (e: unknown) => e)
+    expect(deadline.firedAt).toBeDefined()
+    expect(deadline.firedAt!).toBeLessThan(N)
     expect(error).toMatchObject({ code: 'SCFG_ERR_SNAPSHOT_ABORTED' })
     // the directory is the restore's own (created by it): what was written is there, and no more
     expect((await readdir(join(c.restored, 'd'))).length).toBeLessThan(N)
@@ -114,22 +126,11 @@ describe('empty files and directories get turns too', () => {
   it('snapshot: a timer armed at the first file runs before the last of 5,000 empty files, and its abort leaves no snapshot', async () => {
     const c = await newCase()
     await emptyFiles(c.root)
-    const ac = new AbortController()
-    let files = 0
-    let firedAt: number | undefined
-    const onProgress = (p: { phase: string; files: number }) => {
-      if (files === 0 && p.files > 0) {
-        setTimeout(() => {
-          firedAt = files
-          ac.abort(new Error('deadline'))
-        }, 0)
-      }
-      files = p.files
-    }
+    const deadline = abortAtFirstFile()
     const snapshotter = createSnapshotter({ store: fsStore({ dir: c.storeDir }), root: c.root, key: 'k', logger: false })
-    const error = await snapshotter.snapshot({ signal: ac.signal, onProgress }).then(() => undefined, (e: unknown) => e)
-    expect(firedAt).toBeDefined()
-    expect(firedAt!).toBeLessThan(N)
+    const error = await snapshotter.snapshot({ signal: deadline.signal, onProgress: deadline.onProgress }).then(() => undefined, (e: unknown) => e)
+    expect(deadline.firedAt).toBeDefined()
+    expect(deadline.firedAt!).toBeLessThan(N)
     expect(error).toMatchObject({ code: 'SCFG_ERR_SNAPSHOT_ABORTED' })
     await expect(snapshotter.restore()).rejects.toMatchObject({ code: 'SCFG_ERR_SNAPSHOT_NOT_FOUND' })
   })
